@@ -1,0 +1,140 @@
+// cryptcom::engine: the whole one-time-key protocol for any number of peers, sans-I/O.
+//
+// The engine performs no I/O, starts no threads and reads no clock. Frames and the current time
+// go in; frames to transmit, plaintexts to deliver and events come out, polled:
+//
+//   engine.send(peer, parts, now)      the application wants to send a message
+//   engine.receive(peer, frame, now)   a frame arrived from the wire
+//   engine.tick(now)                   time passed: expire keys, retransmit, give up, ack
+//   engine.poll_transmit()             frames to put on the wire
+//   engine.poll_delivery()             messages for the application
+//   engine.poll_event()                rejections, undeliverable messages, peer restarts
+//   engine.poll_timeout()              when tick() must be called next at the latest
+//
+// After any input call, drain the poll_* queues. Peers are named by the caller with a peer_id
+// (a ZeroMQ ROUTER maps routing ids to peer_ids); the engine keeps per-peer state for each.
+//
+// Protocol in brief (docs/PROTOCOL.md has the details):
+//  push  A asks B for keys (a control frame with `wanted`); B generates one-time pairs, keeps the
+//        private halves in its key store and offers the public halves with GUIDs and TTLs. A seals
+//        each message to one offered key and names its GUID; B opens it and destroys the key.
+//  pull  A also attaches a one-time public key of its own (reply key) to its request; B seals the
+//        reply to it; A opens the reply and destroys the key.
+// Keys are pooled and requested at a low watermark; offers, requests, acknowledgements and
+// rejections ride on data frames going the other way, so steady traffic needs no extra frames.
+// A data frame whose key is unknown or expired is rejected back; the sender re-seals the message
+// under a new key. Delivery is exactly once per receiver instance: a data frame whose key was
+// already used is refused as a replay.
+//
+// Ownership: views passed in are borrowed for the duration of the call. Everything returned by
+// poll_* is owned by the caller.
+// Thread-safety: none. One engine is driven by one thread at a time. The key_source and
+// random_source passed in must outlive the engine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cryptcom/key_source.hpp"
+#include "cryptcom/options.hpp"
+#include "cryptcom/random.hpp"
+#include "cryptcom/stats.hpp"
+#include "cryptcom/status.hpp"
+#include "cryptcom/types.hpp"
+
+namespace cryptcom {
+
+using peer_id = std::uint64_t;
+// Numbers the messages an engine accepted for sending: 1, 2, 3, ...
+using message_id = std::uint64_t;
+
+// A frame for the wire, addressed to a peer.
+struct transmit {
+  peer_id peer = 0;
+  std::vector<byte> frame;
+  bool carries_data = false;  // false: a control frame the middleware added
+};
+
+// A message for the application. `parts` are views into `payload`, valid as long as this object
+// (moving it keeps them valid).
+struct delivery {
+  peer_id peer = 0;
+  std::vector<byte> payload;
+  std::vector<byte_view> parts;
+  bool expects_reply = false;  // the sender attached a reply key (pull)
+};
+
+enum class event_kind : std::uint8_t {
+  frame_rejected,         // we refused a frame from `peer` (reason, key_id when known)
+  message_undeliverable,  // we gave up on message `message` to `peer` (reason)
+  message_rejected,       // `peer` refused one of our frames (key_id, reason); we re-seal
+  peer_restarted,         // `peer` announced a new instance; its old keys were dropped
+};
+
+struct event {
+  event_kind kind = event_kind::frame_rejected;
+  peer_id peer = 0;
+  guid key_id;               // zero when not known
+  message_id message = 0;    // zero when not about one of our messages
+  errc reason = errc::ok;
+  std::string detail;        // a readable sentence naming peer, GUID and reason; never secrets
+};
+
+struct send_options {
+  std::optional<flow> use_flow;  // default: options::default_flow
+};
+
+class engine {
+ public:
+  // Fails (through `valid()`/`construction_status()`) when options are inconsistent or the AEAD
+  // is unavailable. `now` starts the clock of rate limits and timers.
+  engine(const options& opts, key_source& keys, random_source& random, time_point now);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+  engine(engine&&) noexcept;
+  engine& operator=(engine&&) noexcept;
+
+  // ok() unless the options were rejected; every other call is then invalid_argument.
+  status construction_status() const;
+
+  // This endpoint's instance id, fresh per engine.
+  const guid& instance() const noexcept;
+
+  // Declares a peer we will talk to, so keys can be asked for before the first send.
+  // Idempotent. Peers are also created implicitly by send() and receive().
+  void connect(peer_id peer, time_point now);
+  // Forgets a peer: its keys are destroyed, its queued and unacknowledged messages are reported
+  // undeliverable.
+  void disconnect(peer_id peer, time_point now);
+
+  // Queues a message (the parts are copied). It goes out sealed at once if a key is available,
+  // else when keys arrive. Errors: message_too_large, limit_exceeded (queue bound), invalid_argument.
+  result<message_id> send(peer_id peer, std::span<const byte_view> parts, time_point now,
+                          const send_options& how = {});
+
+  // A frame arrived from `peer`. Problems with the frame are counted, reported as events (and,
+  // for data frames, answered with a rejection) and returned; the engine stays usable either way.
+  status receive(peer_id peer, byte_view frame, time_point now);
+
+  void tick(time_point now);
+  std::optional<time_point> poll_timeout() const;
+
+  std::optional<transmit> poll_transmit();
+  std::optional<delivery> poll_delivery();
+  std::optional<event> poll_event();
+
+  // Usable peer keys we hold for `peer` (keys it offered us, not yet used or expired).
+  std::size_t usable_keys(peer_id peer) const;
+  stats_snapshot stats() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace cryptcom

@@ -1,0 +1,74 @@
+// cryptcom::options: everything an endpoint can be told, with documented defaults.
+// A plain struct (LevelDB's Options style): set what you need, leave the rest.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "cryptcom/types.hpp"
+
+namespace cryptcom {
+
+// Which one-time-key flow a message uses.
+//  push: the receiver generated the key and offered it beforehand (A sends to B).
+//  pull: the sender also attaches a one-time key of its own, so the answer is sealed to it
+//        (A asks B for something). The request itself is still sealed with a push key.
+enum class flow : std::uint8_t { push = 0, pull = 1 };
+
+enum class aead : std::uint16_t { chacha20_poly1305 = 0x0003, aes_256_gcm = 0x0002 };
+
+struct options {
+  // Default flow for messages sent without an explicit one. Default: push. The ZeroMQ layer
+  // picks pull for REQ and DEALER-to-REP, where a reply is expected.
+  flow default_flow = flow::push;
+
+  // AEAD used to seal. AES-256-GCM is used only where libsodium reports hardware support;
+  // elsewhere construction fails with errc::unavailable. Default: ChaCha20-Poly1305.
+  aead cipher = aead::chacha20_poly1305;
+
+  // Time to live of every one-time key this endpoint issues. Default: 60 s.
+  duration key_ttl = std::chrono::seconds(60);
+  // A sender does not use a key whose remaining life is below this margin (time in flight plus
+  // time to open it). Default: 5 s.
+  duration expiry_margin = std::chrono::seconds(5);
+
+  // Keys the sender tries to hold per peer (offered to it by that peer). Default: 64.
+  std::size_t pool_target = 64;
+  // Below this many usable keys the sender asks for more (well above zero, so steady streams
+  // never run dry). Default: 32.
+  std::size_t pool_low_watermark = 32;
+
+  // Live keys this endpoint keeps for one peer / in total. Bounds memory under floods of key
+  // requests. Default: 1024 / 65536.
+  std::size_t max_keys_per_peer = 1024;
+  std::size_t max_keys_total = 65536;
+  // Keys granted to one peer per second of requests (token bucket, burst = max_keys_per_peer).
+  // Default: 100000.
+  std::size_t key_grant_rate = 100000;
+
+  // Largest plaintext message (all parts) accepted for sending or receiving. Default: 64 MiB.
+  std::size_t max_message_size = 64u * 1024 * 1024;
+  // Largest number of parts in one message. Default: 1000.
+  std::size_t max_parts = 1000;
+
+  // Messages held per peer while no key is available. Past it send() fails with
+  // errc::limit_exceeded. Default: 1000.
+  std::size_t max_queued_per_peer = 1000;
+  // Sent messages kept (for re-sealing) until acknowledged, per peer. Default: 10000.
+  std::size_t max_unacknowledged_per_peer = 10000;
+  // A sent message not acknowledged after this long is sent again under the same key (if still
+  // valid) or a new one. Default: 2 s.
+  duration retransmit_after = std::chrono::seconds(2);
+  // A message that could not be delivered for this long (no key, no acknowledgement) is given up
+  // and reported undeliverable. Default: 30 s.
+  duration delivery_timeout = std::chrono::seconds(30);
+  // Acknowledgements are batched: sent at the latest after this delay, or when this many are
+  // pending, unless other traffic to the peer carries them first. Default: 20 ms / 32.
+  duration ack_delay = std::chrono::milliseconds(20);
+  std::size_t ack_batch = 32;
+  // A peer that has asked for keys and got none for this long is asked again. Default: 1 s.
+  duration key_request_retry = std::chrono::seconds(1);
+};
+
+}  // namespace cryptcom

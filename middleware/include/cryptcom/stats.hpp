@@ -1,0 +1,58 @@
+// cryptcom::stats: counters per peer and in total, as a snapshot (plain values).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+
+namespace cryptcom {
+
+struct counters {
+  // Keys this endpoint issued.
+  std::uint64_t keys_generated = 0;  // one-time pairs made (offered keys and reply keys)
+  std::uint64_t keys_offered = 0;    // public halves sent to the peer
+  std::uint64_t keys_used = 0;       // private halves used to open a message (then destroyed)
+  std::uint64_t keys_expired = 0;    // private halves destroyed unused when their TTL ran out
+  std::uint64_t keys_destroyed = 0;  // all private halves destroyed, for any reason
+  std::uint64_t keys_received = 0;   // peer keys received (offers and reply keys)
+  std::uint64_t keys_discarded = 0;  // peer keys dropped unused (expired, peer restarted)
+
+  std::uint64_t messages_sealed = 0;     // seal operations, re-seals included
+  std::uint64_t messages_opened = 0;     // messages delivered to the application
+  std::uint64_t messages_resent = 0;     // re-sealed after a rejection or timeout
+  std::uint64_t messages_undeliverable = 0;
+  std::uint64_t messages_acknowledged = 0;
+
+  std::uint64_t frames_sent = 0;
+  std::uint64_t frames_received = 0;
+  std::uint64_t control_frames_sent = 0;  // frames carrying no application data
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+
+  // Frames rejected, by reason.
+  std::uint64_t rejected_malformed = 0;
+  std::uint64_t rejected_unknown_key = 0;
+  std::uint64_t rejected_expired_key = 0;
+  std::uint64_t rejected_replay = 0;
+  std::uint64_t rejected_authentication = 0;
+  std::uint64_t rejected_too_large = 0;
+  std::uint64_t rejected_rate_limited = 0;  // key requests refused or trimmed
+  std::uint64_t rejected_total() const noexcept {
+    return rejected_malformed + rejected_unknown_key + rejected_expired_key + rejected_replay +
+           rejected_authentication + rejected_too_large + rejected_rate_limited;
+  }
+
+  std::uint64_t peer_restarts = 0;
+};
+
+struct stats_snapshot {
+  counters total;
+  std::map<std::uint64_t, counters> per_peer;
+  std::size_t live_keys = 0;           // private keys held now
+  std::size_t peer_keys = 0;           // usable peer keys held now
+  std::size_t queued_messages = 0;     // waiting for a key
+  std::size_t unacknowledged = 0;      // sent, kept for re-sealing
+  std::size_t locked_bytes = 0;        // locked memory reserved for private keys
+};
+
+}  // namespace cryptcom

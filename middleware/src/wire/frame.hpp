@@ -1,0 +1,108 @@
+// The wire envelope: what one ZeroMQ frame of cryptcom carries, and its strict msgpack codec.
+//
+// Two frame kinds travel (docs/PROTOCOL.md is the normative description):
+//   control = [version, 1, control_block]
+//   data    = [version, 2, key_id, enc, reply_key | nil, control_block | nil, ciphertext]
+// control_block = [instance, wanted, [offered_key...], [ack_guid...], [rejection...]]
+// offered_key   = [guid, public_key, ttl_ms]          rejection = [guid, reason]
+// A control block is a key request (wanted > 0), a key offer (offers), acknowledgements (acks)
+// and rejections, in any combination, so that they can all ride on one frame, or on a data frame.
+// In a data frame every byte before the ciphertext element is the AEAD's associated data, so no
+// header field (nor a piggybacked offer) can be altered without the open failing.
+// The ciphertext is the HPKE seal of the payload = msgpack array of bin (the message parts).
+//
+// Decoding never allocates anything sized by the input before checking it against the limits,
+// and returns views into the input buffer: a decoded frame lives as long as the buffer it came from.
+// Thread-safety: free functions, reentrant.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "cryptcom/status.hpp"
+#include "cryptcom/types.hpp"
+
+namespace cryptcom::wire {
+
+inline constexpr std::uint8_t protocol_version = 1;
+
+enum class frame_kind : std::uint8_t { control = 1, data = 2 };
+
+struct offered_key {
+  guid id;
+  public_key key;
+  std::uint32_t ttl_ms = 0;  // time to live, counted from when the frame is sent
+  friend bool operator==(const offered_key&, const offered_key&) = default;
+};
+
+struct rejection {
+  guid id;       // the key the rejected data frame named
+  errc reason;   // unknown_key, expired_key, replayed_key, authentication_failed, ...
+  friend bool operator==(const rejection&, const rejection&) = default;
+};
+
+struct control_block {
+  guid instance;                     // the sender's endpoint instance (changes on restart)
+  std::uint32_t wanted = 0;          // keys the sender asks for (0: none)
+  std::vector<offered_key> offers;   // keys the receiver may use to send to the sender
+  std::vector<guid> acks;            // the receiver's data frames the sender opened
+  std::vector<rejection> rejections; // the receiver's data frames the sender could not open
+  bool empty() const noexcept { return wanted == 0 && offers.empty() && acks.empty() && rejections.empty(); }
+  friend bool operator==(const control_block&, const control_block&) = default;
+};
+
+// A decoded data frame. Views point into the decoded buffer.
+struct data_view {
+  guid key_id;                        // the recipient's one-time key this was sealed to
+  public_key enc;                     // HPKE encapsulated key
+  std::optional<offered_key> reply_key;  // pull: the key the reply must be sealed to
+  std::optional<control_block> control;
+  byte_view associated_data;          // every byte before the ciphertext element
+  byte_view ciphertext;               // HPKE ciphertext incl. tag
+};
+
+struct decode_limits {
+  std::size_t max_frame_bytes = 64u * 1024 * 1024 + 64 * 1024;
+  std::size_t max_offers = 1024;
+  std::size_t max_acks = 4096;
+  std::size_t max_rejections = 1024;
+  std::size_t max_parts = 100000;
+};
+
+// What a decoded frame is: exactly one of the two is set.
+struct decoded_frame {
+  frame_kind kind;
+  control_block control;  // kind == control
+  data_view data;         // kind == data
+};
+
+// Errors: malformed_frame (with the byte offset and what was expected), unsupported_version,
+// unknown_kind, limit_exceeded (naming the limit), message_too_large.
+result<decoded_frame> decode(byte_view frame, const decode_limits& limits);
+
+// Encoders append to `out` (which is cleared first). They never fail for valid input.
+void encode_control(const control_block& block, std::vector<byte>& out);
+
+// Writes a data frame whose ciphertext has `ciphertext_size` bytes, leaving the ciphertext
+// uninitialised, and returns {associated data, ciphertext} views into `out` so the caller can
+// seal in place with no extra copy. The views are valid until `out` is next modified.
+struct data_layout {
+  byte_view associated_data;
+  mutable_byte_view ciphertext;
+};
+data_layout encode_data(const guid& key_id, const public_key& enc,
+                        const std::optional<offered_key>& reply_key,
+                        const control_block* control, std::size_t ciphertext_size,
+                        std::vector<byte>& out);
+
+// The payload inside the ciphertext: the message parts.
+std::size_t payload_size(std::span<const byte_view> parts);
+// Writes exactly payload_size(parts) bytes to out.
+void encode_payload(std::span<const byte_view> parts, mutable_byte_view out);
+// Parts as views into `payload`. Errors: malformed_frame, limit_exceeded.
+status decode_payload(byte_view payload, const decode_limits& limits,
+                      std::vector<byte_view>& parts_out);
+
+}  // namespace cryptcom::wire

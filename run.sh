@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# cryptcom's one entry point: installs what is missing, builds, and runs.
+#   ./run.sh demo    two processes on localhost, plaintext in, one-time-key ciphertext on the wire
+#   ./run.sh test    the whole suite (gcc), again under ASan+UBSan and TSan (clang), then the fuzzer
+#   ./run.sh bench   plaintext ZeroMQ vs CURVE vs cryptcom, side by side  [bench args...]
+#   ./run.sh build   configure and build only
+# Environment: JOBS (default: nproc), FUZZ_SECONDS (default 30), CRYPTCOM_VECTORS_DIR.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+jobs=${JOBS:-$(nproc)}
+
+packages=(g++ clang cmake ninja-build pkgconf git libzmq3-dev cppzmq-dev libsodium-dev
+          libmsgpack-cxx-dev libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
+          llvm gnuplot-nox)
+
+log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
+  fi
+}
+
+vectors_arg=()
+[ -n "${CRYPTCOM_VECTORS_DIR:-}" ] && vectors_arg=(-DCRYPTCOM_VECTORS_DIR="$CRYPTCOM_VECTORS_DIR")
+
+# configure_build DIR [cmake args...]
+configure_build() {
+  local dir=$1
+  shift
+  cmake -S "$root" -B "$dir" -G Ninja "${vectors_arg[@]}" "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+build_release() {
+  configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++
+}
+
+run_ctest() {
+  local dir=$1
+  shift
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" "$@")
+}
+
+cmd_test() {
+  log "build (g++, RelWithDebInfo)"
+  build_release
+  log "test (g++)"
+  run_ctest build
+
+  log "build (clang, AddressSanitizer + UndefinedBehaviorSanitizer)"
+  configure_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+    -DCRYPTCOM_SANITIZE=address,undefined -DCRYPTCOM_BUILD_BENCH=OFF
+  log "test (ASan + UBSan)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    run_ctest build-asan
+
+  log "build (clang, ThreadSanitizer)"
+  configure_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+    -DCRYPTCOM_SANITIZE=thread -DCRYPTCOM_BUILD_BENCH=OFF
+  log "test (TSan: the threaded parts)"
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest build-tsan -L threaded
+
+  log "fuzz (libFuzzer, ${FUZZ_SECONDS:-30} s per target)"
+  configure_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+    -DCRYPTCOM_FUZZ=ON -DCRYPTCOM_BUILD_TESTS=ON -DCRYPTCOM_BUILD_ZMQ=OFF
+  local fuzzers=(build-fuzz/tests/fuzz/fuzz_*)
+  for f in "${fuzzers[@]}"; do
+    [ -x "$f" ] || continue
+    local name corpus
+    name=$(basename "$f")
+    corpus=$(mktemp -d)
+    cp -r "tests/fuzz/corpus/${name#fuzz_}/." "$corpus/" 2>/dev/null || true
+    "$f" -max_total_time="${FUZZ_SECONDS:-30}" -print_final_stats=1 -rss_limit_mb=2048 \
+      "$corpus" 2>&1 | tail -n 12
+    rm -rf "$corpus"
+  done
+  log "all tests passed"
+}
+
+cmd_demo() {
+  build_release
+  if [ -x build/examples/demo ]; then
+    build/examples/demo "$@"
+  else
+    build/examples/core_demo "$@"
+  fi
+}
+
+cmd_bench() {
+  build_release
+  build/bench/cryptcom_bench "$@"
+}
+
+main() {
+  local cmd=${1:-test}
+  shift || true
+  install_missing
+  case "$cmd" in
+    test) cmd_test "$@" ;;
+    demo) cmd_demo "$@" ;;
+    bench) cmd_bench "$@" ;;
+    build) build_release ;;
+    *)
+      echo "usage: $0 demo|test|bench|build" >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
