@@ -29,11 +29,11 @@ enum class aead_id : std::uint16_t {
 
 enum class mode : std::uint8_t { base = 0x00, auth = 0x02 };
 
-inline constexpr std::size_t enc_size = 32;    // Nenc
-inline constexpr std::size_t tag_size = 16;    // Nt, both AEADs
-inline constexpr std::size_t nonce_size = 12;  // Nn
-inline constexpr std::size_t key_size = 32;    // Nk, both AEADs
-inline constexpr std::size_t secret_size = 32; // Nh / Nsecret
+inline constexpr std::size_t enc_size = 32;     // Nenc
+inline constexpr std::size_t tag_size = 16;     // Nt, both AEADs
+inline constexpr std::size_t nonce_size = 12;   // Nn
+inline constexpr std::size_t key_size = 32;     // Nk, both AEADs
+inline constexpr std::size_t secret_size = 32;  // Nh / Nsecret
 
 // True when the AEAD can be used here (AES-256-GCM needs AES-NI + PCLMUL in libsodium 1.0.18).
 bool aead_available(aead_id aead) noexcept;
@@ -73,11 +73,15 @@ class context {
 
  private:
   friend struct key_schedule_access;
+  void wipe() noexcept;  // zero every secret; the context becomes "not set up"
   aead_id aead_ = aead_id::chacha20_poly1305;
   std::array<byte, key_size> key_{};
   std::array<byte, nonce_size> base_nonce_{};
   std::array<byte, secret_size> exporter_secret_{};
   std::uint64_t seq_ = 0;
+  // Set only by the key schedule: a default-constructed or moved-from context holds an all-zero
+  // key and must refuse to seal, open or export (errc::invalid_argument).
+  bool ready_ = false;
 };
 
 // The sender's ephemeral key pair, supplied by the caller so that it can come from a
