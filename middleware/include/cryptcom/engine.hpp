@@ -78,10 +78,10 @@ enum class event_kind : std::uint8_t {
 struct event {
   event_kind kind = event_kind::frame_rejected;
   peer_id peer = 0;
-  guid key_id;               // zero when not known
-  message_id message = 0;    // zero when not about one of our messages
+  guid key_id;             // zero when not known
+  message_id message = 0;  // zero when not about one of our messages
   errc reason = errc::ok;
-  std::string detail;        // a readable sentence naming peer, GUID and reason; never secrets
+  std::string detail;  // a readable sentence naming peer, GUID and reason; never secrets
 };
 
 struct send_options {
@@ -113,7 +113,8 @@ class engine {
   void disconnect(peer_id peer, time_point now);
 
   // Queues a message (the parts are copied). It goes out sealed at once if a key is available,
-  // else when keys arrive. Errors: message_too_large, limit_exceeded (queue bound), invalid_argument.
+  // else when keys arrive. Errors: message_too_large, limit_exceeded (queue bound),
+  // invalid_argument.
   result<message_id> send(peer_id peer, std::span<const byte_view> parts, time_point now,
                           const send_options& how = {});
 

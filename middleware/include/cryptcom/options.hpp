@@ -64,9 +64,10 @@ struct options {
   // and reported undeliverable. Default: 30 s.
   duration delivery_timeout = std::chrono::seconds(30);
   // Acknowledgements are batched: sent at the latest after this delay, or when this many are
-  // pending, unless other traffic to the peer carries them first. Default: 20 ms / 32.
+  // pending, unless other traffic to the peer carries them first (key offers, in a steady
+  // stream, carry them long before the batch fills). Default: 20 ms / 256.
   duration ack_delay = std::chrono::milliseconds(20);
-  std::size_t ack_batch = 32;
+  std::size_t ack_batch = 256;
   // A peer that has asked for keys and got none for this long is asked again. Default: 1 s.
   duration key_request_retry = std::chrono::seconds(1);
 };

@@ -17,9 +17,9 @@ struct counters {
   std::uint64_t keys_received = 0;   // peer keys received (offers and reply keys)
   std::uint64_t keys_discarded = 0;  // peer keys dropped unused (expired, peer restarted)
 
-  std::uint64_t messages_sealed = 0;     // seal operations, re-seals included
-  std::uint64_t messages_opened = 0;     // messages delivered to the application
-  std::uint64_t messages_resent = 0;     // re-sealed after a rejection or timeout
+  std::uint64_t messages_sealed = 0;  // seal operations, re-seals included
+  std::uint64_t messages_opened = 0;  // messages delivered to the application
+  std::uint64_t messages_resent = 0;  // re-sealed after a rejection or timeout
   std::uint64_t messages_undeliverable = 0;
   std::uint64_t messages_acknowledged = 0;
 
@@ -48,11 +48,11 @@ struct counters {
 struct stats_snapshot {
   counters total;
   std::map<std::uint64_t, counters> per_peer;
-  std::size_t live_keys = 0;           // private keys held now
-  std::size_t peer_keys = 0;           // usable peer keys held now
-  std::size_t queued_messages = 0;     // waiting for a key
-  std::size_t unacknowledged = 0;      // sent, kept for re-sealing
-  std::size_t locked_bytes = 0;        // locked memory reserved for private keys
+  std::size_t live_keys = 0;        // private keys held now
+  std::size_t peer_keys = 0;        // usable peer keys held now
+  std::size_t queued_messages = 0;  // waiting for a key
+  std::size_t unacknowledged = 0;   // sent, kept for re-sealing
+  std::size_t locked_bytes = 0;     // locked memory reserved for private keys
 };
 
 }  // namespace cryptcom

@@ -1,0 +1,760 @@
+// The protocol engine: see cryptcom/engine.hpp for the contract and docs/PROTOCOL.md for the wire.
+#include "cryptcom/engine.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "crypto/hpke.hpp"
+#include "engine/peer_state.hpp"
+#include "keys/key_store.hpp"
+#include "keys/locked_arena.hpp"
+#include "wire/frame.hpp"
+
+namespace cryptcom {
+
+using engine_detail::outgoing_message;
+using engine_detail::peer_key;
+using engine_detail::peer_state;
+using engine_detail::token_bucket;
+
+namespace {
+
+constexpr std::string_view hpke_info = "cryptcom/1 one-time key";
+
+byte_view info_bytes() {
+  return {reinterpret_cast<const byte*>(hpke_info.data()), hpke_info.size()};
+}
+
+std::uint32_t to_ms(duration d) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  return static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(ms, 0, std::numeric_limits<std::uint32_t>::max()));
+}
+
+status check_options(const options& o) {
+  auto bad = [](const std::string& why) { return status(errc::invalid_argument, why); };
+  if (o.key_ttl <= o.expiry_margin) return bad("key_ttl must exceed expiry_margin");
+  if (o.pool_target == 0 || o.pool_low_watermark >= o.pool_target)
+    return bad("pool_low_watermark must be below pool_target, and pool_target above 0");
+  if (o.pool_target > o.max_keys_per_peer)
+    return bad("pool_target must not exceed max_keys_per_peer");
+  if (o.max_keys_per_peer == 0 || o.max_keys_total < o.max_keys_per_peer)
+    return bad("max_keys_total must be at least max_keys_per_peer, which must be above 0");
+  if (o.max_parts == 0) return bad("max_parts must be above 0");
+  if (o.retransmit_after <= duration::zero() || o.delivery_timeout < o.retransmit_after)
+    return bad("delivery_timeout must be at least retransmit_after, which must be positive");
+  if (o.key_grant_rate == 0) return bad("key_grant_rate must be above 0");
+  const auto aead = static_cast<hpke::aead_id>(o.cipher);
+  if (aead != hpke::aead_id::chacha20_poly1305 && aead != hpke::aead_id::aes_256_gcm)
+    return bad("unknown AEAD");
+  if (!hpke::aead_available(aead))
+    return status(errc::unavailable, "AES-256-GCM is not available on this CPU");
+  return status::success();
+}
+
+keys::key_store_limits store_limits(const options& o) {
+  keys::key_store_limits limits;
+  limits.max_total = o.max_keys_total;
+  limits.max_per_peer = o.max_keys_per_peer;
+  // A used key's GUID is remembered for as long as its sender may still retransmit, so a late
+  // copy is recognised as a replay instead of being re-sealed under a new key (a duplicate).
+  limits.tombstone_grace = o.delivery_timeout + o.retransmit_after;
+  return limits;
+}
+
+std::string describe(peer_id peer, const guid* key, std::string_view what) {
+  std::string s = "peer " + std::to_string(peer);
+  if (key != nullptr && !key->is_zero()) s += ", key " + key->short_hex();
+  s += ": ";
+  s += what;
+  return s;
+}
+
+}  // namespace
+
+struct engine::impl {
+  impl(const options& o, key_source& k, random_source& r, time_point now)
+      : opts(o),
+        init_status(check_options(o)),
+        key_gen(k),
+        random(r),
+        store(store_limits(o)),
+        scratch(secret_key_size, 1, 1),
+        aead(static_cast<hpke::aead_id>(o.cipher)) {
+    (void)now;
+    instance = random.next_guid();
+    limits.max_frame_bytes = o.max_message_size + 64 * 1024 + 16 * o.max_parts;
+    limits.max_offers = std::max<std::size_t>(o.max_keys_per_peer, 1);
+    limits.max_acks = std::max<std::size_t>(o.ack_batch * 4, 4096);
+    limits.max_parts = o.max_parts;
+    if (init_status.ok()) {
+      auto slot = scratch.allocate();
+      if (!slot.ok()) {
+        init_status = slot.error();
+      } else {
+        scratch_slot = *slot;
+      }
+    }
+  }
+
+  // ---- state ----
+  options opts;
+  status init_status;
+  key_source& key_gen;
+  random_source& random;
+  guid instance;
+  keys::key_store store;
+  keys::locked_arena scratch;  // one slot: the ephemeral private key of the seal in progress
+  keys::locked_arena::slot scratch_slot = keys::locked_arena::no_slot;
+  hpke::aead_id aead;
+  wire::decode_limits limits;
+
+  std::unordered_map<peer_id, peer_state> peers;
+  std::deque<transmit> transmits;
+  std::deque<delivery> deliveries;
+  std::deque<event> events;
+  counters total;
+  message_id next_message = 1;
+
+  // ---- helpers ----
+  peer_state& peer(peer_id id, time_point now) {
+    auto it = peers.find(id);
+    if (it == peers.end()) {
+      const double rate = static_cast<double>(opts.key_grant_rate);
+      const double burst = static_cast<double>(opts.max_keys_per_peer);
+      it = peers.emplace(id, peer_state(token_bucket(rate, burst, now))).first;
+    }
+    return it->second;
+  }
+
+  template <class Field>
+  void count(peer_state& p, Field field, std::uint64_t n = 1) {
+    p.stats.*field += n;
+    total.*field += n;
+  }
+
+  void emit_event(event_kind kind, peer_id peer, const guid& key, message_id msg, errc reason,
+                  std::string_view what) {
+    event e;
+    e.kind = kind;
+    e.peer = peer;
+    e.key_id = key;
+    e.message = msg;
+    e.reason = reason;
+    e.detail = describe(peer, &key, what);
+    if (msg != 0) e.detail += " (message " + std::to_string(msg) + ")";
+    events.push_back(std::move(e));
+  }
+
+  // Counts and reports a frame we refused; for data frames the sender also gets a rejection.
+  void refuse(peer_id id, peer_state& p, const guid& key, errc reason, std::string_view what,
+              bool tell_sender) {
+    switch (reason) {
+      case errc::unknown_key:
+        count(p, &counters::rejected_unknown_key);
+        break;
+      case errc::expired_key:
+        count(p, &counters::rejected_expired_key);
+        break;
+      case errc::replayed_key:
+        count(p, &counters::rejected_replay);
+        break;
+      case errc::authentication_failed:
+        count(p, &counters::rejected_authentication);
+        break;
+      case errc::message_too_large:
+        count(p, &counters::rejected_too_large);
+        break;
+      default:
+        count(p, &counters::rejected_malformed);
+        break;
+    }
+    emit_event(event_kind::frame_rejected, id, key, 0, reason,
+               std::string(to_string(reason)) + ": " + std::string(what));
+    // Bounded so that a flood of garbage cannot grow our memory; beyond the bound the sender
+    // learns of the problem by its own timeout.
+    if (tell_sender && p.rejections.size() < limits.max_rejections) {
+      p.rejections.push_back({key, reason});
+    }
+  }
+
+  // ---- keys we hold for sending ----
+  static void drop_unusable(std::deque<peer_key>& keys, time_point now, std::size_t& dropped) {
+    while (!keys.empty() && keys.front().usable_until <= now) {
+      keys.pop_front();
+      ++dropped;
+    }
+  }
+
+  std::size_t usable(peer_state& p, time_point now) {
+    std::size_t dropped = 0;
+    drop_unusable(p.reply_keys, now, dropped);
+    drop_unusable(p.offered_keys, now, dropped);
+    if (dropped) count(p, &counters::keys_discarded, dropped);
+    return p.reply_keys.size() + p.offered_keys.size();
+  }
+
+  std::optional<peer_key> take_key(peer_state& p, time_point now) {
+    if (usable(p, now) == 0) return std::nullopt;
+    auto& from = p.reply_keys.empty() ? p.offered_keys : p.reply_keys;
+    peer_key k = from.front();
+    from.pop_front();
+    return k;
+  }
+
+  // How many keys to ask the peer for now (0: none).
+  std::size_t keys_to_request(peer_state& p, time_point now) {
+    if (!p.wants_pool && p.queue.empty()) return 0;
+    const std::size_t have = usable(p, now) + p.requested;
+    if (have >= opts.pool_low_watermark &&
+        !(p.queue.size() > 0 && usable(p, now) == 0 && p.requested == 0)) {
+      return 0;
+    }
+    return have >= opts.pool_target ? 0 : opts.pool_target - have;
+  }
+
+  // ---- keys we issue ----
+  // Generates one one-time pair for `peer`, keeps its private half in the store, and returns
+  // the public half as it goes on the wire.
+  result<wire::offered_key> issue_key(peer_id id, peer_state& p, time_point now) {
+    wire::offered_key k;
+    k.id = random.next_guid();
+    k.ttl_ms = to_ms(opts.key_ttl);
+    status s = store.insert(id, k.id, now + opts.key_ttl,
+                            [&](mutable_secret_key_view secret) { return key_gen.next(secret); });
+    if (!s.ok()) return s;
+    count(p, &counters::keys_generated);
+    return k;
+  }
+
+  // ---- control blocks ----
+  bool offers_ready(const peer_state& p, time_point now) const {
+    return p.keys_owed > 0 && (!p.offers_due || *p.offers_due <= now);
+  }
+
+  // Everything owed to the peer that can ride on the next frame. `urgent_only` leaves the
+  // acknowledgements that are not yet due (they wait to ride on other traffic).
+  wire::control_block take_control(peer_id id, peer_state& p, time_point now, bool on_data) {
+    wire::control_block block;
+    block.instance = instance;
+    const std::size_t want = keys_to_request(p, now);
+    if (want > 0) {
+      block.wanted = static_cast<std::uint32_t>(want);
+      p.requested += want;
+      p.requested_at = now;
+    }
+    // Offers owed: on a data frame they always ride along; alone only once due.
+    if (p.keys_owed > 0 && (on_data || offers_ready(p, now))) {
+      const std::size_t room =
+          opts.max_keys_per_peer - std::min(opts.max_keys_per_peer, store.live(id));
+      std::size_t n = std::min({p.keys_owed, room, limits.max_offers});
+      for (; n > 0; --n) {
+        auto k = issue_key(id, p, now);
+        if (!k.ok()) {
+          emit_event(event_kind::frame_rejected, id, guid{}, 0, k.error().code(),
+                     "could not issue a key: " + k.error().message());
+          break;
+        }
+        block.offers.push_back(*k);
+      }
+      count(p, &counters::keys_offered, block.offers.size());
+      p.keys_owed = 0;
+      p.offers_due.reset();
+    }
+    block.acks = std::move(p.acks);
+    p.acks.clear();
+    p.acks_due.reset();
+    block.rejections = std::move(p.rejections);
+    p.rejections.clear();
+    return block;
+  }
+
+  bool control_due(peer_state& p, time_point now) {
+    if (!p.rejections.empty()) return true;
+    if (offers_ready(p, now)) return true;
+    if (keys_to_request(p, now) > 0) return true;
+    if (!p.acks.empty() && (p.acks.size() >= opts.ack_batch || (p.acks_due && *p.acks_due <= now)))
+      return true;
+    return false;
+  }
+
+  void emit_control(peer_id id, peer_state& p, time_point now) {
+    wire::control_block block = take_control(id, p, now, false);
+    if (block.empty()) return;
+    transmit t;
+    t.peer = id;
+    wire::encode_control(block, t.frame);
+    count(p, &counters::frames_sent);
+    count(p, &counters::control_frames_sent);
+    count(p, &counters::bytes_sent, t.frame.size());
+    transmits.push_back(std::move(t));
+  }
+
+  // ---- sealing ----
+  // Seals `m` to `key` and queues the frame. The message then waits in `unacked`.
+  void seal_and_send(peer_id id, peer_state& p, outgoing_message&& m, const peer_key& key,
+                     time_point now) {
+    if (m.how == flow::pull && !m.reply_key) {
+      auto rk = issue_key(id, p, now);
+      if (rk.ok()) {
+        m.reply_key = *rk;
+      } else {
+        // No room for a reply key: the message still goes, the reply will use a pooled key.
+        emit_event(event_kind::frame_rejected, id, guid{}, m.id, rk.error().code(),
+                   "no reply key attached: " + rk.error().message());
+      }
+    }
+    wire::control_block block = take_control(id, p, now, true);
+    const bool has_control = !block.empty() || block.wanted > 0;
+
+    auto ephemeral_secret = scratch.bytes(scratch_slot).first<secret_key_size>();
+    hpke::ephemeral_key eph{ephemeral_secret, key_gen.next(ephemeral_secret)};
+
+    transmit t;
+    t.peer = id;
+    t.carries_data = true;
+    const std::size_t ct_size = m.payload.size() + hpke::tag_size;
+    const wire::data_layout layout = wire::encode_data(
+        key.id, eph.public_value, m.reply_key, has_control ? &block : nullptr, ct_size, t.frame);
+    public_key enc;
+    const status s = hpke::seal_base(aead, key.key, info_bytes(), layout.associated_data, m.payload,
+                                     eph, enc, layout.ciphertext);
+    sodium_memzero(ephemeral_secret.data(), ephemeral_secret.size());
+    if (!s.ok()) {
+      // Only a low-order public key from the peer can make sealing fail: that key is useless.
+      emit_event(event_kind::frame_rejected, id, key.id, m.id, s.code(),
+                 "cannot seal to this peer key: " + s.message());
+      count(p, &counters::keys_discarded);
+      p.queue.push_front(std::move(m));
+      return;
+    }
+    count(p, &counters::messages_sealed);
+    if (m.attempts > 0) count(p, &counters::messages_resent);
+    count(p, &counters::frames_sent);
+    count(p, &counters::bytes_sent, t.frame.size());
+    transmits.push_back(std::move(t));
+
+    m.key = key;
+    m.last_sent_at = now;
+    ++m.attempts;
+    const guid key_id = key.id;
+    p.unacked.push_back(std::move(m));
+    p.unacked_by_key[key_id] = std::prev(p.unacked.end());
+  }
+
+  // Puts the peer's pending work on the wire: queued messages while keys last, then a control
+  // frame if something cannot wait for other traffic.
+  void flush(peer_id id, peer_state& p, time_point now) {
+    while (!p.queue.empty()) {
+      auto key = take_key(p, now);
+      if (!key) break;
+      outgoing_message m = std::move(p.queue.front());
+      p.queue.pop_front();
+      seal_and_send(id, p, std::move(m), *key, now);
+    }
+    if (control_due(p, now)) emit_control(id, p, now);
+  }
+
+  // ---- acknowledgement and rejection of our messages ----
+  std::optional<outgoing_message> take_unacked(peer_state& p, const guid& key) {
+    auto it = p.unacked_by_key.find(key);
+    if (it == p.unacked_by_key.end()) return std::nullopt;
+    outgoing_message m = std::move(*it->second);
+    p.unacked.erase(it->second);
+    p.unacked_by_key.erase(it);
+    return m;
+  }
+
+  void give_up(peer_id id, peer_state& p, outgoing_message& m, std::string_view why) {
+    count(p, &counters::messages_undeliverable);
+    const guid key = m.key ? m.key->id : guid{};
+    emit_event(event_kind::message_undeliverable, id, key, m.id, errc::undeliverable, why);
+    sodium_memzero(m.payload.data(), m.payload.size());
+  }
+
+  void on_rejection(peer_id id, peer_state& p, const wire::rejection& r, time_point now) {
+    auto m = take_unacked(p, r.id);
+    if (!m) return;  // already acknowledged or given up: a duplicate's rejection
+    if (r.reason == errc::replayed_key) {
+      // The key was used: this is a copy of a message the peer already opened.
+      count(p, &counters::messages_acknowledged);
+      return;
+    }
+    emit_event(event_kind::message_rejected, id, r.id, m->id, r.reason,
+               std::string("peer refused our frame: ") + std::string(to_string(r.reason)));
+    if (r.reason == errc::authentication_failed && m->key && m->key->usable_until > now) {
+      // A tampered copy reached the peer; its key is still live there, so send ours again.
+      const peer_key key = *m->key;
+      seal_and_send(id, p, std::move(*m), key, now);
+      return;
+    }
+    // The peer certainly did not open it (unknown or expired key): re-seal under a new key.
+    m->key.reset();
+    p.queue.push_front(std::move(*m));
+  }
+
+  void on_peer_restart(peer_id id, peer_state& p, const guid& new_instance) {
+    const std::size_t dropped = p.reply_keys.size() + p.offered_keys.size();
+    p.reply_keys.clear();
+    p.offered_keys.clear();
+    count(p, &counters::keys_discarded, dropped);
+    const std::size_t destroyed = store.drop_peer(id);
+    count(p, &counters::keys_destroyed, destroyed);
+    p.requested = 0;
+    p.keys_owed = 0;
+    p.offers_due.reset();
+    p.acks.clear();
+    p.rejections.clear();
+    // What the old instance may or may not have processed cannot be known: report it rather
+    // than risk delivering it twice. Queued messages were never sent and simply go to the new one.
+    for (auto& m : p.unacked) {
+      give_up(id, p, m,
+              "peer restarted before acknowledging; it may or may not have been processed");
+    }
+    p.unacked.clear();
+    p.unacked_by_key.clear();
+    count(p, &counters::peer_restarts);
+    emit_event(event_kind::peer_restarted, id, new_instance, 0, errc::ok,
+               "peer restarted as instance " + new_instance.short_hex() +
+                   "; keys of its old instance dropped");
+  }
+
+  // Applies a control block received from the peer. `defer_offers` when the frame expects a
+  // reply: the keys it asks for then ride on that reply.
+  void apply_control(peer_id id, peer_state& p, const wire::control_block& block, time_point now,
+                     bool defer_offers) {
+    if (p.instance && *p.instance != block.instance) on_peer_restart(id, p, block.instance);
+    p.instance = block.instance;
+
+    if (block.wanted > 0) {
+      const std::size_t live = store.live(id);
+      const std::size_t room =
+          opts.max_keys_per_peer - std::min(opts.max_keys_per_peer, live + p.keys_owed);
+      const std::size_t asked = std::min<std::size_t>(block.wanted, room);
+      const std::size_t granted = p.grant_bucket.take(asked, now);
+      if (granted < block.wanted) {
+        count(p, &counters::rejected_rate_limited);
+        emit_event(event_kind::frame_rejected, id, guid{}, 0,
+                   granted < asked ? errc::rate_limited : errc::limit_exceeded,
+                   "asked for " + std::to_string(block.wanted) + " keys, granted " +
+                       std::to_string(granted) + " (max_keys_per_peer " +
+                       std::to_string(opts.max_keys_per_peer) + ", key_grant_rate " +
+                       std::to_string(opts.key_grant_rate) + "/s)");
+      }
+      p.keys_owed += granted;
+      if (granted > 0) {
+        if (defer_offers) {
+          if (!p.offers_due) p.offers_due = now + opts.ack_delay;
+        } else {
+          p.offers_due.reset();
+        }
+      }
+    }
+
+    if (!block.offers.empty()) {
+      const std::size_t room =
+          opts.max_keys_per_peer -
+          std::min(opts.max_keys_per_peer, p.offered_keys.size() + p.reply_keys.size());
+      const std::size_t n = std::min(room, block.offers.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto& o = block.offers[i];
+        const time_point until = now + std::chrono::milliseconds(o.ttl_ms) - opts.expiry_margin;
+        if (until <= now) continue;
+        p.offered_keys.push_back({o.id, o.key, until});
+      }
+      count(p, &counters::keys_received, n);
+      if (n < block.offers.size()) count(p, &counters::keys_discarded, block.offers.size() - n);
+      p.requested -= std::min(p.requested, block.offers.size());
+    }
+
+    for (const guid& a : block.acks) {
+      if (auto m = take_unacked(p, a)) {
+        count(p, &counters::messages_acknowledged);
+        sodium_memzero(m->payload.data(), m->payload.size());
+      }
+    }
+    for (const auto& r : block.rejections) on_rejection(id, p, r, now);
+  }
+
+  // ---- receiving data ----
+  status receive_data(peer_id id, peer_state& p, const wire::data_view& d, time_point now) {
+    if (d.ciphertext.size() < hpke::tag_size) {
+      refuse(id, p, d.key_id, errc::malformed_frame, "ciphertext shorter than the tag", true);
+      return status(errc::malformed_frame, describe(id, &d.key_id, "ciphertext too short"));
+    }
+    std::vector<byte> plaintext(d.ciphertext.size() - hpke::tag_size);
+    const status opened =
+        store.open_with(d.key_id, now, [&](secret_key_view secret, const public_key& pub) {
+          return hpke::open_base(aead, d.enc, secret, pub, info_bytes(), d.associated_data,
+                                 d.ciphertext, plaintext);
+        });
+    if (!opened.ok()) {
+      std::string what;
+      switch (opened.code()) {
+        case errc::unknown_key:
+          what = "no such key (never issued by this instance)";
+          break;
+        case errc::expired_key:
+          what = "the key's time to live ran out";
+          break;
+        case errc::replayed_key:
+          what = "the key was already used: replay or duplicate";
+          break;
+        case errc::authentication_failed:
+          what = "does not open: tampered or wrong key";
+          break;
+        default:
+          what = opened.message();
+          break;
+      }
+      refuse(id, p, d.key_id, opened.code(), what, true);
+      return status(opened.code(), describe(id, &d.key_id, what));
+    }
+    count(p, &counters::keys_used);
+    count(p, &counters::keys_destroyed);
+
+    delivery out;
+    out.peer = id;
+    out.payload = std::move(plaintext);
+    if (status s = wire::decode_payload(out.payload, limits, out.parts); !s.ok()) {
+      sodium_memzero(out.payload.data(), out.payload.size());
+      refuse(id, p, d.key_id, errc::malformed_frame, "payload: " + s.message(), false);
+      return s;
+    }
+    // Authenticated: the piggybacked control block and reply key can be trusted as the
+    // sender's, and the message is acknowledged.
+    if (d.control) apply_control(id, p, *d.control, now, d.reply_key.has_value());
+    if (d.reply_key) {
+      const time_point until =
+          now + std::chrono::milliseconds(d.reply_key->ttl_ms) - opts.expiry_margin;
+      if (until > now) {
+        p.reply_keys.push_back({d.reply_key->id, d.reply_key->key, until});
+        count(p, &counters::keys_received);
+      }
+      out.expects_reply = true;
+    }
+    p.acks.push_back(d.key_id);
+    if (!p.acks_due) p.acks_due = now + opts.ack_delay;
+    count(p, &counters::messages_opened);
+    deliveries.push_back(std::move(out));
+    return status::success();
+  }
+
+  // ---- timers ----
+  void on_timers(peer_id id, peer_state& p, time_point now) {
+    if (p.requested > 0 && now - p.requested_at >= opts.key_request_retry) p.requested = 0;
+
+    // Not acknowledged in time: send again to the same key (a different one could deliver it
+    // twice: only the peer can say the first copy was not opened).
+    while (!p.unacked.empty() && p.unacked.front().last_sent_at + opts.retransmit_after <= now) {
+      auto it = p.unacked.begin();
+      const guid key_id = it->key->id;
+      outgoing_message m = std::move(*it);
+      p.unacked.erase(it);
+      p.unacked_by_key.erase(key_id);
+      if (now - m.accepted_at >= opts.delivery_timeout) {
+        give_up(id, p, m,
+                "no acknowledgement within delivery_timeout; it may or may not have "
+                "been processed");
+        continue;
+      }
+      const peer_key key = *m.key;
+      seal_and_send(id, p, std::move(m), key, now);
+    }
+    // Waiting for a key too long.
+    while (!p.queue.empty() && now - p.queue.front().accepted_at >= opts.delivery_timeout) {
+      outgoing_message m = std::move(p.queue.front());
+      p.queue.pop_front();
+      give_up(id, p, m, "no usable key from the peer within delivery_timeout");
+    }
+  }
+
+  std::optional<time_point> peer_deadline(const peer_state& p) const {
+    std::optional<time_point> t;
+    auto consider = [&](time_point x) {
+      if (!t || x < *t) t = x;
+    };
+    if (p.requested > 0) consider(p.requested_at + opts.key_request_retry);
+    if (!p.unacked.empty()) consider(p.unacked.front().last_sent_at + opts.retransmit_after);
+    if (!p.queue.empty()) consider(p.queue.front().accepted_at + opts.delivery_timeout);
+    if (p.acks_due) consider(*p.acks_due);
+    if (p.offers_due && p.keys_owed > 0) consider(*p.offers_due);
+    if (!p.offered_keys.empty()) consider(p.offered_keys.front().usable_until);
+    if (!p.reply_keys.empty()) consider(p.reply_keys.front().usable_until);
+    return t;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+engine::engine(const options& opts, key_source& keys, random_source& random, time_point now)
+    : impl_(std::make_unique<impl>(opts, keys, random, now)) {}
+engine::~engine() = default;
+engine::engine(engine&&) noexcept = default;
+engine& engine::operator=(engine&&) noexcept = default;
+
+status engine::construction_status() const { return impl_->init_status; }
+
+const guid& engine::instance() const noexcept { return impl_->instance; }
+
+void engine::connect(peer_id peer, time_point now) {
+  if (!impl_->init_status.ok()) return;
+  auto& p = impl_->peer(peer, now);
+  p.wants_pool = true;
+  impl_->flush(peer, p, now);
+}
+
+void engine::disconnect(peer_id peer, time_point now) {
+  (void)now;
+  auto it = impl_->peers.find(peer);
+  if (it == impl_->peers.end()) return;
+  auto& p = it->second;
+  for (auto& m : p.queue) impl_->give_up(peer, p, m, "peer disconnected");
+  for (auto& m : p.unacked) impl_->give_up(peer, p, m, "peer disconnected before acknowledging");
+  const std::size_t destroyed = impl_->store.drop_peer(peer);
+  impl_->count(p, &counters::keys_destroyed, destroyed);
+  impl_->peers.erase(it);
+}
+
+result<message_id> engine::send(peer_id peer, std::span<const byte_view> parts, time_point now,
+                                const send_options& how) {
+  auto& im = *impl_;
+  if (!im.init_status.ok()) return im.init_status;
+  if (parts.empty() || parts.size() > im.opts.max_parts) {
+    return status(errc::invalid_argument,
+                  describe(peer, nullptr,
+                           "a message has 1 to max_parts (" + std::to_string(im.opts.max_parts) +
+                               ") parts, got " + std::to_string(parts.size())));
+  }
+  std::size_t bytes = 0;
+  for (const auto& part : parts) bytes += part.size();
+  if (bytes > im.opts.max_message_size) {
+    return status(errc::message_too_large,
+                  describe(peer, nullptr,
+                           std::to_string(bytes) + " bytes exceeds max_message_size (" +
+                               std::to_string(im.opts.max_message_size) + ")"));
+  }
+  auto& p = im.peer(peer, now);
+  if (p.queue.size() >= im.opts.max_queued_per_peer) {
+    return status(errc::limit_exceeded,
+                  describe(peer, nullptr,
+                           "max_queued_per_peer (" + std::to_string(im.opts.max_queued_per_peer) +
+                               ") messages already wait for a key"));
+  }
+  if (p.unacked.size() >= im.opts.max_unacknowledged_per_peer) {
+    return status(errc::limit_exceeded,
+                  describe(peer, nullptr,
+                           "max_unacknowledged_per_peer (" +
+                               std::to_string(im.opts.max_unacknowledged_per_peer) +
+                               ") messages await acknowledgement"));
+  }
+  outgoing_message m;
+  m.id = im.next_message++;
+  m.how = how.use_flow.value_or(im.opts.default_flow);
+  m.accepted_at = now;
+  m.payload.resize(wire::payload_size(parts));
+  wire::encode_payload(parts, m.payload);
+  // A peer with no reply key waiting for us needs a pool of its offered keys.
+  if (p.reply_keys.empty()) p.wants_pool = true;
+  const message_id id = m.id;
+  p.queue.push_back(std::move(m));
+  im.flush(peer, p, now);
+  return id;
+}
+
+status engine::receive(peer_id peer, byte_view frame, time_point now) {
+  auto& im = *impl_;
+  if (!im.init_status.ok()) return im.init_status;
+  auto& p = im.peer(peer, now);
+  im.count(p, &counters::frames_received);
+  im.count(p, &counters::bytes_received, frame.size());
+  auto decoded = wire::decode(frame, im.limits);
+  if (!decoded.ok()) {
+    const status err = decoded.error();
+    im.refuse(
+        peer, p, guid{},
+        err.code() == errc::message_too_large ? errc::message_too_large : errc::malformed_frame,
+        err.to_string(), false);
+    return status(err.code(), describe(peer, nullptr, err.to_string()));
+  }
+  status result = status::success();
+  if (decoded->kind == wire::frame_kind::control) {
+    im.apply_control(peer, p, decoded->control, now, false);
+  } else {
+    result = im.receive_data(peer, p, decoded->data, now);
+  }
+  im.flush(peer, p, now);
+  return result;
+}
+
+void engine::tick(time_point now) {
+  auto& im = *impl_;
+  if (!im.init_status.ok()) return;
+  const std::size_t expired = im.store.expire(now);
+  im.total.keys_expired += expired;
+  im.total.keys_destroyed += expired;
+  for (auto& [id, p] : im.peers) {
+    im.on_timers(id, p, now);
+    im.flush(id, p, now);
+  }
+}
+
+std::optional<time_point> engine::poll_timeout() const {
+  const auto& im = *impl_;
+  std::optional<time_point> t = im.store.next_expiry();
+  for (const auto& [id, p] : im.peers) {
+    if (auto d = im.peer_deadline(p); d && (!t || *d < *t)) t = d;
+  }
+  return t;
+}
+
+std::optional<transmit> engine::poll_transmit() {
+  if (impl_->transmits.empty()) return std::nullopt;
+  transmit t = std::move(impl_->transmits.front());
+  impl_->transmits.pop_front();
+  return t;
+}
+
+std::optional<delivery> engine::poll_delivery() {
+  if (impl_->deliveries.empty()) return std::nullopt;
+  delivery d = std::move(impl_->deliveries.front());
+  impl_->deliveries.pop_front();
+  return d;
+}
+
+std::optional<event> engine::poll_event() {
+  if (impl_->events.empty()) return std::nullopt;
+  event e = std::move(impl_->events.front());
+  impl_->events.pop_front();
+  return e;
+}
+
+std::size_t engine::usable_keys(peer_id peer) const {
+  auto it = impl_->peers.find(peer);
+  if (it == impl_->peers.end()) return 0;
+  return it->second.reply_keys.size() + it->second.offered_keys.size();
+}
+
+stats_snapshot engine::stats() const {
+  const auto& im = *impl_;
+  stats_snapshot s;
+  s.total = im.total;
+  s.live_keys = im.store.live();
+  s.locked_bytes = im.store.locked_bytes();
+  for (const auto& [id, p] : im.peers) {
+    s.per_peer[id] = p.stats;
+    s.peer_keys += p.reply_keys.size() + p.offered_keys.size();
+    s.queued_messages += p.queue.size();
+    s.unacknowledged += p.unacked.size();
+  }
+  return s;
+}
+
+}  // namespace cryptcom

@@ -1,0 +1,70 @@
+// peer_state: what the engine knows about one peer: the keys it gave us, the messages we owe it
+// or wait on it for, and the control information due to it.
+// Thread-safety: none; part of one engine.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "cryptcom/engine.hpp"
+#include "cryptcom/stats.hpp"
+#include "engine/token_bucket.hpp"
+#include "wire/frame.hpp"
+
+namespace cryptcom::engine_detail {
+
+// A public key the peer gave us (offer or reply key), usable until `usable_until`.
+struct peer_key {
+  guid id;
+  public_key key;
+  time_point usable_until;  // local arrival + TTL - expiry margin
+};
+
+// A message accepted from the application, kept (as its encoded payload) until the peer
+// acknowledges it, so that it can be re-sealed after a rejection or a loss.
+struct outgoing_message {
+  message_id id = 0;
+  std::vector<byte> payload;  // wire::encode_payload of the parts
+  flow how = flow::push;
+  time_point accepted_at;
+  time_point last_sent_at;
+  std::uint32_t attempts = 0;
+  std::optional<peer_key> key;                 // the peer key it was last sealed to
+  std::optional<wire::offered_key> reply_key;  // pull: our key for the reply, kept across resends
+};
+
+struct peer_state {
+  explicit peer_state(token_bucket bucket) : grant_bucket(bucket) {}
+
+  std::optional<guid> instance;  // the peer's endpoint instance, once it told us
+
+  // Keys for sending to the peer: reply keys (pull) are used first, then offered keys.
+  std::deque<peer_key> reply_keys;
+  std::deque<peer_key> offered_keys;
+  bool wants_pool = false;    // we send to this peer, so keep a pool of its keys
+  std::size_t requested = 0;  // keys asked for and not yet received
+  time_point requested_at;
+
+  // Messages waiting for a key, in order.
+  std::deque<outgoing_message> queue;
+  // Sent and not yet acknowledged: in order of last transmission, indexed by key GUID.
+  std::list<outgoing_message> unacked;
+  std::unordered_map<guid, std::list<outgoing_message>::iterator> unacked_by_key;
+
+  // Control information owed to the peer.
+  std::size_t keys_owed = 0;             // it asked for keys; we grant when we next write
+  std::optional<time_point> offers_due;  // deferred so they can ride on a reply
+  std::vector<guid> acks;
+  std::optional<time_point> acks_due;
+  std::vector<wire::rejection> rejections;
+  token_bucket grant_bucket;
+
+  counters stats;
+};
+
+}  // namespace cryptcom::engine_detail

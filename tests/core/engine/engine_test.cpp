@@ -1,0 +1,446 @@
+// Unit tests of the engine's transitions, two engines wired back to back by hand (frames are
+// carried explicitly so each test can drop, copy, alter or delay them), on virtual time.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/engine/simulation.hpp"
+#include "cryptcom/engine.hpp"
+#include "wire/frame.hpp"
+
+namespace cryptcom {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr peer_id a_id = 0;  // how B names A
+constexpr peer_id b_id = 1;  // how A names B
+
+std::vector<byte> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+std::string string_of(byte_view b) { return {b.begin(), b.end()}; }
+
+// Two engines and the frames between them, moved by hand.
+struct pair_fixture : ::testing::Test {
+  options opts;
+  time_point now = time_point{} + std::chrono::hours(1);
+  std::unique_ptr<key_source> keys_a = make_deterministic_key_source(1);
+  std::unique_ptr<key_source> keys_b = make_deterministic_key_source(2);
+  std::unique_ptr<random_source> rand_a = make_deterministic_random(1);
+  std::unique_ptr<random_source> rand_b = make_deterministic_random(2);
+  std::unique_ptr<engine> a, b;
+
+  void SetUp() override {
+    opts.pool_target = 8;
+    opts.pool_low_watermark = 4;
+    make_engines();
+  }
+  void make_engines() {
+    a = std::make_unique<engine>(opts, *keys_a, *rand_a, now);
+    b = std::make_unique<engine>(opts, *keys_b, *rand_b, now);
+    ASSERT_TRUE(a->construction_status().ok()) << a->construction_status().to_string();
+  }
+
+  static std::vector<transmit> out(engine& e) {
+    std::vector<transmit> v;
+    while (auto t = e.poll_transmit()) v.push_back(std::move(*t));
+    return v;
+  }
+  static std::vector<event> events(engine& e) {
+    std::vector<event> v;
+    while (auto x = e.poll_event()) v.push_back(std::move(*x));
+    return v;
+  }
+  // Carries frames both ways until both are quiet; returns the frames carried.
+  std::size_t settle() {
+    std::size_t carried = 0;
+    for (int round = 0; round < 100; ++round) {
+      auto from_a = out(*a);
+      auto from_b = out(*b);
+      if (from_a.empty() && from_b.empty()) break;
+      for (auto& t : from_a) (void)b->receive(a_id, t.frame, now), ++carried;
+      for (auto& t : from_b) (void)a->receive(b_id, t.frame, now), ++carried;
+    }
+    return carried;
+  }
+  result<message_id> send_text(engine& e, peer_id to, std::string_view text,
+                               std::optional<flow> f = std::nullopt) {
+    const auto data = bytes_of(text);
+    const byte_view part(data);
+    send_options how;
+    how.use_flow = f;
+    return e.send(to, std::span<const byte_view>(&part, 1), now, how);
+  }
+};
+
+TEST_F(pair_fixture, push_delivers_after_one_key_exchange_and_destroys_the_key) {
+  a->connect(b_id, now);
+  auto request = out(*a);
+  ASSERT_EQ(request.size(), 1u);
+  EXPECT_FALSE(request[0].carries_data);
+  ASSERT_TRUE(b->receive(a_id, request[0].frame, now).ok());
+  auto offer = out(*b);
+  ASSERT_EQ(offer.size(), 1u);
+  ASSERT_TRUE(a->receive(b_id, offer[0].frame, now).ok());
+  EXPECT_EQ(a->usable_keys(b_id), opts.pool_target);
+  EXPECT_EQ(b->stats().live_keys, opts.pool_target);
+
+  ASSERT_TRUE(send_text(*a, b_id, "hello").ok());
+  auto data = out(*a);
+  ASSERT_EQ(data.size(), 1u);
+  EXPECT_TRUE(data[0].carries_data);
+  // The wire never carries the plaintext.
+  EXPECT_EQ(string_of(data[0].frame).find("hello"), std::string::npos);
+  ASSERT_TRUE(b->receive(a_id, data[0].frame, now).ok());
+  auto d = b->poll_delivery();
+  ASSERT_TRUE(d.has_value());
+  ASSERT_EQ(d->parts.size(), 1u);
+  EXPECT_EQ(string_of(d->parts[0]), "hello");
+  EXPECT_FALSE(d->expects_reply);
+  EXPECT_EQ(b->stats().live_keys, opts.pool_target - 1);
+  EXPECT_EQ(b->stats().total.keys_used, 1u);
+}
+
+TEST_F(pair_fixture, pull_reply_is_sealed_to_the_requesters_one_time_key) {
+  a->connect(b_id, now);
+  settle();
+  ASSERT_TRUE(send_text(*a, b_id, "what time is it?", flow::pull).ok());
+  EXPECT_EQ(a->stats().live_keys, 1u);  // the reply key, held by A
+  auto req = out(*a);
+  ASSERT_EQ(req.size(), 1u);
+  ASSERT_TRUE(b->receive(a_id, req[0].frame, now).ok());
+  auto d = b->poll_delivery();
+  ASSERT_TRUE(d && d->expects_reply);
+  EXPECT_EQ(b->usable_keys(a_id), 1u);  // the reply key
+  ASSERT_TRUE(send_text(*b, a_id, "noon").ok());
+  auto reply = out(*b);
+  ASSERT_EQ(reply.size(), 1u) << "the reply must not need a key exchange";
+  ASSERT_TRUE(a->receive(b_id, reply[0].frame, now).ok());
+  auto r = a->poll_delivery();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(string_of(r->parts[0]), "noon");
+  EXPECT_EQ(a->stats().live_keys, 0u) << "the reply key is destroyed once used";
+}
+
+TEST_F(pair_fixture, a_replayed_data_frame_is_refused_counted_and_delivers_nothing) {
+  a->connect(b_id, now);
+  settle();
+  ASSERT_TRUE(send_text(*a, b_id, "once").ok());
+  auto data = out(*a);
+  ASSERT_TRUE(b->receive(a_id, data[0].frame, now).ok());
+  ASSERT_TRUE(b->poll_delivery());
+  const status again = b->receive(a_id, data[0].frame, now);
+  EXPECT_EQ(again.code(), errc::replayed_key);
+  EXPECT_FALSE(b->poll_delivery());
+  EXPECT_EQ(b->stats().total.rejected_replay, 1u);
+  auto ev = events(*b);
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(ev.back().kind, event_kind::frame_rejected);
+  EXPECT_EQ(ev.back().reason, errc::replayed_key);
+  EXPECT_NE(ev.back().detail.find("peer 0"), std::string::npos) << ev.back().detail;
+}
+
+TEST_F(pair_fixture, a_tampered_frame_fails_and_leaves_the_key_for_the_genuine_one) {
+  a->connect(b_id, now);
+  settle();
+  ASSERT_TRUE(send_text(*a, b_id, "genuine").ok());
+  auto data = out(*a);
+  auto bad = data[0].frame;
+  bad[bad.size() - 3] ^= 0x40;
+  EXPECT_EQ(b->receive(a_id, bad, now).code(), errc::authentication_failed);
+  EXPECT_FALSE(b->poll_delivery());
+  ASSERT_TRUE(b->receive(a_id, data[0].frame, now).ok());
+  auto d = b->poll_delivery();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(string_of(d->parts[0]), "genuine");
+  EXPECT_EQ(b->stats().total.rejected_authentication, 1u);
+}
+
+TEST_F(pair_fixture, tampering_with_a_header_field_is_detected_by_the_associated_data) {
+  a->connect(b_id, now);
+  settle();
+  ASSERT_TRUE(send_text(*a, b_id, "header bound").ok());
+  auto data = out(*a);
+  // Byte 40 lies inside enc (after version, kind, the GUID's 18 bytes and enc's 2-byte header).
+  auto bad = data[0].frame;
+  bad[40] ^= 0x01;
+  EXPECT_FALSE(b->receive(a_id, bad, now).ok());
+  EXPECT_FALSE(b->poll_delivery());
+}
+
+TEST_F(pair_fixture, a_rejection_for_an_expired_key_makes_the_sender_reseal_under_a_new_key) {
+  opts.key_ttl = 10s;
+  opts.expiry_margin = 1s;
+  make_engines();
+  a->connect(b_id, now);
+  settle();
+  ASSERT_TRUE(send_text(*a, b_id, "late").ok());
+  auto data = out(*a);
+  now += 11s;  // the frame was in flight longer than the key lived
+  b->tick(now);
+  EXPECT_EQ(b->receive(a_id, data[0].frame, now).code(), errc::expired_key);
+  auto reject = out(*b);
+  ASSERT_EQ(reject.size(), 1u);
+  ASSERT_TRUE(a->receive(b_id, reject[0].frame, now).ok());
+  settle();
+  auto d = b->poll_delivery();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(string_of(d->parts[0]), "late");
+  EXPECT_EQ(a->stats().total.messages_resent, 1u);
+  bool told = false;
+  for (const auto& e : events(*a)) told |= e.kind == event_kind::message_rejected;
+  EXPECT_TRUE(told);
+}
+
+TEST_F(pair_fixture, an_unknown_key_is_refused_with_a_rejection_naming_it) {
+  wire::control_block none;
+  std::vector<byte> frame;
+  const public_key enc{};
+  guid made_up;
+  made_up.bytes.fill(0x42);
+  auto layout = wire::encode_data(made_up, enc, std::nullopt, nullptr, 32, frame);
+  std::fill(layout.ciphertext.begin(), layout.ciphertext.end(), byte{0});
+  EXPECT_EQ(b->receive(a_id, frame, now).code(), errc::unknown_key);
+  auto reject = out(*b);
+  ASSERT_EQ(reject.size(), 1u);
+  auto decoded = wire::decode(reject[0].frame, wire::decode_limits{});
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->control.rejections.size(), 1u);
+  EXPECT_EQ(decoded->control.rejections[0].id, made_up);
+  EXPECT_EQ(decoded->control.rejections[0].reason, errc::unknown_key);
+}
+
+TEST_F(pair_fixture, a_malformed_frame_is_counted_and_the_engine_keeps_serving) {
+  const std::vector<byte> junk = {0x93, 0x01, 0x09, 0xc0};
+  EXPECT_FALSE(b->receive(a_id, junk, now).ok());
+  EXPECT_EQ(b->stats().total.rejected_malformed, 1u);
+  a->connect(b_id, now);
+  settle();
+  ASSERT_TRUE(send_text(*a, b_id, "still here").ok());
+  settle();
+  EXPECT_TRUE(b->poll_delivery());
+}
+
+TEST_F(pair_fixture, messages_wait_for_keys_and_the_queue_is_bounded) {
+  opts.max_queued_per_peer = 3;
+  make_engines();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(send_text(*a, b_id, "queued").ok());
+  auto full = send_text(*a, b_id, "one too many");
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code(), errc::limit_exceeded);
+  EXPECT_NE(full.error().message().find("max_queued_per_peer"), std::string::npos);
+  settle();
+  int n = 0;
+  while (b->poll_delivery()) ++n;
+  EXPECT_EQ(n, 3);
+}
+
+TEST_F(pair_fixture, oversize_and_empty_messages_are_refused_at_send) {
+  opts.max_message_size = 100;
+  make_engines();
+  const std::vector<byte> big(101, 1);
+  const byte_view part(big);
+  auto r = a->send(b_id, std::span<const byte_view>(&part, 1), now);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), errc::message_too_large);
+  auto none = a->send(b_id, std::span<const byte_view>(), now);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code(), errc::invalid_argument);
+}
+
+TEST_F(pair_fixture, a_peer_that_never_offers_keys_makes_the_message_undeliverable) {
+  ASSERT_TRUE(send_text(*a, b_id, "into the void").ok());
+  (void)out(*a);  // B never answers
+  for (int i = 0; i < 40; ++i) {
+    now += 1s;
+    a->tick(now);
+    (void)out(*a);
+  }
+  bool reported = false;
+  for (const auto& e : events(*a)) {
+    if (e.kind == event_kind::message_undeliverable) {
+      reported = true;
+      EXPECT_EQ(e.message, 1u);
+      EXPECT_EQ(e.reason, errc::undeliverable);
+    }
+  }
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(a->stats().total.messages_undeliverable, 1u);
+}
+
+TEST_F(pair_fixture, a_restarted_peer_is_detected_and_its_old_keys_are_dropped) {
+  a->connect(b_id, now);
+  settle();
+  ASSERT_TRUE(send_text(*a, b_id, "to the old b").ok());
+  (void)out(*a);  // lost with the old B
+  keys_b = make_deterministic_key_source(3);
+  rand_b = make_deterministic_random(3);
+  b = std::make_unique<engine>(opts, *keys_b, *rand_b, now);
+  now += opts.retransmit_after;
+  a->tick(now);  // A retransmits to the old key; the new B rejects it, naming its new instance
+  settle();
+  bool restarted = false, undeliverable = false;
+  for (const auto& e : events(*a)) {
+    restarted |= e.kind == event_kind::peer_restarted;
+    undeliverable |= e.kind == event_kind::message_undeliverable && e.message == 1;
+  }
+  EXPECT_TRUE(restarted);
+  EXPECT_TRUE(undeliverable) << "unacknowledged messages to the old instance are reported";
+  EXPECT_EQ(a->stats().total.peer_restarts, 1u);
+  // New traffic flows to the new instance.
+  ASSERT_TRUE(send_text(*a, b_id, "to the new b").ok());
+  settle();
+  auto d = b->poll_delivery();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(string_of(d->parts[0]), "to the new b");
+}
+
+TEST_F(pair_fixture, a_flood_of_key_requests_is_bounded_per_peer) {
+  opts.max_keys_per_peer = 32;
+  opts.max_keys_total = 64;
+  make_engines();
+  wire::control_block flood;
+  flood.instance.bytes[0] = 7;
+  flood.wanted = 1u << 30;
+  std::vector<byte> frame;
+  wire::encode_control(flood, frame);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(b->receive(a_id, frame, now).ok());
+  (void)out(*b);
+  EXPECT_LE(b->stats().live_keys, opts.max_keys_per_peer);
+  EXPECT_GT(b->stats().total.rejected_rate_limited, 0u);
+  // Another peer is still served.
+  keys_a = make_deterministic_key_source(9);
+  auto c = std::make_unique<engine>(opts, *keys_a, *rand_a, now);
+  c->connect(b_id, now);
+  for (auto& t : out(*c)) ASSERT_TRUE(b->receive(5, t.frame, now).ok());
+  std::size_t offered_to_c = 0;
+  for (auto& t : out(*b)) {
+    if (t.peer == 5) ++offered_to_c, (void)c->receive(b_id, t.frame, now);
+  }
+  EXPECT_EQ(offered_to_c, 1u);
+  EXPECT_GT(c->usable_keys(b_id), 0u);
+}
+
+TEST_F(pair_fixture, keys_expire_on_tick_and_the_store_empties) {
+  opts.key_ttl = 10s;
+  opts.expiry_margin = 1s;
+  make_engines();
+  a->connect(b_id, now);
+  settle();
+  EXPECT_EQ(b->stats().live_keys, opts.pool_target);
+  now += 10s;
+  b->tick(now);
+  EXPECT_EQ(b->stats().live_keys, 0u);
+  EXPECT_EQ(b->stats().total.keys_expired, opts.pool_target);
+  a->tick(now);
+  EXPECT_EQ(a->usable_keys(b_id), 0u) << "the sender drops keys it can no longer use";
+}
+
+TEST(engine_options, inconsistent_options_are_refused_with_a_reason) {
+  options o;
+  o.pool_low_watermark = o.pool_target;
+  auto k = make_deterministic_key_source(1);
+  auto r = make_deterministic_random(1);
+  engine e(o, *k, *r, time_point{});
+  EXPECT_EQ(e.construction_status().code(), errc::invalid_argument);
+  EXPECT_NE(e.construction_status().message().find("pool_low_watermark"), std::string::npos);
+}
+
+// ---- steady-state cost: extra frames and round trips per message ----
+
+struct traffic_figures {
+  double extra_frames_per_message;
+  double round_trips_per_message;
+};
+
+// One-way stream A->B of n messages on a network with a 1 ms delay.
+traffic_figures one_way(std::size_t n, std::size_t pool, std::size_t watermark) {
+  options o;
+  o.pool_target = pool;
+  o.pool_low_watermark = watermark;
+  sim::network_faults f;
+  f.min_delay = f.max_delay = 1ms;
+  sim::network net(11, 2, o, f);
+  net.at(0).connect(1, net.now());
+  net.run_for(10ms);
+  const auto start_frames = net.frames_sent();
+  const auto start_time = net.now();
+  const std::vector<byte> body(64, 7);
+  const byte_view part(body);
+  std::size_t delivered = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_TRUE(net.at(0).send(1, std::span<const byte_view>(&part, 1), net.now()).ok());
+    net.run_for(100us);
+    while (net.at(1).poll_delivery()) ++delivered;
+  }
+  net.run_for(1s);
+  while (net.at(1).poll_delivery()) ++delivered;
+  EXPECT_EQ(delivered, n);
+  const double frames = static_cast<double>(net.frames_sent() - start_frames);
+  const double elapsed_ms =
+      std::chrono::duration<double, std::milli>(net.now() - start_time - 1s).count();
+  // A message sent at a steady rate would take (elapsed / n) per message with no waiting;
+  // time beyond that spent blocked on keys, counted in 2 ms round trips.
+  const double ideal_ms = static_cast<double>(n) * 0.1;
+  return {(frames - static_cast<double>(n)) / static_cast<double>(n),
+          std::max(0.0, elapsed_ms - ideal_ms) / 2.0 / static_cast<double>(n)};
+}
+
+// Request/reply: A sends a pull request, waits for B's reply, n times.
+traffic_figures request_reply(std::size_t n, std::size_t pool, std::size_t watermark) {
+  options o;
+  o.pool_target = pool;
+  o.pool_low_watermark = watermark;
+  sim::network_faults f;
+  f.min_delay = f.max_delay = 1ms;
+  sim::network net(12, 2, o, f);
+  net.at(0).connect(1, net.now());
+  net.run_for(10ms);
+  const auto start_frames = net.frames_sent();
+  const auto start = net.now();
+  const std::vector<byte> body(64, 9);
+  const byte_view part(body);
+  send_options pull;
+  pull.use_flow = flow::pull;
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_TRUE(net.at(0).send(1, std::span<const byte_view>(&part, 1), net.now(), pull).ok());
+    std::optional<delivery> req;
+    while (!(req = net.at(1).poll_delivery())) EXPECT_TRUE(net.step(net.now() + 10s));
+    EXPECT_TRUE(req->expects_reply);
+    EXPECT_TRUE(net.at(1).send(0, std::span<const byte_view>(&part, 1), net.now()).ok());
+    std::optional<delivery> rep;
+    while (!(rep = net.at(0).poll_delivery())) EXPECT_TRUE(net.step(net.now() + 10s));
+  }
+  const double frames = static_cast<double>(net.frames_sent() - start_frames);
+  const double ms = std::chrono::duration<double, std::milli>(net.now() - start).count();
+  // Each exchange needs one round trip (2 ms) at least; the rest is extra round trips.
+  return {(frames - 2.0 * static_cast<double>(n)) / static_cast<double>(n),
+          ms / 2.0 / static_cast<double>(n) - 1.0};
+}
+
+TEST(engine_cost, steady_one_way_stream_needs_under_5_percent_extra_frames_and_no_waiting) {
+  const auto pooled = one_way(2000, 64, 32);
+  const auto unpooled = one_way(200, 1, 0);
+  std::printf(
+      "one-way: pooled %.4f extra frames/msg, %.4f round trips/msg; "
+      "unpooled %.4f extra frames/msg, %.4f round trips/msg\n",
+      pooled.extra_frames_per_message, pooled.round_trips_per_message,
+      unpooled.extra_frames_per_message, unpooled.round_trips_per_message);
+  EXPECT_LT(pooled.extra_frames_per_message, 0.05);
+  EXPECT_LT(pooled.round_trips_per_message, 0.01);
+  EXPECT_GT(unpooled.extra_frames_per_message, pooled.extra_frames_per_message);
+}
+
+TEST(engine_cost, request_reply_needs_no_extra_frames_or_round_trips_in_steady_state) {
+  const auto pooled = request_reply(1000, 64, 32);
+  const auto unpooled = request_reply(200, 1, 0);
+  std::printf(
+      "request/reply: pooled %.4f extra frames/msg, %.4f extra round trips/msg; "
+      "unpooled %.4f extra frames/msg, %.4f extra round trips/msg\n",
+      pooled.extra_frames_per_message, pooled.round_trips_per_message,
+      unpooled.extra_frames_per_message, unpooled.round_trips_per_message);
+  EXPECT_LT(pooled.extra_frames_per_message, 0.01);
+  EXPECT_LT(pooled.round_trips_per_message, 0.01);
+}
+
+}  // namespace
+}  // namespace cryptcom
