@@ -12,8 +12,8 @@
 // The ciphertext is the HPKE seal of the payload = msgpack array of bin (the message parts).
 //
 // Decoding never allocates anything sized by the input before checking it against the limits,
-// and returns views into the input buffer: a decoded frame lives as long as the buffer it came from.
-// Thread-safety: free functions, reentrant.
+// and returns views into the input buffer: a decoded frame lives as long as the buffer it came
+// from. Thread-safety: free functions, reentrant.
 #pragma once
 
 #include <cstddef>
@@ -38,29 +38,31 @@ struct offered_key {
 };
 
 struct rejection {
-  guid id;       // the key the rejected data frame named
-  errc reason;   // unknown_key, expired_key, replayed_key, authentication_failed, ...
+  guid id;      // the key the rejected data frame named
+  errc reason;  // unknown_key, expired_key, replayed_key, authentication_failed, ...
   friend bool operator==(const rejection&, const rejection&) = default;
 };
 
 struct control_block {
-  guid instance;                     // the sender's endpoint instance (changes on restart)
-  std::uint32_t wanted = 0;          // keys the sender asks for (0: none)
-  std::vector<offered_key> offers;   // keys the receiver may use to send to the sender
-  std::vector<guid> acks;            // the receiver's data frames the sender opened
-  std::vector<rejection> rejections; // the receiver's data frames the sender could not open
-  bool empty() const noexcept { return wanted == 0 && offers.empty() && acks.empty() && rejections.empty(); }
+  guid instance;                      // the sender's endpoint instance (changes on restart)
+  std::uint32_t wanted = 0;           // keys the sender asks for (0: none)
+  std::vector<offered_key> offers;    // keys the receiver may use to send to the sender
+  std::vector<guid> acks;             // the receiver's data frames the sender opened
+  std::vector<rejection> rejections;  // the receiver's data frames the sender could not open
+  bool empty() const noexcept {
+    return wanted == 0 && offers.empty() && acks.empty() && rejections.empty();
+  }
   friend bool operator==(const control_block&, const control_block&) = default;
 };
 
 // A decoded data frame. Views point into the decoded buffer.
 struct data_view {
-  guid key_id;                        // the recipient's one-time key this was sealed to
-  public_key enc;                     // HPKE encapsulated key
+  guid key_id;                           // the recipient's one-time key this was sealed to
+  public_key enc;                        // HPKE encapsulated key
   std::optional<offered_key> reply_key;  // pull: the key the reply must be sealed to
   std::optional<control_block> control;
-  byte_view associated_data;          // every byte before the ciphertext element
-  byte_view ciphertext;               // HPKE ciphertext incl. tag
+  byte_view associated_data;  // every byte before the ciphertext element
+  byte_view ciphertext;       // HPKE ciphertext incl. tag
 };
 
 struct decode_limits {
@@ -93,9 +95,8 @@ struct data_layout {
   mutable_byte_view ciphertext;
 };
 data_layout encode_data(const guid& key_id, const public_key& enc,
-                        const std::optional<offered_key>& reply_key,
-                        const control_block* control, std::size_t ciphertext_size,
-                        std::vector<byte>& out);
+                        const std::optional<offered_key>& reply_key, const control_block* control,
+                        std::size_t ciphertext_size, std::vector<byte>& out);
 
 // The payload inside the ciphertext: the message parts.
 std::size_t payload_size(std::span<const byte_view> parts);
