@@ -17,7 +17,7 @@ constexpr std::array<byte, 11> info{'c', 'r', 'y', 'p', 't', 'c', 'o', 'm', ' ',
 
 std::vector<byte> random_bytes(std::size_t n) {
   std::vector<byte> out(n);
-  randombytes_buf(out.data(), out.size());
+  if (n > 0) randombytes_buf(out.data(), out.size());  // libsodium's pointer must not be null
   return out;
 }
 
