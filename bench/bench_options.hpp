@@ -1,0 +1,55 @@
+// The command line of cryptcom_bench. Plain data; parse_options is a pure function.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cryptcom::bench {
+
+struct bench_options {
+  // Message sizes in bytes. Default: 64 B, 1 KiB, 64 KiB, 1 MiB.
+  std::vector<std::size_t> sizes{64, 1024, 64 * 1024, 1024 * 1024};
+  // Repetitions of every measurement, interleaved across systems. Default: 5, --quick 2.
+  int reps = 5;
+  // Fewer reps, shorter windows, scaling to 10 peers only: finishes well under a minute.
+  bool quick = false;
+  // Timed phase of one throughput run; latency and limit runs take fixed fractions of it.
+  // Default: 1000 ms, --quick 250 ms.
+  std::chrono::milliseconds window{1000};
+  // Concurrent DEALER peers for the scaling rows. Default: 1, 10, 100; --quick 1, 10.
+  std::vector<int> scale_peers{1, 10, 100};
+  // Message size of the scaling rows. Default: 1 KiB.
+  std::size_t scale_size = 1024;
+  // Systems to run, by name ("plaintext", "curve", "limit", "cryptcom-push", ...). Default: all.
+  std::vector<std::string> systems;
+  // Where to write the JSON results and the SVG plot. Default: nowhere.
+  std::string json_path;
+  std::string plot_path;
+  // Longest a single send or receive may wait before the run counts as failed. Default: 5 s.
+  std::chrono::milliseconds io_timeout{5000};
+  bool help = false;
+  // argv as given, for the JSON header.
+  std::vector<std::string> command;
+
+  [[nodiscard]] std::chrono::milliseconds latency_window() const { return window / 2; }
+  [[nodiscard]] std::chrono::milliseconds limit_window() const { return window * 3 / 10; }
+  [[nodiscard]] bool wants(std::string_view system) const;
+};
+
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Throws usage_error with a one-line reason on anything it does not understand.
+[[nodiscard]] bench_options parse_options(int argc, const char* const* argv);
+
+[[nodiscard]] std::string usage_text(std::string_view program);
+
+// "64 B", "1 KiB", "64 KiB", "1 MiB", "1536 B".
+[[nodiscard]] std::string size_label(std::size_t bytes);
+
+}  // namespace cryptcom::bench

@@ -1,0 +1,150 @@
+// cryptcom_bench_check_json FILE: reads what `cryptcom_bench --json FILE` wrote and checks its
+// shape: the header's fields, and for every row its fields, types and that the figures are
+// positive where a zero or negative value can only mean a broken measurement. It judges no
+// performance. Prints every problem found; exits 0 when there is none.
+
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+using json = nlohmann::json;
+
+const std::set<std::string> k_systems{"plaintext", "curve", "cryptcom-push", "cryptcom-pull",
+                                      "limit"};
+const std::set<std::string> k_metrics{"msgs_per_s",    "mb_per_s",           "p50_us",
+                                      "p99_us",        "rss_per_peer_bytes", "msgs_per_s_2core",
+                                      "mb_per_s_2core"};
+// Resident memory per peer is a difference of two readings and may honestly be negative.
+const std::set<std::string> k_signed_metrics{"rss_per_peer_bytes"};
+
+class checker {
+ public:
+  void problem(const std::string& where, const std::string& what) {
+    problems_.push_back(where + ": " + what);
+  }
+  [[nodiscard]] const std::vector<std::string>& problems() const { return problems_; }
+
+  void header(const json& h) {
+    if (!h.is_object()) return problem("header", "missing or not an object");
+    for (const char* name : {"date", "cpu", "libzmq", "libsodium", "cryptcom", "command"}) {
+      if (!h.contains(name) || !h[name].is_string() || h[name].get<std::string>().empty()) {
+        problem(std::string("header.") + name, "missing, not a string or empty");
+      }
+    }
+    if (!h.contains("cores") || !h["cores"].is_number_integer() ||
+        h["cores"].get<long long>() < 1) {
+      problem("header.cores", "missing or not a positive integer");
+    }
+    static const std::regex iso8601(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)");
+    if (h.contains("date") && h["date"].is_string() &&
+        !std::regex_match(h["date"].get<std::string>(), iso8601)) {
+      problem("header.date", "not an ISO 8601 UTC time");
+    }
+  }
+
+  void row(const json& r, std::size_t index) {
+    const std::string where = "rows[" + std::to_string(index) + "]";
+    if (!r.is_object()) return problem(where, "not an object");
+    for (const char* name : {"system", "metric", "size", "peers", "min", "median", "max", "reps"}) {
+      if (!r.contains(name)) problem(where, std::string("no field \"") + name + "\"");
+    }
+    if (r.size() != 8) problem(where, "expected exactly 8 fields, got " + std::to_string(r.size()));
+    const auto text = [&](const char* name) {
+      return r.contains(name) && r[name].is_string() ? r[name].get<std::string>() : std::string();
+    };
+    const std::string system = text("system");
+    const std::string metric = text("metric");
+    if (!k_systems.contains(system)) problem(where, "unknown system '" + system + "'");
+    if (!k_metrics.contains(metric)) problem(where, "unknown metric '" + metric + "'");
+    for (const char* name : {"size", "peers", "reps"}) {
+      if (r.contains(name) &&
+          (!r[name].is_number_unsigned() || r[name].get<unsigned long long>() < 1)) {
+        problem(where, std::string(name) + " is not a positive integer");
+      }
+    }
+    bool numbers = true;
+    for (const char* name : {"min", "median", "max"}) {
+      if (!r.contains(name) || !r[name].is_number() || !std::isfinite(r[name].get<double>())) {
+        problem(where, std::string(name) + " is not a finite number");
+        numbers = false;
+      }
+    }
+    if (numbers) {
+      const double low = r["min"].get<double>();
+      const double mid = r["median"].get<double>();
+      const double high = r["max"].get<double>();
+      if (!(low <= mid && mid <= high)) problem(where, "min <= median <= max does not hold");
+      if (!k_signed_metrics.contains(metric) && low <= 0) {
+        problem(where, metric + " must be > 0, min is " + std::to_string(low));
+      }
+    }
+    if (!system.empty() && !metric.empty() && r.contains("size") && r.contains("peers")) {
+      const auto key = std::make_tuple(system, metric, r["size"].dump(), r["peers"].dump());
+      if (!seen_.insert(key).second) problem(where, "duplicate of an earlier row");
+      present_.insert({system, metric});
+    }
+  }
+
+  // The rows a complete run without cryptcom must have.
+  void coverage() {
+    for (const auto& [system, metric] :
+         std::vector<std::pair<std::string, std::string>>{{"plaintext", "msgs_per_s"},
+                                                          {"plaintext", "p50_us"},
+                                                          {"curve", "msgs_per_s"},
+                                                          {"curve", "p99_us"},
+                                                          {"limit", "msgs_per_s"},
+                                                          {"plaintext", "rss_per_peer_bytes"}}) {
+      if (!present_.contains({system, metric})) problem("rows", "no " + system + " " + metric);
+    }
+  }
+
+ private:
+  std::vector<std::string> problems_;
+  std::set<std::tuple<std::string, std::string, std::string, std::string>> seen_;
+  std::set<std::pair<std::string, std::string>> present_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: " << argv[0] << " FILE.json\n";
+    return 2;
+  }
+  std::ifstream file(argv[1]);
+  if (!file) {
+    std::cerr << "cannot open " << argv[1] << "\n";
+    return 1;
+  }
+  json document;
+  try {
+    document = json::parse(file);
+  } catch (const json::exception& e) {
+    std::cerr << argv[1] << ": not valid JSON: " << e.what() << "\n";
+    return 1;
+  }
+  checker check;
+  if (!document.is_object()) {
+    check.problem("document", "not an object");
+  } else {
+    check.header(document.contains("header") ? document["header"] : json());
+    if (!document.contains("rows") || !document["rows"].is_array() || document["rows"].empty()) {
+      check.problem("rows", "missing, not an array or empty");
+    } else {
+      for (std::size_t i = 0; i < document["rows"].size(); ++i) check.row(document["rows"][i], i);
+      check.coverage();
+    }
+  }
+  for (const auto& problem : check.problems()) std::cerr << argv[1] << ": " << problem << "\n";
+  if (!check.problems().empty()) return 1;
+  std::cout << argv[1] << ": valid, " << document["rows"].size() << " rows\n";
+  return 0;
+}

@@ -1,0 +1,22 @@
+// What the JSON header records about the machine, the libraries and the command, so that two
+// result files can be told apart. Thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cryptcom::bench {
+
+struct host_info {
+  std::string date;       // UTC, ISO 8601, e.g. 2025-01-31T12:00:00Z
+  std::string cpu;        // "model name" from /proc/cpuinfo, or "unknown"
+  int cores = 0;          // logical CPUs this process may run on
+  std::string libzmq;     // version of the libzmq actually loaded
+  std::string libsodium;  // version of the libsodium actually loaded
+  std::string cryptcom;   // version of this tree, and whether its transport was built in
+  std::string command;    // the command line, quoted so that a shell would read it back
+};
+
+[[nodiscard]] host_info collect_host_info(const std::vector<std::string>& argv);
+
+}  // namespace cryptcom::bench

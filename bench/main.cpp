@@ -1,0 +1,87 @@
+// cryptcom_bench: plain ZeroMQ, ZeroMQ with CURVE, cryptcom and libsodium's own limit, side by
+// side in one run. See bench_options.cpp for the command line and bench/README.md for the figures.
+
+#include <sodium.h>
+
+#include <exception>
+#include <iostream>
+
+#include "bench_options.hpp"
+#include "host_info.hpp"
+#include "progress.hpp"
+#include "report_json.hpp"
+#include "report_plot.hpp"
+#include "report_table.hpp"
+#include "runner.hpp"
+#include "system.hpp"
+
+namespace {
+
+using namespace cryptcom::bench;
+
+int run(int argc, char** argv) {
+  bench_options options;
+  try {
+    options = parse_options(argc, argv);
+  } catch (const usage_error& e) {
+    std::cerr << e.what() << "\n" << usage_text(argv[0]);
+    return 2;
+  }
+  if (options.help) {
+    std::cout << usage_text(argv[0]);
+    return 0;
+  }
+  if (sodium_init() < 0) {
+    std::cerr << "libsodium failed to initialise\n";
+    return 1;
+  }
+
+  system_list systems;
+  for (auto* make : {&make_zmq_systems, &make_cryptcom_systems}) {
+    for (auto& system : make()) {
+      if (options.wants(system->name())) systems.push_back(std::move(system));
+    }
+  }
+  std::vector<std::string> names;
+  for (const auto& system : systems) names.push_back(system->name());
+
+  const host_info host = collect_host_info(options.command);
+  progress_line progress;
+  const run_outcome outcome = run_benchmark(options, systems, progress);
+
+  print_report(std::cout, options, host, names, outcome.results);
+  std::cout.flush();
+  int status = outcome.failures.empty() ? 0 : 1;
+  for (const auto& failure : outcome.failures) std::cerr << "failed: " << failure << "\n";
+
+  if (!options.json_path.empty()) {
+    try {
+      write_json_file(options.json_path, host, outcome.results);
+      std::cerr << "wrote " << options.json_path << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "json: " << e.what() << "\n";
+      status = 1;
+    }
+  }
+  if (!options.plot_path.empty()) {
+    try {
+      write_plot(options.plot_path, options, names, outcome.results);
+      std::cerr << "wrote " << options.plot_path << "\n";
+    } catch (const std::exception& e) {
+      std::cerr << "plot: " << e.what() << "\n";
+      status = 1;
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "cryptcom_bench: " << e.what() << "\n";
+    return 1;
+  }
+}

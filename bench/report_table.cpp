@@ -1,0 +1,141 @@
+#include "report_table.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+namespace cryptcom::bench {
+namespace {
+
+std::string printf_string(const char* format, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+// 1.23M, 45.6k, 789: rates span six orders of magnitude between 1 MiB limit and 64 B plaintext.
+std::string short_number(double value) {
+  if (!std::isfinite(value)) return "?";
+  const double magnitude = std::fabs(value);
+  if (magnitude >= 1e6) return printf_string("%.2fM", value / 1e6);
+  if (magnitude >= 1e4) return printf_string("%.1fk", value / 1e3);
+  if (magnitude >= 100) return printf_string("%.0f", value);
+  if (magnitude >= 10) return printf_string("%.1f", value);
+  return printf_string("%.2f", value);
+}
+
+std::string with_range(const std::optional<summary>& s) {
+  if (!s) return "n/a";
+  if (s->reps == 1) return short_number(s->median);
+  return short_number(s->median) + " [" + short_number(s->min) + ".." + short_number(s->max) + "]";
+}
+
+std::string median_of(const std::optional<summary>& s) {
+  return s ? short_number(s->median) : std::string("n/a");
+}
+
+std::string ratio(const std::optional<summary>& numerator,
+                  const std::optional<summary>& denominator) {
+  if (!numerator || !denominator || denominator->median <= 0) return "n/a";
+  return printf_string("%.3f", numerator->median / denominator->median);
+}
+
+std::string pad(std::string text, std::size_t width, bool right) {
+  if (text.size() >= width) return text;
+  const std::string fill(width - text.size(), ' ');
+  return right ? fill + text : text + fill;
+}
+
+constexpr std::size_t k_name_width = 16;
+constexpr std::size_t k_rate_width = 26;
+constexpr std::size_t k_figure_width = 10;
+
+void print_row(std::ostream& out, const std::string& name, const std::string& rate,
+               const std::vector<std::string>& figures) {
+  out << "  " << pad(name, k_name_width, false) << pad(rate, k_rate_width, false);
+  for (const auto& figure : figures) out << pad(figure, k_figure_width, true);
+  out << '\n';
+}
+
+bool is_cryptcom(const std::string& system) { return system.starts_with("cryptcom"); }
+
+void print_size_table(std::ostream& out, std::size_t size, const std::vector<std::string>& systems,
+                      const result_store& results, bool with_limit) {
+  auto find = [&](const std::string& system, const char* metric, int peers = 1) {
+    return results.find({system, metric, size, peers});
+  };
+  out << "\n" << size_label(size) << "\n";
+  print_row(out, "system", "msgs/s median [min..max]",
+            {"MB/s", "p50 us", "p99 us", "cc/plain", "cc/curve", "cc/limit"});
+  const auto plain = find("plaintext", metric::msgs_per_s);
+  const auto curve = find("curve", metric::msgs_per_s);
+  const auto limit_2core = find(k_limit_system, metric::msgs_per_s_2core);
+  bool any_cryptcom = false;
+  for (const auto& system : systems) {
+    const auto rate = find(system, metric::msgs_per_s);
+    std::vector<std::string> figures{median_of(find(system, metric::mb_per_s)),
+                                     median_of(find(system, metric::p50_us)),
+                                     median_of(find(system, metric::p99_us))};
+    if (is_cryptcom(system)) {
+      any_cryptcom = true;
+      figures.push_back(ratio(rate, plain));
+      figures.push_back(ratio(rate, curve));
+      figures.push_back(ratio(rate, limit_2core));
+    } else {
+      figures.insert(figures.end(), {"-", "-", "-"});
+    }
+    print_row(out, system, with_range(rate), figures);
+  }
+  if (with_limit) {
+    print_row(out, "limit, 1 core", with_range(find(k_limit_system, metric::msgs_per_s)),
+              {median_of(find(k_limit_system, metric::mb_per_s)), "-", "-", "-", "-", "-"});
+    print_row(out, "limit, 2 cores", with_range(limit_2core),
+              {median_of(find(k_limit_system, metric::mb_per_s_2core)), "-", "-", "-", "-", "-"});
+  }
+  if (!any_cryptcom) {
+    print_row(out, "cryptcom", "n/a (not built yet)", {"n/a", "n/a", "n/a", "n/a", "n/a", "n/a"});
+  }
+}
+
+void print_scaling_table(std::ostream& out, const bench_options& options,
+                         const std::vector<std::string>& systems, const result_store& results) {
+  out << "\nscaling: one-way " << size_label(options.scale_size)
+      << ", N DEALER peers -> 1 ROUTER, RSS growth per connected peer (both ends)\n";
+  print_row(out, "system", "msgs/s median [min..max]", {"peers", "MB/s", "RSS/peer"});
+  for (const auto& system : systems) {
+    for (const int peers : options.scale_peers) {
+      auto find = [&](const char* metric) {
+        return results.find({system, metric, options.scale_size, peers});
+      };
+      const auto rss = find(metric::rss_per_peer_bytes);
+      print_row(out, system, with_range(find(metric::msgs_per_s)),
+                {std::to_string(peers), median_of(find(metric::mb_per_s)),
+                 rss ? printf_string("%.1f KiB", rss->median / 1024) : "n/a"});
+    }
+  }
+}
+
+}  // namespace
+
+void print_report(std::ostream& out, const bench_options& options, const host_info& host,
+                  const std::vector<std::string>& systems, const result_store& results) {
+  out << "cryptcom_bench  " << host.date << "\n"
+      << "cpu: " << host.cpu << " (" << host.cores << " cores)  libzmq " << host.libzmq
+      << "  libsodium " << host.libsodium << "  cryptcom " << host.cryptcom << "\n"
+      << "tcp on 127.0.0.1; " << options.reps << " reps, interleaved; one-way window "
+      << options.window.count() << " ms, REQ/REP window " << options.latency_window().count()
+      << " ms, limit window " << options.limit_window().count() << " ms\n"
+      << "msgs/s and MB/s (10^6 B/s): DEALER -> ROUTER one-way; p50/p99: REQ/REP round trip\n";
+  const bool with_limit = options.wants(k_limit_system);
+  for (const auto size : options.sizes) print_size_table(out, size, systems, results, with_limit);
+  if (!systems.empty() && !options.scale_peers.empty()) {
+    print_scaling_table(out, options, systems, results);
+  }
+  out << "\nlimit: libsodium alone per message, both ends: 2 X25519 key generations, 2 X25519\n"
+         "agreements, ChaCha20-Poly1305 seal and open of the payload, 10 HMAC-SHA256. The 2-core\n"
+         "projection is twice the 1-core figure. cc/plain, cc/curve, cc/limit: cryptcom's median\n"
+         "msgs/s over plaintext's, curve's and the 2-core limit's.\n";
+}
+
+}  // namespace cryptcom::bench

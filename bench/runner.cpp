@@ -1,0 +1,102 @@
+#include "runner.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <functional>
+
+#include "limit.hpp"
+
+namespace cryptcom::bench {
+namespace {
+
+// Caps that only matter if a machine is far faster than expected; the windows end runs first.
+constexpr std::uint64_t k_max_one_way_messages = 50'000'000;
+constexpr std::uint64_t k_max_round_trips = 1'000'000;
+constexpr std::uint64_t k_max_limit_messages = 10'000'000;
+
+struct task {
+  std::string label;
+  std::function<void(result_store&)> run;
+};
+
+void add_one_way(std::vector<task>& tasks, messaging_system& system, std::size_t size, int peers,
+                 const run_bounds& bounds) {
+  std::string label = system.name() + " one-way " + size_label(size);
+  if (peers > 1) label += " x" + std::to_string(peers) + " peers";
+  tasks.push_back(
+      {label, [&system, size, peers, bounds](result_store& results) {
+         const auto sample = system.one_way(size, peers, bounds);
+         const auto name = system.name();
+         results.add({name, metric::msgs_per_s, size, peers}, sample.msgs_per_s);
+         results.add({name, metric::mb_per_s, size, peers}, sample.bytes_per_s / 1e6);
+         results.add({name, metric::rss_per_peer_bytes, size, peers}, sample.rss_per_peer_bytes);
+       }});
+}
+
+void add_round_trip(std::vector<task>& tasks, messaging_system& system, std::size_t size,
+                    const run_bounds& bounds) {
+  tasks.push_back({system.name() + " REQ/REP " + size_label(size),
+                   [&system, size, bounds](result_store& results) {
+                     const auto sample = system.round_trip(size, bounds);
+                     const auto name = system.name();
+                     results.add({name, metric::p50_us, size, 1}, sample.p50_us);
+                     results.add({name, metric::p99_us, size, 1}, sample.p99_us);
+                   }});
+}
+
+void add_limit(std::vector<task>& tasks, std::size_t size, const run_bounds& bounds) {
+  tasks.push_back(
+      {std::string("limit ") + size_label(size), [size, bounds](result_store& results) {
+         const auto sample = measure_limit(size, bounds);
+         const double bytes = static_cast<double>(size);
+         results.add({k_limit_system, metric::msgs_per_s, size, 1}, sample.msgs_per_s);
+         results.add({k_limit_system, metric::msgs_per_s_2core, size, 1}, 2 * sample.msgs_per_s);
+         results.add({k_limit_system, metric::mb_per_s, size, 1}, sample.msgs_per_s * bytes / 1e6);
+         results.add({k_limit_system, metric::mb_per_s_2core, size, 1},
+                     2 * sample.msgs_per_s * bytes / 1e6);
+       }});
+}
+
+std::vector<task> plan(const bench_options& options, system_list& systems) {
+  const run_bounds one_way{options.window, k_max_one_way_messages, options.io_timeout};
+  const run_bounds round_trip{options.latency_window(), k_max_round_trips, options.io_timeout};
+  const run_bounds limit{options.limit_window(), k_max_limit_messages, options.io_timeout};
+  std::vector<task> tasks;
+  for (const auto size : options.sizes) {
+    for (auto& system : systems) add_one_way(tasks, *system, size, 1, one_way);
+    for (auto& system : systems) add_round_trip(tasks, *system, size, round_trip);
+    if (options.wants(k_limit_system)) add_limit(tasks, size, limit);
+  }
+  const bool single_peer_done = std::find(options.sizes.begin(), options.sizes.end(),
+                                          options.scale_size) != options.sizes.end();
+  for (const int peers : options.scale_peers) {
+    if (peers == 1 && single_peer_done) continue;
+    for (auto& system : systems) add_one_way(tasks, *system, options.scale_size, peers, one_way);
+  }
+  return tasks;
+}
+
+}  // namespace
+
+run_outcome run_benchmark(const bench_options& options, system_list& systems,
+                          progress_line& progress) {
+  run_outcome outcome;
+  const auto tasks = plan(options, systems);
+  for (int rep = 1; rep <= options.reps; ++rep) {
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      const auto where = "rep " + std::to_string(rep) + "/" + std::to_string(options.reps) + ", " +
+                         std::to_string(i + 1) + "/" + std::to_string(tasks.size()) + ": ";
+      progress.show(where + tasks[i].label);
+      try {
+        tasks[i].run(outcome.results);
+      } catch (const std::exception& e) {
+        outcome.failures.push_back(where + tasks[i].label + ": " + e.what());
+        progress.note("FAILED " + outcome.failures.back());
+      }
+    }
+  }
+  progress.finish();
+  return outcome;
+}
+
+}  // namespace cryptcom::bench
