@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "crypto/aead.hpp"
 #include "crypto/hkdf.hpp"
@@ -12,6 +13,12 @@
 #include "crypto/suite.hpp"
 
 namespace cryptcom::hpke {
+
+// result<context> moves contexts around; a throwing move could leave secrets in two places.
+static_assert(std::is_nothrow_move_constructible_v<context>);
+static_assert(std::is_nothrow_move_assignable_v<context>);
+static_assert(!std::is_copy_constructible_v<context>);
+
 namespace {
 
 // ComputeNonce(seq) = base_nonce XOR I2OSP(seq, Nn).
