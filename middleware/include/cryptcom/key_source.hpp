@@ -37,6 +37,7 @@ struct key_pool_stats {
   std::uint64_t generated_inline = 0;  // pairs made on the caller's thread because the pool was dry
   std::uint64_t taken = 0;             // pairs handed out
   std::size_t ready = 0;               // pairs ready right now
+  bool fully_locked = true;  // false when RLIMIT_MEMLOCK kept the pool's memory from being locked
 };
 
 // A thread-safe, bounded pool of pre-generated pairs in locked memory. Destroying it stops and

@@ -6,24 +6,39 @@
 // burn the key that the genuine message needs). After use or expiry the GUID is remembered as a
 // tombstone until `expiry + tombstone_grace`, so a replay is told apart from an unknown GUID.
 // Private keys live in a locked_arena; everything else (GUID, public key, expiry) is public.
+//
+// Answers never depend on when expire() last ran: a key past its expiry reads as expired and a
+// tombstone past its grace reads as unknown at once; expire() only reclaims (and zeroes) sooner.
+//
+// Memory: about 115 bytes per live key (the 32-byte locked slot included; measured in the
+// tests). Records sit in a ring in insertion order (64 bytes each: GUID, public key, expiry,
+// owner, slot); a flat open-addressing index of 4-byte ring positions finds them by GUID.
+// Expiry is processed from the ring's front because keys are issued with roughly monotonic
+// expiries; a key inserted with an earlier expiry than one already queued also goes into a small
+// min-heap, so it is still destroyed on time. A record is freed when it reaches the ring's front
+// and is due (tombstones) or dropped; until then it costs its 64 bytes even when dropped.
 // Thread-safety: none; owned by one engine.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <optional>
+#include <unordered_map>
+#include <vector>
 
 #include "cryptcom/status.hpp"
 #include "cryptcom/types.hpp"
+#include "keys/function_ref.hpp"
+#include "keys/locked_arena.hpp"
 
 namespace cryptcom::keys {
 
 using peer_id = std::uint64_t;
 
 struct key_store_limits {
-  std::size_t max_total = 65536;   // live keys across all peers
-  std::size_t max_per_peer = 4096; // live keys for one peer
+  std::size_t max_total = 65536;    // live keys across all peers
+  std::size_t max_per_peer = 4096;  // live keys for one peer
   duration tombstone_grace = std::chrono::seconds(60);
 };
 
@@ -39,18 +54,21 @@ class key_store {
 
   // Makes room for a new key for `peer` and lets `fill` write its private key into the locked
   // slot and return the public key (typically key_source::next). Fails with
-  // errc::limit_exceeded naming the bound (per peer or total) before calling `fill`.
-  // The GUID is chosen by the caller (random); a duplicate is errc::invalid_argument.
+  // errc::limit_exceeded naming the bound (per peer or total) before calling `fill`; the message
+  // uses the option names ("peer 7: max_keys_per_peer (4096) live keys reached").
+  // The GUID is chosen by the caller (random); a duplicate (also of a tombstone) is
+  // errc::invalid_argument. errc::out_of_memory when locked memory cannot be had.
   status insert(peer_id peer, const guid& id, time_point expiry,
-                const std::function<public_key(mutable_secret_key_view)>& fill);
+                function_ref<public_key(mutable_secret_key_view)> fill);
 
   // Looks the key up. When live and not expired at `now`, calls open(secret, public) once;
   // if open returns ok the key is destroyed (slot zeroed) and becomes a `used` tombstone.
-  // If open fails the key stays live and its status is returned.
+  // If open fails the key stays live and open's error code is returned, its message prefixed
+  // with the peer and the GUID.
   // Errors: unknown_key, expired_key, replayed_key (tombstone), or open's error. `peer_out`
   // receives the owner of the key when it is known (also for tombstones).
   status open_with(const guid& id, time_point now,
-                   const std::function<status(secret_key_view, const public_key&)>& open,
+                   function_ref<status(secret_key_view, const public_key&)> open,
                    peer_id* peer_out = nullptr);
 
   key_state state(const guid& id, time_point now) const;
@@ -59,16 +77,83 @@ class key_store {
   // tombstones older than their expiry + grace. Returns the number of keys destroyed.
   std::size_t expire(time_point now);
   // Destroys every live key of `peer` now (the peer restarted or left); tombstones go too.
+  // Returns the number of live keys destroyed.
   std::size_t drop_peer(peer_id peer);
 
   std::size_t live() const noexcept;
   std::size_t live(peer_id peer) const noexcept;
+  // Tombstones remembered now (one past its grace may linger until expire() reaches it; it
+  // already reads as unknown).
   std::size_t tombstones() const noexcept;
   // Earliest expiry among live keys, for the engine's poll_timeout().
   std::optional<time_point> next_expiry() const;
-  // Bytes of locked memory in use / reserved, and bookkeeping bytes, for the stats.
+  // Bytes of locked memory reserved for private keys (grows in chunks, never shrinks), and
+  // bookkeeping bytes (records, index, heaps, the arena's own tracking), for the stats.
   std::size_t locked_bytes() const noexcept;
   std::size_t bookkeeping_bytes() const noexcept;
+  // False when RLIMIT_MEMLOCK kept some of the key memory from being locked.
+  bool fully_locked() const noexcept;
+
+ private:
+  // One issued key, live or remembered. 64 bytes: one cache line.
+  struct record {
+    guid id;
+    public_key pub;
+    std::int64_t expiry;  // time_point ticks
+    std::uint32_t peer;   // index into peers_
+    std::uint32_t slot;   // arena slot while live, else one of the k_* state markers
+  };
+  struct peer_entry {
+    peer_id id;
+    std::uint32_t live;
+    std::uint32_t records;  // records still in the ring (also tombstones and dropped ones)
+  };
+  struct heap_entry {
+    std::int64_t expiry;
+    std::uint64_t seq;
+  };
+
+  record& at(std::uint64_t seq) const noexcept;
+  std::uint64_t seq_of(std::uint32_t bucket_value) const noexcept;
+  std::size_t find(const guid& id) const noexcept;  // bucket, or npos
+  void index_insert(std::uint32_t value) noexcept;
+  void index_erase(std::size_t bucket) noexcept;
+  void index_erase(const guid& id) noexcept;
+  void rehash(std::size_t buckets);
+  void maybe_shrink_index();
+  void ensure_room(std::size_t n);
+  void push(const record& r) noexcept;
+  void pop_tail() noexcept;
+  void trim(std::int64_t now) noexcept;
+  void destroy(record& r, std::uint32_t marker) noexcept;
+  std::uint32_t peer_slot(peer_id peer);
+  std::int64_t forget_at(const record& r) const noexcept;
+
+  key_store_limits limits_;
+  locked_arena arena_;
+
+  // The ring: records by sequence number, in blocks that are allocated and freed whole.
+  std::vector<std::unique_ptr<record[]>> blocks_;
+  std::unique_ptr<record[]> spare_;  // one freed block kept to avoid churn at block boundaries
+  std::uint64_t block_base_;         // seq of blocks_[0][0]
+  std::uint64_t tail_;               // oldest record
+  std::uint64_t head_;               // next seq
+  std::uint64_t expired_to_;         // [tail_, expired_to_) had their expiry processed
+  mutable std::uint64_t scan_;       // no live record in [expired_to_, scan_): next_expiry's hint
+  // Largest expiry queued in [expired_to_, head_); a record below it goes into the heap too.
+  std::int64_t high_water_;
+  mutable std::vector<heap_entry> heap_;  // out-of-order expiries (min-heap, stale entries skipped)
+
+  // GUID -> low 32 bits of the record's seq; linear probing, load <= 3/4.
+  std::vector<std::uint32_t> index_;
+  std::size_t indexed_ = 0;
+
+  std::vector<peer_entry> peers_;
+  std::vector<std::uint32_t> free_peers_;
+  std::unordered_map<peer_id, std::uint32_t> peer_index_;
+
+  std::size_t live_ = 0;
+  std::size_t tombstones_ = 0;
 };
 
 }  // namespace cryptcom::keys
