@@ -65,6 +65,13 @@ std::string shell_quoted(std::string_view arg) {
   return quoted + "'";
 }
 
+std::string load_average() {
+  std::ifstream loadavg("/proc/loadavg");
+  std::string one, five, fifteen;
+  if (!(loadavg >> one >> five >> fifteen)) return "unknown";
+  return one + " " + five + " " + fifteen;
+}
+
 }  // namespace
 
 host_info collect_host_info(const std::vector<std::string>& argv) {
@@ -76,6 +83,7 @@ host_info collect_host_info(const std::vector<std::string>& argv) {
   zmq_version(&major, &minor, &patch);
   info.libzmq = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
   info.libsodium = sodium_version_string();
+  info.load_average = load_average();
   info.cryptcom = CRYPTCOM_BENCH_VERSION;
 #ifndef CRYPTCOM_BENCH_HAVE_TRANSPORT
   info.cryptcom += " (transport not built)";

@@ -15,6 +15,9 @@ struct host_info {
   std::string libsodium;  // version of the libsodium actually loaded
   std::string cryptcom;   // version of this tree, and whether its transport was built in
   std::string command;    // the command line, quoted so that a shell would read it back
+  // 1, 5 and 15 minute load averages when the run began, from /proc/loadavg: on a shared
+  // machine, the first thing to look at when two runs disagree.
+  std::string load_average;
 };
 
 [[nodiscard]] host_info collect_host_info(const std::vector<std::string>& argv);

@@ -44,6 +44,8 @@ std::string results_json(const host_info& host, const result_store& results) {
   field(out, "cryptcom", host.cryptcom);
   out += ",\n    ";
   field(out, "command", host.command);
+  out += ",\n    ";
+  field(out, "load_average", host.load_average);
   out += "\n  },\n  \"rows\": [";
   bool first = true;
   for (const auto& s : results.all()) {

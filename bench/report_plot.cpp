@@ -164,6 +164,8 @@ void write_plot(const std::string& svg_path, const bench_options& options,
      << "set key top left\n"
      << "set xlabel 'message size'\n"
      << "set xtics (" << xtics << ")\n"
+     << "set xrange [" << static_cast<double>(options.sizes.front()) / 2 << ":"
+     << static_cast<double>(options.sizes.back()) * 2 << "]\n"
      << "set title 'one-way throughput, DEALER to ROUTER'\n"
      << "set ylabel 'MB/s (10^6 B/s)' noenhanced\n"
      << plot_command("2", false) << "\n"

@@ -122,7 +122,8 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
                   const std::vector<std::string>& systems, const result_store& results) {
   out << "cryptcom_bench  " << host.date << "\n"
       << "cpu: " << host.cpu << " (" << host.cores << " cores)  libzmq " << host.libzmq
-      << "  libsodium " << host.libsodium << "  cryptcom " << host.cryptcom << "\n"
+      << "  libsodium " << host.libsodium << "  cryptcom " << host.cryptcom
+      << "\nload average at start: " << host.load_average << "\n"
       << "tcp on 127.0.0.1; " << options.reps << " reps, interleaved; one-way window "
       << options.window.count() << " ms, REQ/REP window " << options.latency_window().count()
       << " ms, limit window " << options.limit_window().count() << " ms\n"

@@ -124,8 +124,12 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   // Setup (connections, handshakes), the window and the drain each get their own allowance.
   const auto deadline = clock::now() + bounds.window + 4 * bounds.io_timeout;
 
-  zmq::context_t context(1);
-  socket_t router = policy.make_socket(context, zmq::socket_type::router, endpoint_role::server);
+  // One context, and so one I/O thread, per end, as two processes would have: with a shared one,
+  // CURVE's encryption and decryption would queue on a single thread.
+  zmq::context_t server_context(1);
+  zmq::context_t client_context(1);
+  socket_t router =
+      policy.make_socket(server_context, zmq::socket_type::router, endpoint_role::server);
   configure(router, size, bounds.io_timeout);
   router.bind(k_bind_endpoint);
   const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
@@ -136,7 +140,8 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   dealers.reserve(peer_count);
   const unsigned char hello = 'h';
   for (std::size_t i = 0; i < peer_count; ++i) {
-    dealers.push_back(policy.make_socket(context, zmq::socket_type::dealer, endpoint_role::client));
+    dealers.push_back(
+        policy.make_socket(client_context, zmq::socket_type::dealer, endpoint_role::client));
     configure(dealers.back(), size, bounds.io_timeout);
     dealers.back().connect(endpoint);
     if (!dealers.back().send(zmq::const_buffer(&hello, 1), zmq::send_flags::none)) {
@@ -167,24 +172,33 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
 
   // Receiver, on this thread. The clock starts at the first payload so that connection setup
   // and the sender's start-up are outside the window.
-  recv_routed(router, id, message);
-  if (message.size() != size) fail("payload of the wrong size");
-  const auto start = clock::now();
-  auto now = start;
-  // Reading the clock for every 64-byte message would cost a few percent; every 64 KiB is enough.
-  const std::uint64_t clock_every = std::max<std::uint64_t>(1, 65536 / size);
   std::uint64_t received = 0;
-  while (received < bounds.max_messages) {
+  auto start = clock::now();
+  auto now = start;
+  try {
     recv_routed(router, id, message);
     if (message.size() != size) fail("payload of the wrong size");
-    ++received;
-    if (received % clock_every == 0) {
-      now = clock::now();
-      if (now - start >= bounds.window) break;
-      if (now > deadline) fail("receiver ran past its deadline");
+    start = clock::now();
+    // Reading the clock for every 64-byte message costs a few percent; every 64 KiB is enough.
+    const std::uint64_t clock_every = std::max<std::uint64_t>(1, 65536 / size);
+    while (received < bounds.max_messages) {
+      recv_routed(router, id, message);
+      if (message.size() != size) fail("payload of the wrong size");
+      ++received;
+      if (received % clock_every == 0) {
+        now = clock::now();
+        if (now - start >= bounds.window) break;
+        if (now > deadline) fail("receiver ran past its deadline");
+      }
     }
+    now = clock::now();
+  } catch (...) {
+    // A receiver that starved is usually the symptom; the sender's error is the cause.
+    sender.request_stop();
+    sender.join();
+    if (sender_error) std::rethrow_exception(sender_error);
+    throw;
   }
-  now = clock::now();
   sender.request_stop();
   sender.join();
   if (sender_error) std::rethrow_exception(sender_error);
@@ -209,13 +223,14 @@ latency_sample measure_round_trip(Policy& policy, std::size_t size, const run_bo
   constexpr int warm_up_round_trips = 10;
   const auto deadline = clock::now() + bounds.window + 4 * bounds.io_timeout;
 
-  zmq::context_t context(1);
-  socket_t rep = policy.make_socket(context, zmq::socket_type::rep, endpoint_role::server);
+  zmq::context_t server_context(1);  // one per end, as in measure_one_way
+  zmq::context_t client_context(1);
+  socket_t rep = policy.make_socket(server_context, zmq::socket_type::rep, endpoint_role::server);
   configure(rep, size, bounds.io_timeout);
   // Short, so that the echo loop notices a stop request quickly.
   rep.set(zmq::sockopt::rcvtimeo, 100);
   rep.bind(k_bind_endpoint);
-  socket_t req = policy.make_socket(context, zmq::socket_type::req, endpoint_role::client);
+  socket_t req = policy.make_socket(client_context, zmq::socket_type::req, endpoint_role::client);
   configure(req, size, bounds.io_timeout);
   req.connect(rep.get(zmq::sockopt::last_endpoint));
 
