@@ -88,5 +88,26 @@ TEST(wire, the_payload_example_of_the_specification_is_what_the_encoder_writes) 
   EXPECT_EQ(out, (std::vector<byte>{0x92, 0xc4, 0x02, 0x68, 0x69, 0xc4, 0x00}));
 }
 
+TEST(wire, the_data_frame_shape_of_the_specification_is_what_the_encoder_writes) {
+  guid k;
+  k.bytes = counting_from<16>(0x10);
+  public_key enc;
+  enc.bytes = counting_from<32>(0x20);
+  std::vector<byte> frame;
+  const data_layout layout = encode_data(k, enc, std::nullopt, nullptr, 7 + 16, frame);
+  std::vector<byte> head = {0x97, 0x01, 0x02, 0xc4, 0x10};
+  head.insert(head.end(), k.bytes.begin(), k.bytes.end());
+  head.insert(head.end(), {0xc4, 0x20});
+  head.insert(head.end(), enc.bytes.begin(), enc.bytes.end());
+  head.insert(head.end(), {0xc0, 0xc0});
+  ASSERT_EQ(head.size(), 57u);
+  ASSERT_EQ(frame.size(), 82u);
+  EXPECT_TRUE(std::equal(head.begin(), head.end(), frame.begin()));
+  EXPECT_EQ(frame[57], 0xc4);
+  EXPECT_EQ(frame[58], 23);
+  EXPECT_EQ(layout.associated_data.size(), 57u);
+  EXPECT_EQ(layout.ciphertext.data(), frame.data() + 59);
+}
+
 }  // namespace
 }  // namespace cryptcom::wire
