@@ -84,7 +84,10 @@ struct decoded_frame {
 // unknown_kind, limit_exceeded (naming the limit), message_too_large.
 result<decoded_frame> decode(byte_view frame, const decode_limits& limits);
 
-// Encoders append to `out` (which is cleared first). They never fail for valid input.
+// Encoders append to `out` (which is cleared first). They never fail for valid input; input that
+// no 32-bit msgpack length can express (a list or ciphertext of 2^32 or more) is caller misuse and
+// aborts. They write what they are given: keeping lists within the peer's decode_limits and
+// rejection reasons to known codes (1..16) is the caller's job, as the decoder refuses the rest.
 void encode_control(const control_block& block, std::vector<byte>& out);
 
 // Writes a data frame whose ciphertext has `ciphertext_size` bytes, leaving the ciphertext
@@ -100,9 +103,12 @@ data_layout encode_data(const guid& key_id, const public_key& enc,
 
 // The payload inside the ciphertext: the message parts.
 std::size_t payload_size(std::span<const byte_view> parts);
-// Writes exactly payload_size(parts) bytes to out.
+// Writes exactly payload_size(parts) bytes to the front of out; an `out` shorter than that is
+// caller misuse and aborts. A message has at least one part: zero parts encode, but no decoder
+// accepts them.
 void encode_payload(std::span<const byte_view> parts, mutable_byte_view out);
-// Parts as views into `payload`. Errors: malformed_frame, limit_exceeded.
+// Parts as views into `payload`. Errors: malformed_frame (also for zero parts), limit_exceeded
+// (max_parts). parts_out is cleared first and left empty on error.
 status decode_payload(byte_view payload, const decode_limits& limits,
                       std::vector<byte_view>& parts_out);
 
