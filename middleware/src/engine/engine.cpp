@@ -227,8 +227,10 @@ struct engine::impl {
     wire::offered_key k;
     k.id = random.next_guid();
     k.ttl_ms = to_ms(opts.key_ttl);
-    status s = store.insert(id, k.id, now + opts.key_ttl,
-                            [&](mutable_secret_key_view secret) { return key_gen.next(secret); });
+    status s = store.insert(id, k.id, now + opts.key_ttl, [&](mutable_secret_key_view secret) {
+      k.key = key_gen.next(secret);
+      return k.key;
+    });
     if (!s.ok()) return s;
     count(p, &counters::keys_generated);
     return k;
