@@ -35,6 +35,7 @@ std::uint64_t parse_unsigned(std::string_view text, std::string_view what) {
 
 // "4096", "64K", "64KiB", "1M", "1MiB" (K and M are powers of two, as in the report).
 std::size_t parse_size(std::string_view text) {
+  const std::string original(text);
   std::size_t multiplier = 1;
   for (auto [suffix, factor] : {std::pair<std::string_view, std::size_t>{"KiB", 1024},
                                 {"K", 1024},
@@ -50,7 +51,7 @@ std::size_t parse_size(std::string_view text) {
   }
   const auto value = parse_unsigned(text, "size");
   if (value == 0 || value > k_max_size / multiplier) {
-    throw usage_error("size out of range (1 B to 64 MiB): '" + std::string(text) + "'");
+    throw usage_error("size out of range (1 B to 64 MiB): '" + original + "'");
   }
   return static_cast<std::size_t>(value) * multiplier;
 }

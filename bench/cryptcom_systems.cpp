@@ -1,6 +1,6 @@
-// cryptcom's own rows. The transport (cryptcom::zmq::socket, transports/zmq) does not exist yet;
-// when it does, CMake defines CRYPTCOM_BENCH_HAVE_TRANSPORT and links it, and this file gains two
-// socket policies (see zmq_loops.hpp for what a policy is), e.g.
+// cryptcom's own rows. The transport (cryptcom::zmq::socket, transports/zmq) is not ready yet;
+// when it is, bench/CMakeLists.txt links cryptcom_zmq into cryptcom_bench_support and this file
+// gains two socket policies (see zmq_loops.hpp for what a policy is), e.g.
 //
 //   struct cryptcom_push_policy {
 //     using socket_type = cryptcom::zmq::socket;

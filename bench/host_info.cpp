@@ -74,7 +74,7 @@ std::string load_average() {
 
 }  // namespace
 
-host_info collect_host_info(const std::vector<std::string>& argv) {
+host_info collect_host_info(const std::vector<std::string>& argv, bool cryptcom_rows) {
   host_info info;
   info.date = utc_now();
   info.cpu = cpu_model();
@@ -85,9 +85,7 @@ host_info collect_host_info(const std::vector<std::string>& argv) {
   info.libsodium = sodium_version_string();
   info.load_average = load_average();
   info.cryptcom = CRYPTCOM_BENCH_VERSION;
-#ifndef CRYPTCOM_BENCH_HAVE_TRANSPORT
-  info.cryptcom += " (transport not built)";
-#endif
+  if (!cryptcom_rows) info.cryptcom += " (no cryptcom rows)";
   for (const auto& arg : argv) {
     if (!info.command.empty()) info.command += ' ';
     info.command += shell_quoted(arg);

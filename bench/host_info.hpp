@@ -13,13 +13,14 @@ struct host_info {
   int cores = 0;          // logical CPUs this process may run on
   std::string libzmq;     // version of the libzmq actually loaded
   std::string libsodium;  // version of the libsodium actually loaded
-  std::string cryptcom;   // version of this tree, and whether its transport was built in
+  std::string cryptcom;   // version of this tree, and a note when it ran no cryptcom row
   std::string command;    // the command line, quoted so that a shell would read it back
   // 1, 5 and 15 minute load averages when the run began, from /proc/loadavg: on a shared
   // machine, the first thing to look at when two runs disagree.
   std::string load_average;
 };
 
-[[nodiscard]] host_info collect_host_info(const std::vector<std::string>& argv);
+// `cryptcom_rows`: whether any cryptcom system was in the run.
+[[nodiscard]] host_info collect_host_info(const std::vector<std::string>& argv, bool cryptcom_rows);
 
 }  // namespace cryptcom::bench

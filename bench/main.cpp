@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 
@@ -45,7 +46,10 @@ int run(int argc, char** argv) {
   std::vector<std::string> names;
   for (const auto& system : systems) names.push_back(system->name());
 
-  const host_info host = collect_host_info(options.command);
+  const bool cryptcom_rows = std::any_of(names.begin(), names.end(), [](const std::string& name) {
+    return name.starts_with("cryptcom");
+  });
+  const host_info host = collect_host_info(options.command, cryptcom_rows);
   progress_line progress;
   const run_outcome outcome = run_benchmark(options, systems, progress);
 
