@@ -1,5 +1,5 @@
 // cryptcom_bench: plain ZeroMQ, ZeroMQ with CURVE, cryptcom and libsodium's own limit, side by
-// side in one run. See bench_options.cpp for the command line and bench/README.md for the figures.
+// side in one run. bench/README.md says what each figure is; --help gives the command line.
 
 #include <sodium.h>
 
