@@ -1,0 +1,83 @@
+// cryptcom::zmq::event and cryptcom::zmq::socket_stats: what a cryptcom socket reports besides
+// the application's messages. Events are what the engine noticed (frames refused, messages given
+// up, peers restarted) plus what the transport itself had to drop; stats are the engine's
+// counters with the transport's own. Both are plain values, copied out of the socket.
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cryptcom/key_source.hpp"
+#include "cryptcom/stats.hpp"
+#include "cryptcom/status.hpp"
+#include "cryptcom/types.hpp"
+
+namespace cryptcom::zmq {
+
+enum class event_kind : std::uint8_t {
+  // A frame from the peer was refused (malformed, unknown, expired or replayed key, does not
+  // authenticate). Counted in stats().engine.total.rejected_*; the sender was told when it can
+  // re-seal.
+  frame_rejected,
+  // One of our messages was given up (no key or no acknowledgement in time, peer restarted or
+  // forgotten, socket closed first). `message` names it. It may or may not have been processed.
+  message_undeliverable,
+  // The peer refused one of our frames; the engine re-seals the message under a new key. For
+  // information: the message is not lost.
+  message_rejected,
+  // The peer announced a new instance (it restarted); the keys of its old instance were dropped.
+  peer_restarted,
+  // One of our messages was not accepted at all (above a limit, no routing id, queue of a ROUTER
+  // peer full): it never left. `message` names it.
+  message_refused,
+  // A message from the wire could not be handed to the application: a reply reached a REQ that
+  // had no request outstanding, or a wire message came from a path beyond max_peers.
+  message_dropped,
+  // The I/O thread stopped on an error (detail), e.g. the context was terminated.
+  transport_error,
+};
+
+struct event {
+  event_kind kind = event_kind::frame_rejected;
+  // The peer's routing path as the application sees it: a ROUTER's routing id frame(s), the
+  // envelope frames a DEALER worker behind a broker sees; empty for the directly connected peer
+  // of a DEALER, REQ or PAIR. Binary frames.
+  std::vector<std::string> route;
+  // Which of our messages this is about: the n-th message sent on this socket is n (counted from
+  // 1, in the order the application sent them). 0: not about one of our messages.
+  std::uint64_t message = 0;
+  cryptcom::errc reason = cryptcom::errc::ok;
+  cryptcom::guid key_id;  // the one-time key concerned, zero when none
+  std::string detail;     // a readable sentence; never contains key material or plaintext
+};
+
+// The transport's own counters.
+struct transport_counters {
+  std::uint64_t messages_sent = 0;      // application messages taken from the application
+  std::uint64_t messages_received = 0;  // application messages handed to the application
+  std::uint64_t messages_refused = 0;   // see event_kind::message_refused
+  std::uint64_t messages_dropped = 0;   // see event_kind::message_dropped
+  std::uint64_t wire_messages_sent = 0;
+  std::uint64_t wire_messages_received = 0;
+  std::uint64_t wire_bytes_sent = 0;  // engine frames only, routing envelopes not counted
+  std::uint64_t wire_bytes_received = 0;
+  std::uint64_t wire_send_waits = 0;          // a wire message waited because the socket was full
+  std::uint64_t wire_messages_discarded = 0;  // wire backlog overflow; the engine resends
+  std::uint64_t peers_forgotten = 0;
+  std::uint64_t events_dropped = 0;  // beyond socket_options::max_events
+  std::size_t peers = 0;             // routing paths known now
+};
+
+struct socket_stats {
+  cryptcom::stats_snapshot engine;    // per_peer is keyed by the engine's peer ids
+  cryptcom::key_pool_stats key_pool;  // the socket's pool (shared pools: all their sockets)
+  transport_counters transport;
+  // The routing path of each engine peer id, to read engine.per_peer with.
+  std::map<std::uint64_t, std::vector<std::string>> routes;
+};
+
+}  // namespace cryptcom::zmq

@@ -1,0 +1,72 @@
+// cryptcom::zmq::socket_options: how a cryptcom socket is configured, beyond the plain ZeroMQ
+// options that socket::set() passes through. A plain struct with in-class defaults, LevelDB's
+// Options style: set what you need, leave the rest. Read once, at construction.
+// Thread-safety: a plain value.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+
+#include "cryptcom/key_source.hpp"
+#include "cryptcom/options.hpp"
+
+namespace cryptcom::zmq {
+
+struct socket_options {
+  // The protocol engine's options: key TTL and expiry margin, key pool target and low watermark,
+  // key bounds and grant rate, maximum message size and part count, queue bounds, AEAD,
+  // retransmission, acknowledgement and delivery timeouts. See cryptcom/options.hpp for each
+  // field's meaning and default. `engine.default_flow` is ignored: `flow` below decides.
+  //
+  // There is deliberately no separate "send timeout for a key": a message that finds no key is
+  // queued by the engine and goes out as soon as keys arrive; one that waits longer than
+  // `engine.delivery_timeout` (default 30 s) is reported undeliverable through poll_event().
+  // send() itself blocks only when that queue is full (`engine.max_queued_per_peer`, default
+  // 1000) and the socket's ZeroMQ-style pipe behind it too; ZMQ_SNDTIMEO and send_flags::dontwait
+  // bound that wait exactly as they bound a full zmq::socket_t.
+  cryptcom::options engine;
+
+  // The flow of messages this socket sends (see cryptcom/options.hpp: push or pull).
+  // Default: unset, which means: pull for REQ (every request expects a reply, which is then
+  // sealed to a key the request carried, so the replier needs no key pool of ours); for a DEALER,
+  // pull for a message that starts with an empty delimiter frame (REQ-style, talking to a REP)
+  // and push otherwise; push for REP, ROUTER and PAIR.
+  std::optional<cryptcom::flow> flow;
+
+  // Where one-time key pairs come from. Default: nullptr: the socket makes its own pool with
+  // `key_pool_options` (one background generator thread). Pass one pool to many sockets of a
+  // process to share its threads and its locked memory, as LevelDB shares a block cache.
+  std::shared_ptr<cryptcom::key_pool> key_pool;
+  // Used only when `key_pool` is null. Default: capacity 1024, low watermark 768, 1 thread.
+  cryptcom::key_pool_options key_pool_options;
+
+  // REQ, DEALER and PAIR: ask the peer for keys as soon as bind() or connect() is called, so the
+  // first send does not wait a round trip. Turn off for a DEALER that is a worker behind a broker
+  // (its "direct peer" is the broker, which does not answer). Default: true.
+  bool prefetch_keys = true;
+
+  // How long close() (and the destructor) keeps the socket working so that messages already sent
+  // are sealed, delivered and acknowledged; what is still pending then is reported undeliverable
+  // through poll_event(), which stays readable after close(). ZMQ_LINGER set through set()
+  // replaces it (-1: wait without bound). Default: 1000 ms (libzmq's own default is unbounded,
+  // which would make closing a socket whose peer is gone hang).
+  std::chrono::milliseconds linger{1000};
+
+  // Events kept for poll_event(); beyond it the oldest are dropped and counted. Default: 10000.
+  std::size_t max_events = 10000;
+
+  // Routing paths (peers) a ROUTER, REP or DEALER keeps at once. Wire messages from further new
+  // paths are dropped and counted, so a flood of forged routing envelopes cannot grow memory
+  // without bound. Default: 65536.
+  std::size_t max_peers = 65536;
+  // A peer (other than the directly connected peer of a DEALER, REQ or PAIR) that sent nothing
+  // and was sent nothing for this long is forgotten and the keys held for it are destroyed; if it
+  // comes back, the protocol re-keys it transparently. Never less than twice
+  // `engine.delivery_timeout`, so that a message still pending for it has been given up (and
+  // reported) first. Zero: never. Default: 10 minutes.
+  std::chrono::milliseconds peer_idle_timeout{std::chrono::minutes(10)};
+};
+
+}  // namespace cryptcom::zmq

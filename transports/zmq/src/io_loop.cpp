@@ -1,0 +1,651 @@
+// The I/O thread of a cryptcom socket; see io_loop.hpp.
+#include "io_loop.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+#include <iterator>
+#include <string_view>
+#include <utility>
+#include <zmq_addon.hpp>
+
+#include "cryptcom/zmq/error.hpp"
+#include "handover.hpp"
+#include "wire_message.hpp"
+
+namespace cryptcom::zmq::detail {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr peer_number direct_peer = 1;
+// Messages read from one side per iteration before the other side gets its turn.
+constexpr int batch = 256;
+// Deliveries waiting for the application before the wire is no longer read.
+constexpr std::size_t max_app_backlog = 1024;
+// Wire messages waiting for room in the wire socket before the oldest are discarded.
+constexpr std::size_t max_wire_backlog = 10000;
+// Routing frames accepted in front of an engine frame: more is not a ZeroMQ envelope.
+constexpr std::size_t max_envelope_frames = 32;
+
+cryptcom::options engine_options(const socket_kind& kind, const socket_options& o) {
+  cryptcom::options e = o.engine;
+  e.default_flow = o.flow.value_or(default_flow(kind.what, false));
+  return e;
+}
+
+std::shared_ptr<key_pool> pool_for(const socket_options& o) {
+  if (o.key_pool) return o.key_pool;
+  return std::shared_ptr<key_pool>(make_key_pool(o.key_pool_options));
+}
+
+std::string_view view_of(const ::zmq::message_t& m) {
+  return {static_cast<const char*>(m.data()), m.size()};
+}
+
+event_kind kind_of_engine_event(cryptcom::event_kind k) {
+  switch (k) {
+    case cryptcom::event_kind::frame_rejected:
+      return event_kind::frame_rejected;
+    case cryptcom::event_kind::message_undeliverable:
+      return event_kind::message_undeliverable;
+    case cryptcom::event_kind::message_rejected:
+      return event_kind::message_rejected;
+    case cryptcom::event_kind::peer_restarted:
+      return event_kind::peer_restarted;
+  }
+  return event_kind::transport_error;
+}
+
+// Milliseconds until `t`, rounded up, at least 1 (a deadline already passed is handled in this
+// iteration; a zero timeout would spin if the engine kept it in the past).
+long timeout_until(time_point t, time_point now) {
+  if (t <= now) return 1;
+  const auto ms = std::chrono::ceil<milliseconds>(t - now).count();
+  return static_cast<long>(std::clamp<std::int64_t>(ms, 1, 3'600'000));
+}
+
+}  // namespace
+
+io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socket_options& options,
+                 std::shared_ptr<shared_state> shared, const std::string& data_endpoint,
+                 const std::string& ctl_endpoint)
+    : kind_(kind),
+      options_(options),
+      shared_(std::move(shared)),
+      pool_(pool_for(options)),
+      random_(make_system_random()),
+      engine_(engine_options(kind, options), *pool_, *random_, clock_type::now()),
+      wire_(context, kind.wire),
+      data_(context, kind.io_end),
+      ctl_(context, ::zmq::socket_type::pair),
+      linger_ms_(static_cast<int>(options.linger.count())) {
+  if (const status s = engine_.construction_status(); !s.ok()) {
+    throw error(EINVAL, "cryptcom::zmq::socket: the engine refused the options: " + s.to_string());
+  }
+  // The I/O ends hold little: the application end's high-water marks are what bound the pipe.
+  data_.set(::zmq::sockopt::sndhwm, 1);
+  data_.set(::zmq::sockopt::rcvhwm, 1);
+  data_.set(::zmq::sockopt::linger, 0);
+  // A REQ's replies go out of a ROUTER end: make a full pipe say EAGAIN rather than drop.
+  if (kind_.io_end == ::zmq::socket_type::router) data_.set(::zmq::sockopt::router_mandatory, true);
+  ctl_.set(::zmq::sockopt::linger, 0);
+  data_.bind(data_endpoint);
+  ctl_.bind(ctl_endpoint);
+  wire_.set(::zmq::sockopt::linger, 0);
+  const time_point now = clock_type::now();
+  if (kind_.has_direct_peer) routes_.add_direct(direct_peer, now);
+  if (kind_.what == role::req) routes_.get(direct_peer)->delimiter_out = true;
+  idle_timeout_ = options_.peer_idle_timeout;
+  if (idle_timeout_.count() > 0) {
+    const auto floor =
+        std::chrono::duration_cast<milliseconds>(2 * options_.engine.delivery_timeout);
+    idle_timeout_ = std::max(idle_timeout_, floor);
+    next_idle_check_ = now + std::min<duration>(idle_timeout_, std::chrono::seconds(1));
+  }
+}
+
+io_loop::~io_loop() = default;
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+void io_loop::bind(const std::string& endpoint) {
+  wire_.bind(endpoint);
+  after_wire_setup();
+}
+
+void io_loop::connect(const std::string& endpoint) {
+  wire_.connect(endpoint);
+  after_wire_setup();
+}
+
+void io_loop::unbind(const std::string& endpoint) { wire_.unbind(endpoint); }
+void io_loop::disconnect(const std::string& endpoint) { wire_.disconnect(endpoint); }
+
+void io_loop::after_wire_setup() {
+  if (prefetched_ || !kind_.has_direct_peer || !options_.prefetch_keys) return;
+  prefetched_ = true;
+  const time_point now = clock_type::now();
+  engine_.connect(direct_peer, now);
+  pump(now);
+}
+
+void io_loop::set_wire_option(int option, const void* value, std::size_t size) {
+  if (zmq_setsockopt(wire_.handle(), option, value, size) != 0) throw ::zmq::error_t();
+}
+
+void io_loop::get_wire_option(int option, void* value, std::size_t* size) {
+  if (zmq_getsockopt(wire_.handle(), option, value, size) != 0) throw ::zmq::error_t();
+}
+
+socket_stats io_loop::stats() {
+  socket_stats s;
+  s.engine = engine_.stats();
+  s.key_pool = pool_->stats();
+  s.transport = counters_;
+  s.transport.events_dropped = shared_->events_dropped();
+  s.transport.peers = routes_.size();
+  for (const auto& [id, r] : routes_.all()) s.routes[id] = r.path;
+  return s;
+}
+
+void io_loop::begin_close() {
+  if (closing_) return;
+  closing_ = true;
+  const time_point now = clock_type::now();
+  if (linger_ms_ >= 0) close_deadline_ = now + milliseconds(linger_ms_);
+}
+
+void io_loop::run_commands() {
+  ::zmq::message_t bell;
+  while (ctl_.recv(bell, ::zmq::recv_flags::dontwait)) {
+  }
+  for (auto& c : shared_->take_commands()) {
+    try {
+      c.run(*this);
+      c.done.set_value();
+    } catch (...) {
+      c.done.set_exception(std::current_exception());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loop
+
+void io_loop::run() noexcept {
+  // Signals are the application's business: blocking them here keeps EINTR out of this thread.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  std::string why = "the socket was closed";
+  try {
+    while (!done_) iteration();
+  } catch (const ::zmq::error_t& e) {
+    why = e.num() == ETERM ? "the ZeroMQ context was terminated"
+                           : std::string("ZeroMQ error in the I/O thread: ") + e.what();
+    emit({event_kind::transport_error, {}, 0, errc::internal, {}, why});
+  } catch (const std::exception& e) {
+    why = std::string("error in the I/O thread: ") + e.what();
+    emit({event_kind::transport_error, {}, 0, errc::internal, {}, why});
+  }
+  finish(why);
+}
+
+void io_loop::iteration() {
+  time_point now = clock_type::now();
+  std::vector<::zmq::pollitem_t> items;
+  items.push_back({ctl_.handle(), 0, ZMQ_POLLIN, 0});
+  short wire_events = 0;
+  if (app_backlog_.size() < max_app_backlog) wire_events |= ZMQ_POLLIN;
+  if (!wire_backlog_.empty()) wire_events |= ZMQ_POLLOUT;
+  items.push_back({wire_.handle(), 0, wire_events, 0});
+  short data_events = 0;
+  if (!held_ && !(closing_ && app_drained_)) data_events |= ZMQ_POLLIN;
+  if (!app_backlog_.empty()) data_events |= ZMQ_POLLOUT;
+  items.push_back({data_.handle(), 0, data_events, 0});
+
+  std::optional<time_point> wake = engine_.poll_timeout();
+  auto consider = [&](time_point t) {
+    if (!wake || t < *wake) wake = t;
+  };
+  if (idle_timeout_.count() > 0 && kind_.routes_by_path) consider(next_idle_check_);
+  if (closing_) {
+    consider(now + milliseconds(5));
+    if (close_deadline_) consider(*close_deadline_);
+  }
+  ::zmq::poll(items, milliseconds(wake ? timeout_until(*wake, now) : -1L));
+  now = clock_type::now();
+
+  if (items[0].revents & ZMQ_POLLIN) run_commands();
+  if (done_) return;
+  flush_app_backlog();
+  flush_wire_backlog();
+  for (int i = 0; i < batch && app_backlog_.size() < max_app_backlog && read_wire_one(now); ++i) {
+  }
+  if (held_ && submit(*held_, now)) held_.reset();
+  if (!held_) {
+    int i = 0;
+    for (; i < batch && !held_; ++i) {
+      if (!read_app_one(now)) {
+        if (closing_ && !held_) app_drained_ = true;
+        break;
+      }
+    }
+  }
+  if (auto t = engine_.poll_timeout(); t && *t <= now) engine_.tick(now);
+  if (idle_timeout_.count() > 0 && kind_.routes_by_path && now >= next_idle_check_) {
+    forget_idle_peers(now);
+    next_idle_check_ = now + std::chrono::seconds(1);
+  }
+  pump(now);
+  if (closing_ && close_complete(now)) done_ = true;
+}
+
+bool io_loop::close_complete(time_point now) {
+  if (close_deadline_ && now >= *close_deadline_) return true;
+  if (!app_drained_ || held_ || !wire_backlog_.empty()) return false;
+  if (now < acks_flushed_at_) return false;
+  const stats_snapshot s = engine_.stats();
+  return s.queued_messages == 0 && s.unacknowledged == 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// From the wire
+
+bool io_loop::read_wire_one(time_point now) {
+  std::vector<::zmq::message_t> frames;
+  if (!::zmq::recv_multipart(wire_, std::back_inserter(frames), ::zmq::recv_flags::dontwait)) {
+    return false;
+  }
+  handover_acquire();
+  if (frames.empty()) return true;
+  ++counters_.wire_messages_received;
+  counters_.wire_bytes_received += frames.back().size();
+  const std::size_t envelope = frames.size() - 1;
+  if (envelope > max_envelope_frames) {
+    ++counters_.messages_dropped;
+    emit({event_kind::message_dropped,
+          {},
+          0,
+          errc::malformed_frame,
+          {},
+          "a wire message with " + std::to_string(envelope) +
+              " routing frames was dropped (more than a ZeroMQ envelope can have)"});
+    return true;
+  }
+  const bool delimiter = envelope > 0 && frames[envelope - 1].size() == 0;
+  const std::size_t path_len = envelope - (delimiter ? 1 : 0);
+  std::vector<std::string_view> path;
+  path.reserve(path_len);
+  for (std::size_t i = 0; i < path_len; ++i) path.push_back(view_of(frames[i]));
+  std::optional<peer_number> peer = routes_.find(path);
+  if (!peer) {
+    if (routes_.size() >= options_.max_peers) {
+      ++counters_.messages_dropped;
+      emit({event_kind::message_dropped,
+            {path.begin(), path.end()},
+            0,
+            errc::limit_exceeded,
+            {},
+            "a wire message from a new routing path was dropped: max_peers (" +
+                std::to_string(options_.max_peers) + ") paths are known"});
+      return true;
+    }
+    peer = routes_.add({path.begin(), path.end()}, now);
+  }
+  route& r = *routes_.get(*peer);
+  r.last_active = now;
+  r.delimiter_in = delimiter;
+  // A ROUTER or REP answers in the form it was spoken to; a DEALER keeps the form its
+  // application chose, a REQ always uses the delimiter, a PAIR never.
+  if (kind_.what == role::router || kind_.what == role::rep) r.delimiter_out = delimiter;
+  // Problems with the frame are reported by the engine as events and counted in its stats.
+  (void)engine_.receive(*peer, bytes_of(frames.back()), now);
+  acks_flushed_at_ = now + options_.engine.ack_delay + milliseconds(2);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// From the application
+
+bool io_loop::read_app_one(time_point now) {
+  outgoing m;
+  if (!::zmq::recv_multipart(data_, std::back_inserter(m.parts), ::zmq::recv_flags::dontwait)) {
+    return false;
+  }
+  handover_acquire();
+  m.number = ++app_count_;
+  ++counters_.messages_sent;
+  std::vector<std::string_view> views;
+  views.reserve(m.parts.size());
+  for (const auto& p : m.parts) views.push_back(view_of(p));
+
+  switch (kind_.what) {
+    case role::req: {
+      // [pipe routing id, "", parts...] from the REQ end: keep the envelope for the reply.
+      std::size_t i = 0;
+      while (i < views.size() && !views[i].empty()) ++i;
+      m.payload_begin = std::min(i + 1, views.size());
+      req_envelope_.clear();
+      for (std::size_t j = 0; j < m.payload_begin; ++j)
+        req_envelope_.push_back(std::move(m.parts[j]));
+      req_outstanding_ = true;
+      m.peer = direct_peer;
+      break;
+    }
+    case role::rep: {
+      // ["", parts...] from the REP end: the reply to the oldest request handed out.
+      m.payload_begin = (!views.empty() && views[0].empty()) ? 1 : 0;
+      if (rep_pending_.empty()) {
+        refuse(m, errc::invalid_argument, "a REP reply with no request to answer");
+        return true;
+      }
+      m.peer = rep_pending_.front();
+      rep_pending_.pop_front();
+      break;
+    }
+    case role::router:
+    case role::dealer: {
+      const std::size_t min_path = kind_.what == role::router ? 1 : 0;
+      const split s = routes_.split_outgoing(views, min_path);
+      if (views.size() <= min_path) {
+        refuse(m, errc::invalid_argument,
+               "a ROUTER message needs its routing id frame and at least one part after it");
+        return true;
+      }
+      m.payload_begin = s.payload_begin();
+      if (s.peer) {
+        m.peer = *s.peer;
+      } else {
+        // A ROUTER's first send to a routing id it has not heard from (e.g. a peer with a known
+        // ZMQ_ROUTING_ID): the engine asks it for keys through the ROUTER.
+        if (routes_.size() >= options_.max_peers) {
+          refuse(m, errc::limit_exceeded, "max_peers routing paths are already known");
+          return true;
+        }
+        m.peer = routes_.add(std::vector<std::string>(views.begin(), views.begin() + s.path_frames),
+                             now);
+      }
+      routes_.get(m.peer)->delimiter_out = s.delimiter;
+      if (!options_.flow) m.how = default_flow(kind_.what, s.delimiter);
+      break;
+    }
+    case role::pair:
+      m.payload_begin = 0;
+      m.peer = direct_peer;
+      break;
+  }
+  if (m.payload_begin >= m.parts.size()) {
+    refuse(m, errc::invalid_argument, "the message has no payload part after its envelope");
+    return true;
+  }
+  if (!submit(m, now)) held_ = std::move(m);
+  return true;
+}
+
+bool io_loop::submit(outgoing& m, time_point now) {
+  std::vector<byte_view> parts;
+  parts.reserve(m.parts.size() - m.payload_begin);
+  for (std::size_t i = m.payload_begin; i < m.parts.size(); ++i)
+    parts.push_back(bytes_of(m.parts[i]));
+  send_options how;
+  how.use_flow = m.how;
+  result<message_id> r = engine_.send(m.peer, parts, now, how);
+  if (r.ok()) {
+    note_number(*r, m.number);
+    if (route* rt = routes_.get(m.peer)) rt->last_active = now;
+    return true;
+  }
+  const status err = r.error();
+  if (err.code() == errc::limit_exceeded && !kind_.refuses_when_full && !closing_) return false;
+  refuse(m, err.code(), err.message());
+  return true;
+}
+
+void io_loop::refuse(const outgoing& m, errc reason, const std::string& why) {
+  ++counters_.messages_refused;
+  emit({event_kind::message_refused,
+        route_of(m.peer),
+        m.number,
+        reason,
+        {},
+        "message " + std::to_string(m.number) + " was not sent: " + why});
+}
+
+void io_loop::note_number(message_id engine_id, std::uint64_t number) {
+  const std::uint64_t offset = number - engine_id;
+  if (offsets_.empty() ? offset != 0 : offsets_.back().second != offset) {
+    offsets_.emplace_back(engine_id, offset);
+  }
+}
+
+std::uint64_t io_loop::number_of(message_id engine_id) const {
+  if (engine_id == 0) return 0;
+  auto it = std::upper_bound(offsets_.begin(), offsets_.end(), engine_id,
+                             [](message_id id, const auto& e) { return id < e.first; });
+  if (it == offsets_.begin()) return engine_id;
+  return engine_id + std::prev(it)->second;
+}
+
+std::vector<std::string> io_loop::route_of(peer_number peer) const {
+  if (const route* r = routes_.get(peer)) return r->path;
+  return {};
+}
+
+void io_loop::emit(event e) { shared_->push_event(std::move(e)); }
+
+// ---------------------------------------------------------------------------------------------
+// Out of the engine
+
+void io_loop::pump(time_point now) {
+  (void)now;
+  while (auto t = engine_.poll_transmit()) {
+    const route* r = routes_.get(t->peer);
+    if (r == nullptr) continue;  // the peer was forgotten meanwhile
+    std::vector<::zmq::message_t> frames;
+    frames.reserve(r->path.size() + 2);
+    for (const auto& f : r->path) frames.emplace_back(f.data(), f.size());
+    if (r->delimiter_out) frames.emplace_back();
+    ++counters_.wire_messages_sent;
+    counters_.wire_bytes_sent += t->frame.size();
+    frames.push_back(frame_message(std::move(t->frame)));
+    send_to_wire(std::move(frames));
+  }
+  while (auto d = engine_.poll_delivery()) deliver(std::move(*d));
+  while (auto e = engine_.poll_event()) {
+    event out;
+    out.kind = kind_of_engine_event(e->kind);
+    out.route = route_of(e->peer);
+    out.message = number_of(e->message);
+    out.reason = e->reason;
+    out.key_id = e->key_id;
+    out.detail = std::move(e->detail);
+    emit(std::move(out));
+  }
+}
+
+void io_loop::deliver(delivery&& d) {
+  if (closing_) {
+    // The application closed the socket: nobody will read this. Counted, like unread messages
+    // left in a closed zmq::socket_t.
+    ++counters_.messages_dropped;
+    return;
+  }
+  std::vector<::zmq::message_t> out;
+  const route* r = routes_.get(d.peer);
+  switch (kind_.what) {
+    case role::req:
+      if (!req_outstanding_) {
+        ++counters_.messages_dropped;
+        emit({event_kind::message_dropped,
+              route_of(d.peer),
+              0,
+              errc::ok,
+              {},
+              "a message reached the REQ socket while no request was outstanding; dropped as a "
+              "REQ drops unexpected replies"});
+        return;
+      }
+      req_outstanding_ = false;
+      out = std::move(req_envelope_);
+      req_envelope_.clear();
+      break;
+    case role::rep:
+      rep_pending_.push_back(d.peer);
+      out.emplace_back();  // the REP end's delimiter
+      break;
+    case role::router:
+    case role::dealer:
+      if (r != nullptr) {
+        for (const auto& f : r->path) out.emplace_back(f.data(), f.size());
+        if (r->delimiter_in) out.emplace_back();
+      }
+      break;
+    case role::pair:
+      break;
+  }
+  append_parts(std::move(d), out);
+  ++counters_.messages_received;
+  send_to_app(std::move(out));
+}
+
+void io_loop::send_to_app(std::vector<::zmq::message_t>&& parts) {
+  if (!app_backlog_.empty()) {
+    app_backlog_.push_back(std::move(parts));
+    return;
+  }
+  handover_release();
+  if (!::zmq::send_multipart(data_, parts, ::zmq::send_flags::dontwait)) {
+    app_backlog_.push_back(std::move(parts));
+  }
+}
+
+bool io_loop::flush_app_backlog() {
+  while (!app_backlog_.empty()) {
+    handover_release();
+    if (!::zmq::send_multipart(data_, app_backlog_.front(), ::zmq::send_flags::dontwait)) {
+      return false;
+    }
+    app_backlog_.pop_front();
+  }
+  return true;
+}
+
+void io_loop::send_to_wire(std::vector<::zmq::message_t>&& frames) {
+  if (wire_backlog_.empty()) {
+    handover_release();
+    if (::zmq::send_multipart(wire_, frames, ::zmq::send_flags::dontwait)) return;
+  }
+  ++counters_.wire_send_waits;
+  if (wire_backlog_.size() >= max_wire_backlog) {
+    wire_backlog_.pop_front();
+    ++counters_.wire_messages_discarded;
+  }
+  wire_backlog_.push_back(std::move(frames));
+}
+
+bool io_loop::flush_wire_backlog() {
+  while (!wire_backlog_.empty()) {
+    handover_release();
+    if (!::zmq::send_multipart(wire_, wire_backlog_.front(), ::zmq::send_flags::dontwait)) {
+      return false;
+    }
+    wire_backlog_.pop_front();
+  }
+  return true;
+}
+
+void io_loop::forget_idle_peers(time_point now) {
+  std::vector<peer_number> idle;
+  for (const auto& [id, r] : routes_.all()) {
+    if (kind_.has_direct_peer && id == direct_peer) continue;
+    if (now - r.last_active < idle_timeout_) continue;
+    if (std::find(rep_pending_.begin(), rep_pending_.end(), id) != rep_pending_.end()) continue;
+    if (held_ && held_->peer == id) continue;
+    idle.push_back(id);
+  }
+  for (peer_number id : idle) {
+    engine_.disconnect(id, now);
+    pump(now);  // its events still name its route
+    routes_.erase(id);
+    ++counters_.peers_forgotten;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The end
+
+void io_loop::finish(const std::string& why) noexcept {
+  try {
+    const time_point now = clock_type::now();
+    if (held_) {
+      emit({event_kind::message_undeliverable,
+            route_of(held_->peer),
+            held_->number,
+            errc::undeliverable,
+            {},
+            "message " + std::to_string(held_->number) +
+                " was still waiting for room in the engine's queue when the socket stopped"});
+      held_.reset();
+    }
+    counters_.messages_dropped += app_backlog_.size();
+    app_backlog_.clear();
+    // Messages the application sent that the linger left no time to read: never sent.
+    for (;;) {
+      std::vector<::zmq::message_t> parts;
+      if (!::zmq::recv_multipart(data_, std::back_inserter(parts), ::zmq::recv_flags::dontwait)) {
+        break;
+      }
+      handover_acquire();
+      const std::uint64_t number = ++app_count_;
+      emit({event_kind::message_undeliverable,
+            {},
+            number,
+            errc::undeliverable,
+            {},
+            "message " + std::to_string(number) + " was still in the socket when it closed"});
+    }
+    socket_stats last = stats();
+    // Everything still queued or unacknowledged is reported undeliverable by the engine.
+    std::vector<peer_number> peers;
+    for (const auto& [id, r] : routes_.all()) peers.push_back(id);
+    for (peer_number id : peers) engine_.disconnect(id, now);
+    while (engine_.poll_transmit()) {
+    }
+    while (engine_.poll_delivery()) {
+    }
+    pump(now);
+    const stats_snapshot after = engine_.stats();
+    last.engine.total = after.total;
+    last.engine.live_keys = after.live_keys;
+    last.engine.queued_messages = after.queued_messages;
+    last.engine.unacknowledged = after.unacknowledged;
+    last.key_pool = pool_->stats();
+    last.transport.events_dropped = shared_->events_dropped();
+    shared_->set_final_stats(std::move(last));
+  } catch (...) {
+    // Reporting is best effort; closing below must happen regardless.
+  }
+  shared_->stop_accepting("cryptcom socket is closed: " + why);
+  try {
+    long remaining = 0;
+    if (close_deadline_) {
+      remaining = std::max<long>(
+          0, static_cast<long>(
+                 std::chrono::ceil<milliseconds>(*close_deadline_ - clock_type::now()).count()));
+    }
+    // Frames already handed to libzmq (final acknowledgements) get what is left of the linger.
+    wire_.set(::zmq::sockopt::linger, static_cast<int>(remaining));
+  } catch (...) {
+  }
+  wire_.close();
+  data_.close();
+  ctl_.close();
+}
+
+}  // namespace cryptcom::zmq::detail

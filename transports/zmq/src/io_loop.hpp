@@ -1,0 +1,147 @@
+// io_loop: the body of a cryptcom socket's I/O thread. It owns the wire socket, the protocol
+// engine, the key source it draws from, the I/O thread's ends of the inproc pipes, and moves
+// messages between them:
+//
+//   application <-> data pipe <-> [ io_loop: routing table, engine ] <-> wire socket <-> network
+//                   ctl pipe  ->   commands (bind, connect, options, stats, close)
+//
+// One loop iteration: zmq_poll on the ctl pipe, the wire socket and the data pipe (each only for
+// what it can take now), with the engine's next deadline as timeout; run commands; feed wire
+// messages to engine.receive and application messages to engine.send (in bounded batches, so
+// neither side starves the other); tick the engine when due; then drain the engine: frames to the
+// wire, deliveries to the pipe, events to the shared queue.
+//
+// Back-pressure: when the engine cannot queue another message for a peer (no keys for a while),
+// the loop holds that message and stops reading the pipe until the engine takes it, so the pipe
+// fills and the application's send blocks (a ROUTER refuses the one message instead, since one
+// slow peer must not stall the others). When the application does not read, deliveries wait in a
+// bounded backlog and then the loop stops reading the wire. A full wire socket makes frames wait
+// in a bounded backlog; beyond it the oldest are discarded, since the engine resends what matters.
+//
+// Constructed on the application's thread (the sockets then move to the I/O thread with the
+// thread start as memory barrier); run() and everything it calls run on the I/O thread only;
+// commands are executed by run() on the I/O thread.
+// Thread-safety: none beyond that; shared_state is the only thing both threads touch.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "cryptcom/engine.hpp"
+#include "cryptcom/key_source.hpp"
+#include "cryptcom/random.hpp"
+#include "cryptcom/zmq/event.hpp"
+#include "cryptcom/zmq/socket_options.hpp"
+#include "routing.hpp"
+#include "shared_state.hpp"
+#include "socket_kind.hpp"
+
+namespace cryptcom::zmq::detail {
+
+class io_loop {
+ public:
+  // Makes the wire socket and the engine and binds the I/O ends of the pipes at the two inproc
+  // endpoints. Throws cryptcom::zmq::error (EINVAL) when the engine rejects the options.
+  io_loop(::zmq::context_t& context, const socket_kind& kind, const socket_options& options,
+          std::shared_ptr<shared_state> shared, const std::string& data_endpoint,
+          const std::string& ctl_endpoint);
+  ~io_loop();
+  io_loop(const io_loop&) = delete;
+  io_loop& operator=(const io_loop&) = delete;
+
+  const guid& instance() const noexcept { return engine_.instance(); }
+
+  // The thread body: loops until close or context termination, then reports what is pending and
+  // closes its sockets. Never throws.
+  void run() noexcept;
+
+  // ---- for commands, on the I/O thread ----
+  void bind(const std::string& endpoint);
+  void unbind(const std::string& endpoint);
+  void connect(const std::string& endpoint);
+  void disconnect(const std::string& endpoint);
+  void set_wire_option(int option, const void* value, std::size_t size);
+  void get_wire_option(int option, void* value, std::size_t* size);
+  void set_linger(int milliseconds) { linger_ms_ = milliseconds; }
+  int linger() const noexcept { return linger_ms_; }
+  socket_stats stats();
+  void begin_close();
+
+ private:
+  struct outgoing {
+    std::vector<::zmq::message_t> parts;
+    std::size_t payload_begin = 0;
+    peer_number peer = 0;
+    std::optional<flow> how;
+    std::uint64_t number = 0;  // the application's message number
+  };
+
+  void iteration();
+  void run_commands();
+  void after_wire_setup();
+
+  bool read_wire_one(time_point now);
+  bool read_app_one(time_point now);
+  bool submit(outgoing& m, time_point now);  // false: held (the engine's queue is full)
+  void refuse(const outgoing& m, errc reason, const std::string& why);
+  void pump(time_point now);
+  void deliver(delivery&& d);
+  void send_to_app(std::vector<::zmq::message_t>&& parts);
+  void send_to_wire(std::vector<::zmq::message_t>&& frames);
+  bool flush_wire_backlog();
+  bool flush_app_backlog();
+  void forget_idle_peers(time_point now);
+  bool close_complete(time_point now);
+  void finish(const std::string& why) noexcept;
+
+  std::vector<std::string> route_of(peer_number peer) const;
+  std::uint64_t number_of(message_id engine_id) const;
+  void note_number(message_id engine_id, std::uint64_t number);
+  void emit(event e);
+
+  socket_kind kind_;
+  socket_options options_;
+  std::shared_ptr<shared_state> shared_;
+  std::shared_ptr<key_pool> pool_;
+  std::unique_ptr<random_source> random_;
+  engine engine_;
+
+  ::zmq::socket_t wire_;
+  ::zmq::socket_t data_;  // I/O end of the data pipe
+  ::zmq::socket_t ctl_;   // I/O end of the command doorbell
+
+  routing_table routes_;
+  std::deque<std::vector<::zmq::message_t>> wire_backlog_;
+  std::deque<std::vector<::zmq::message_t>> app_backlog_;
+  std::optional<outgoing> held_;
+
+  // REQ: the pipe envelope of the request in flight, and whether a reply is awaited.
+  std::vector<::zmq::message_t> req_envelope_;
+  bool req_outstanding_ = false;
+  // REP: the peers of the requests handed to the application, oldest first.
+  std::deque<peer_number> rep_pending_;
+
+  // Application message numbers: the engine numbers only the messages it accepted, we number
+  // all; (first engine id, offset) pairs where the difference changes.
+  std::uint64_t app_count_ = 0;
+  std::vector<std::pair<message_id, std::uint64_t>> offsets_;
+
+  transport_counters counters_;
+  int linger_ms_;
+  bool prefetched_ = false;
+  bool closing_ = false;
+  bool app_drained_ = false;
+  bool done_ = false;
+  std::optional<time_point> close_deadline_;
+  time_point acks_flushed_at_{};
+  time_point next_idle_check_{};
+  std::chrono::milliseconds idle_timeout_{0};
+};
+
+}  // namespace cryptcom::zmq::detail

@@ -1,0 +1,55 @@
+// shared_state: what the application's thread and a socket's I/O thread share: the queue of
+// commands for the I/O thread (bind, connect, options, stats, close), the events for
+// poll_event(), and the last stats once the I/O thread has stopped. Everything else each thread
+// owns alone; application messages travel through the inproc pipe, not through here.
+// Thread-safety: every member is guarded by `mutex`.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "cryptcom/zmq/event.hpp"
+
+namespace cryptcom::zmq::detail {
+
+class io_loop;
+
+struct command {
+  std::function<void(io_loop&)> run;
+  std::promise<void> done;
+};
+
+class shared_state {
+ public:
+  explicit shared_state(std::size_t max_events) : max_events_(max_events) {}
+
+  // Queues a command; false once the I/O thread no longer takes any.
+  bool post(command&& c, std::string* why_not);
+  std::deque<command> take_commands();
+  // The I/O thread stops taking commands; those still queued fail with `why`.
+  void stop_accepting(const std::string& why);
+
+  void push_event(event e);
+  std::optional<event> pop_event();
+  std::uint64_t events_dropped() const;
+
+  void set_final_stats(socket_stats s);
+  std::optional<socket_stats> final_stats() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<command> commands_;
+  bool accepting_ = true;
+  std::string stopped_because_;
+  std::deque<event> events_;
+  std::size_t max_events_;
+  std::uint64_t events_dropped_ = 0;
+  std::optional<socket_stats> final_stats_;
+};
+
+}  // namespace cryptcom::zmq::detail

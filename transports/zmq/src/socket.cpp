@@ -1,0 +1,407 @@
+// cryptcom::zmq::socket, the application's side: the pipe end, commands to the I/O thread, and
+// the collection of multipart messages. See cryptcom/zmq/socket.hpp for the contract and
+// io_loop.hpp for the I/O thread.
+#include "cryptcom/zmq/socket.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <future>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "handover.hpp"
+#include "io_loop.hpp"
+#include "shared_state.hpp"
+#include "socket_kind.hpp"
+
+namespace cryptcom::zmq {
+
+using detail::io_loop;
+using detail::role;
+
+namespace {
+
+std::atomic<std::uint64_t> pipe_counter{0};
+
+// Options the wire socket may be given: transport, identity and hop-by-hop security. Anything
+// that changes which messages flow or how they are framed is refused.
+bool wire_option(int option) {
+  switch (option) {
+    case ZMQ_AFFINITY:
+    case ZMQ_ROUTING_ID:
+    case ZMQ_CONNECT_ROUTING_ID:
+    case ZMQ_SNDBUF:
+    case ZMQ_RCVBUF:
+    case ZMQ_RECONNECT_IVL:
+    case ZMQ_RECONNECT_IVL_MAX:
+    case ZMQ_BACKLOG:
+    case ZMQ_MAXMSGSIZE:
+    case ZMQ_IPV6:
+    case ZMQ_IMMEDIATE:
+    case ZMQ_TCP_KEEPALIVE:
+    case ZMQ_TCP_KEEPALIVE_CNT:
+    case ZMQ_TCP_KEEPALIVE_IDLE:
+    case ZMQ_TCP_KEEPALIVE_INTVL:
+    case ZMQ_TCP_MAXRT:
+    case ZMQ_TOS:
+    case ZMQ_LAST_ENDPOINT:
+    case ZMQ_MECHANISM:
+    case ZMQ_PLAIN_SERVER:
+    case ZMQ_PLAIN_USERNAME:
+    case ZMQ_PLAIN_PASSWORD:
+    case ZMQ_CURVE_SERVER:
+    case ZMQ_CURVE_PUBLICKEY:
+    case ZMQ_CURVE_SECRETKEY:
+    case ZMQ_CURVE_SERVERKEY:
+    case ZMQ_ZAP_DOMAIN:
+    case ZMQ_HANDSHAKE_IVL:
+    case ZMQ_HEARTBEAT_IVL:
+    case ZMQ_HEARTBEAT_TTL:
+    case ZMQ_HEARTBEAT_TIMEOUT:
+    case ZMQ_CONNECT_TIMEOUT:
+    case ZMQ_ROUTER_HANDOVER:
+    case ZMQ_SOCKS_PROXY:
+    case ZMQ_BINDTODEVICE:
+    case ZMQ_MULTICAST_HOPS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Options of the pipe's application end: how the application's own calls block and poll.
+bool app_option(int option) {
+  switch (option) {
+    case ZMQ_SNDTIMEO:
+    case ZMQ_RCVTIMEO:
+    case ZMQ_RCVMORE:
+    case ZMQ_EVENTS:
+    case ZMQ_FD:
+      return true;
+    default:
+      return false;
+  }
+}
+
+[[noreturn]] void unsupported_option(int option) {
+  throw error(EINVAL, "cryptcom::zmq::socket: ZeroMQ option " + std::to_string(option) +
+                          " is not supported: it would change how messages are framed or "
+                          "routed under the encryption (subscriptions, conflate, probe_router, "
+                          "req_relaxed, raw/stream modes, ...) or has no meaning here");
+}
+
+[[noreturn]] void not_open() {
+  throw error(ENOTSOCK, "cryptcom::zmq::socket: the socket is not open (closed or moved from)");
+}
+
+}  // namespace
+
+struct socket::impl {
+  ::zmq::socket_type type;
+  detail::socket_kind kind;
+  socket_options options;
+  std::shared_ptr<detail::shared_state> shared;
+  ::zmq::socket_t pipe;  // the application's end of the data pipe
+  ::zmq::socket_t ctl;   // the application's end of the command doorbell
+  std::thread thread;
+  guid instance;
+  bool open = true;
+  // A multipart message being collected, its part count and bytes as the engine counts them.
+  std::vector<::zmq::message_t> pending;
+  std::size_t pending_bytes = 0;
+  std::uint64_t sent = 0;
+
+  impl(::zmq::context_t& context, ::zmq::socket_type t, socket_options o)
+      : type(t),
+        kind(detail::kind_of(t)),
+        options(std::move(o)),
+        shared(std::make_shared<detail::shared_state>(options.max_events)) {
+    const std::uint64_t n = pipe_counter.fetch_add(1, std::memory_order_relaxed);
+    const std::string base = "inproc://cryptcom.zmq." + std::to_string(n);
+    auto loop =
+        std::make_unique<io_loop>(context, kind, options, shared, base + ".data", base + ".ctl");
+    instance = loop->instance();
+    pipe = ::zmq::socket_t(context, kind.app_end);
+    ctl = ::zmq::socket_t(context, ::zmq::socket_type::pair);
+    pipe.set(::zmq::sockopt::linger, 0);
+    ctl.set(::zmq::sockopt::linger, 0);
+    pipe.connect(base + ".data");
+    ctl.connect(base + ".ctl");
+    // Thread start is the memory barrier ZeroMQ asks for when a socket changes threads.
+    thread = std::thread([l = std::move(loop)]() mutable {
+      l->run();
+      l.reset();
+    });
+  }
+
+  // Runs `fn` on the I/O thread and waits for it; its exception comes back here.
+  void call(std::function<void(io_loop&)> fn) {
+    detail::command c;
+    c.run = std::move(fn);
+    std::future<void> done = c.done.get_future();
+    std::string why;
+    if (!shared->post(std::move(c), &why)) throw error(ETERM, why);
+    ring();
+    done.get();
+  }
+
+  void ring() {
+    try {
+      (void)ctl.send(::zmq::const_buffer("c", 1), ::zmq::send_flags::dontwait);
+    } catch (const ::zmq::error_t&) {
+      // ETERM: the I/O thread sees the termination itself and fails the command.
+    }
+  }
+
+  // The engine's view of a message of `parts` parts and `bytes` bytes as the application gives
+  // it: a ROUTER's first frame is its routing id, not payload.
+  void check_limits(std::size_t parts, std::size_t bytes, std::size_t first_size) const {
+    std::size_t payload_parts = parts;
+    std::size_t payload_bytes = bytes;
+    if (kind.what == role::router && parts > 0) {
+      payload_parts -= 1;
+      payload_bytes -= first_size;
+    }
+    if (payload_parts > options.engine.max_parts) {
+      throw error(EMSGSIZE, "cryptcom::zmq::socket: the message has more than max_parts (" +
+                                std::to_string(options.engine.max_parts) +
+                                ") parts; nothing of it was sent");
+    }
+    if (payload_bytes > options.engine.max_message_size) {
+      throw error(EMSGSIZE, "cryptcom::zmq::socket: the message is larger than max_message_size (" +
+                                std::to_string(options.engine.max_message_size) +
+                                " bytes); nothing of it was sent");
+    }
+  }
+
+  // Before the first part of a multipart message: will the pipe take the message?
+  bool pipe_ready(::zmq::send_flags flags) {
+    const int events = pipe.get(::zmq::sockopt::events);
+    if (events & ZMQ_POLLOUT) return true;
+    // A REQ or REP end never fills (one message at a time): it refuses because of its state.
+    if (kind.what == role::req || kind.what == role::rep) throw ::zmq::error_t(EFSM);
+    if ((flags & ::zmq::send_flags::dontwait) != ::zmq::send_flags::none) return false;
+    const int timeout = pipe.get(::zmq::sockopt::sndtimeo);
+    ::zmq::pollitem_t item{pipe.handle(), 0, ZMQ_POLLOUT, 0};
+    ::zmq::poll(&item, 1, std::chrono::milliseconds(timeout));
+    return (item.revents & ZMQ_POLLOUT) != 0;
+  }
+
+  void close() noexcept {
+    if (!open) return;
+    open = false;
+    pending.clear();
+    try {
+      detail::command c;
+      c.run = [](io_loop& io) { io.begin_close(); };
+      std::string why;
+      if (shared->post(std::move(c), &why)) ring();
+    } catch (...) {
+    }
+    if (thread.joinable()) thread.join();
+    try {
+      pipe.close();
+      ctl.close();
+    } catch (...) {
+    }
+  }
+};
+
+socket::socket() noexcept = default;
+
+socket::socket(::zmq::context_t& context, ::zmq::socket_type type, socket_options options)
+    : impl_(std::make_unique<impl>(context, type, std::move(options))) {}
+
+socket::~socket() { close(); }
+
+socket::socket(socket&&) noexcept = default;
+
+socket& socket::operator=(socket&& other) noexcept {
+  if (this != &other) {
+    close();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+socket::operator bool() const noexcept { return impl_ && impl_->open; }
+
+void* socket::handle() const noexcept {
+  return (impl_ && impl_->open) ? impl_->pipe.handle() : nullptr;
+}
+
+socket::operator ::zmq::socket_ref() const noexcept {
+  return ::zmq::socket_ref(::zmq::from_handle, handle());
+}
+
+void socket::bind(const std::string& endpoint) {
+  if (!*this) not_open();
+  impl_->call([&](io_loop& io) { io.bind(endpoint); });
+}
+
+void socket::unbind(const std::string& endpoint) {
+  if (!*this) not_open();
+  impl_->call([&](io_loop& io) { io.unbind(endpoint); });
+}
+
+void socket::connect(const std::string& endpoint) {
+  if (!*this) not_open();
+  impl_->call([&](io_loop& io) { io.connect(endpoint); });
+}
+
+void socket::disconnect(const std::string& endpoint) {
+  if (!*this) not_open();
+  impl_->call([&](io_loop& io) { io.disconnect(endpoint); });
+}
+
+void socket::close() noexcept {
+  if (impl_) impl_->close();
+}
+
+::zmq::send_result_t socket::send(::zmq::const_buffer buf, ::zmq::send_flags flags) {
+  ::zmq::message_t msg(buf.data(), buf.size());
+  return send(msg, flags);
+}
+
+::zmq::send_result_t socket::send(::zmq::message_t& msg, ::zmq::send_flags flags) {
+  if (!*this) not_open();
+  auto& im = *impl_;
+  const bool more = (flags & ::zmq::send_flags::sndmore) != ::zmq::send_flags::none;
+  const std::size_t size = msg.size();
+  if (im.pending.empty() && !more) {
+    im.check_limits(1, size, size);
+    detail::handover_release();
+    auto r = im.pipe.send(msg, flags);
+    if (r) ++im.sent;
+    return r;
+  }
+  if (im.pending.empty()) {
+    if (!im.pipe_ready(flags)) return {};
+    im.pending_bytes = 0;
+  }
+  const std::size_t first_size = im.pending.empty() ? size : im.pending.front().size();
+  try {
+    im.check_limits(im.pending.size() + 1, im.pending_bytes + size, first_size);
+  } catch (...) {
+    im.pending.clear();
+    throw;
+  }
+  ::zmq::message_t part;
+  part.move(msg);
+  im.pending.push_back(std::move(part));
+  im.pending_bytes += size;
+  if (more) return size;
+
+  // The last part: the whole message goes into the pipe at once. The pipe had room for it at
+  // the first part and only this thread writes to it, so this does not block.
+  detail::handover_release();
+  const auto mode = flags & ::zmq::send_flags::dontwait;
+  const std::size_t n = im.pending.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto f = i + 1 < n ? (mode | ::zmq::send_flags::sndmore) : mode;
+    if (!im.pipe.send(im.pending[i], f)) {
+      // Cannot happen after pipe_ready(); if it does at the first part, nothing was sent.
+      im.pending.clear();
+      return {};
+    }
+  }
+  im.pending.clear();
+  ++im.sent;
+  return size;
+}
+
+::zmq::recv_result_t socket::recv(::zmq::message_t& msg, ::zmq::recv_flags flags) {
+  if (!*this) not_open();
+  auto r = impl_->pipe.recv(msg, flags);
+  if (r) detail::handover_acquire();
+  return r;
+}
+
+::zmq::recv_buffer_result_t socket::recv(::zmq::mutable_buffer buf, ::zmq::recv_flags flags) {
+  if (!*this) not_open();
+  auto r = impl_->pipe.recv(buf, flags);
+  if (r) detail::handover_acquire();
+  return r;
+}
+
+void socket::set_option(int option, const void* value, std::size_t size) {
+  if (!*this) not_open();
+  auto& im = *impl_;
+  if (option == ZMQ_SNDTIMEO || option == ZMQ_RCVTIMEO) {
+    if (zmq_setsockopt(im.pipe.handle(), option, value, size) != 0) throw ::zmq::error_t();
+    return;
+  }
+  if (option == ZMQ_SNDHWM || option == ZMQ_RCVHWM) {
+    if (zmq_setsockopt(im.pipe.handle(), option, value, size) != 0) throw ::zmq::error_t();
+    im.call([&](io_loop& io) { io.set_wire_option(option, value, size); });
+    return;
+  }
+  if (option == ZMQ_LINGER) {
+    if (size != sizeof(int)) throw ::zmq::error_t(EINVAL);
+    int ms = 0;
+    std::memcpy(&ms, value, sizeof ms);
+    im.call([&](io_loop& io) { io.set_linger(ms); });
+    return;
+  }
+  if (!wire_option(option)) unsupported_option(option);
+  im.call([&](io_loop& io) { io.set_wire_option(option, value, size); });
+}
+
+void socket::get_option(int option, void* value, std::size_t* size) const {
+  if (!*this) not_open();
+  auto& im = *impl_;
+  if (option == ZMQ_TYPE) {
+    if (*size < sizeof(int)) throw ::zmq::error_t(EINVAL);
+    const int t = static_cast<int>(im.type);
+    std::memcpy(value, &t, sizeof t);
+    *size = sizeof t;
+    return;
+  }
+  if (app_option(option) || option == ZMQ_SNDHWM || option == ZMQ_RCVHWM) {
+    if (zmq_getsockopt(im.pipe.handle(), option, value, size) != 0) throw ::zmq::error_t();
+    return;
+  }
+  if (option == ZMQ_LINGER) {
+    if (*size < sizeof(int)) throw ::zmq::error_t(EINVAL);
+    int ms = 0;
+    im.call([&](io_loop& io) { ms = io.linger(); });
+    std::memcpy(value, &ms, sizeof ms);
+    *size = sizeof ms;
+    return;
+  }
+  if (!wire_option(option)) unsupported_option(option);
+  im.call([&](io_loop& io) { io.get_wire_option(option, value, size); });
+}
+
+std::optional<event> socket::poll_event() {
+  if (!impl_) return std::nullopt;
+  return impl_->shared->pop_event();
+}
+
+socket_stats socket::stats() const {
+  if (!impl_) return {};
+  if (impl_->open) {
+    socket_stats s;
+    try {
+      impl_->call([&](io_loop& io) { s = io.stats(); });
+      return s;
+    } catch (const ::zmq::error_t&) {
+      // The I/O thread stopped (context terminated): its last snapshot follows.
+    }
+  }
+  return impl_->shared->final_stats().value_or(socket_stats{});
+}
+
+const guid& socket::instance() const noexcept {
+  static const guid none;
+  return impl_ ? impl_->instance : none;
+}
+
+::zmq::socket_type socket::type() const noexcept {
+  return impl_ ? impl_->type : ::zmq::socket_type::pair;
+}
+
+std::uint64_t socket::messages_sent() const noexcept { return impl_ ? impl_->sent : 0; }
+
+}  // namespace cryptcom::zmq

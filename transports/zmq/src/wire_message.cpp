@@ -1,0 +1,77 @@
+// Zero-copy message construction; see wire_message.hpp.
+#include "wire_message.hpp"
+
+#include <sodium.h>
+
+#include <atomic>
+#include <memory>
+#include <utility>
+
+#include "handover.hpp"
+
+namespace cryptcom::zmq::detail {
+namespace {
+
+struct frame_holder {
+  std::vector<byte> bytes;
+};
+
+void free_frame(void* /*data*/, void* hint) noexcept {
+  handover_acquire();
+  delete static_cast<frame_holder*>(hint);
+}
+
+// A delivered payload shared by the messages of its parts.
+struct payload_holder {
+  std::vector<byte> bytes;
+  std::atomic<std::size_t> refs{0};
+};
+
+void release_payload(void* /*data*/, void* hint) noexcept {
+  handover_acquire();
+  auto* h = static_cast<payload_holder*>(hint);
+  if (h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    sodium_memzero(h->bytes.data(), h->bytes.size());
+    delete h;
+  }
+}
+
+}  // namespace
+
+::zmq::message_t frame_message(std::vector<byte>&& frame) {
+  if (frame.size() < zero_copy_threshold) return ::zmq::message_t(frame.data(), frame.size());
+  auto holder = std::make_unique<frame_holder>();
+  holder->bytes = std::move(frame);
+  void* data = holder->bytes.data();
+  const std::size_t size = holder->bytes.size();
+  ::zmq::message_t m(data, size, &free_frame, holder.get());
+  holder.release();  // owned by the message now
+  return m;
+}
+
+void append_parts(delivery&& d, std::vector<::zmq::message_t>& out) {
+  std::size_t large = 0;
+  for (byte_view part : d.parts) large += part.size() >= zero_copy_threshold ? 1 : 0;
+  if (large == 0) {
+    for (byte_view part : d.parts) out.emplace_back(part.data(), part.size());
+    sodium_memzero(d.payload.data(), d.payload.size());
+    return;
+  }
+  // The parts are views into d.payload; moving the vector keeps its buffer, so they stay valid.
+  auto* holder = new payload_holder;
+  holder->bytes = std::move(d.payload);
+  holder->refs.store(large, std::memory_order_relaxed);
+  for (byte_view part : d.parts) {
+    if (part.size() < zero_copy_threshold) {
+      out.emplace_back(part.data(), part.size());
+    } else {
+      out.emplace_back(const_cast<byte*>(part.data()), part.size(), &release_payload, holder);
+    }
+  }
+}
+
+byte_view bytes_of(const ::zmq::message_t& m) noexcept {
+  return {static_cast<const byte*>(m.data()), m.size()};
+}
+
+}  // namespace cryptcom::zmq::detail
