@@ -1,7 +1,5 @@
 #include "keys/key_store.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -61,7 +59,13 @@ std::string unknown_message(const guid& id) {
   return "key " + id.short_hex() + ": not issued by this endpoint, or already forgotten";
 }
 
-bool heap_later(const auto& a, const auto& b) noexcept { return a.expiry > b.expiry; }
+// std::push_heap builds a max-heap; ordering by "expires later" makes it a min-heap of expiries.
+struct expires_later {
+  template <class entry>
+  bool operator()(const entry& a, const entry& b) const noexcept {
+    return a.expiry > b.expiry;
+  }
+};
 
 }  // namespace
 
@@ -74,6 +78,7 @@ key_store::key_store(const key_store_limits& limits)
       expired_to_(k_first_seq),
       scan_(k_first_seq),
       high_water_(k_min_time) {
+  static_assert(sizeof(record) == 64, "a record is meant to fill one cache line");
   if (limits_.tombstone_grace < duration::zero()) limits_.tombstone_grace = duration::zero();
 }
 
@@ -297,7 +302,7 @@ status key_store::insert(peer_id peer, const guid& id, time_point expiry,
   index_insert(static_cast<std::uint32_t>(seq));
   if (t < high_water_) {
     heap_.push_back(heap_entry{t, seq});
-    std::push_heap(heap_.begin(), heap_.end(), heap_later<heap_entry, heap_entry>);
+    std::push_heap(heap_.begin(), heap_.end(), expires_later{});
   } else {
     high_water_ = t;
   }
@@ -350,7 +355,7 @@ std::size_t key_store::expire(time_point now) {
   // Out-of-order keys first; entries for records already gone or no longer live are skipped.
   while (!heap_.empty() && heap_.front().expiry <= t) {
     const heap_entry e = heap_.front();
-    std::pop_heap(heap_.begin(), heap_.end(), heap_later<heap_entry, heap_entry>);
+    std::pop_heap(heap_.begin(), heap_.end(), expires_later{});
     heap_.pop_back();
     if (e.seq < tail_) continue;
     record& r = at(e.seq);
@@ -415,7 +420,7 @@ std::optional<time_point> key_store::next_expiry() const {
   // heap record is earlier than every in-order record queued after it, so the heap's earliest
   // live entry and this one together give the minimum.
   while (!heap_.empty() && (heap_.front().seq < tail_ || !is_live(at(heap_.front().seq).slot))) {
-    std::pop_heap(heap_.begin(), heap_.end(), heap_later<heap_entry, heap_entry>);
+    std::pop_heap(heap_.begin(), heap_.end(), expires_later{});
     heap_.pop_back();
   }
   scan_ = std::max(scan_, expired_to_);
@@ -439,7 +444,5 @@ std::size_t key_store::bookkeeping_bytes() const noexcept {
 }
 
 bool key_store::fully_locked() const noexcept { return arena_.fully_locked(); }
-
-static_assert(sizeof(guid) == 16 && sizeof(public_key) == 32);
 
 }  // namespace cryptcom::keys

@@ -66,7 +66,8 @@ class key_store {
   // If open fails the key stays live and open's error code is returned, its message prefixed
   // with the peer and the GUID.
   // Errors: unknown_key, expired_key, replayed_key (tombstone), or open's error. `peer_out`
-  // receives the owner of the key when it is known (also for tombstones).
+  // receives the owner of the key when it is known (also for tombstones). The views passed to
+  // `open` live for that call only; `open` must not call back into the store.
   status open_with(const guid& id, time_point now,
                    function_ref<status(secret_key_view, const public_key&)> open,
                    peer_id* peer_out = nullptr);
