@@ -52,8 +52,9 @@ class broker {
     const std::string ctl = bind_endpoint(transport::inproc);
     control_.bind(ctl);
     control_client_.connect(ctl);
-    proxy_ = std::thread(
-        [this] { ::zmq::proxy_steerable(frontend_, backend_, capture_out_, control_); });
+    proxy_ = std::thread([this] {
+      ::zmq::proxy_steerable(::zmq::socket_ref(frontend_), backend_, capture_out_, control_);
+    });
     collector_ = std::thread([this] {
       capture_in_.set(::zmq::sockopt::rcvtimeo, 50);
       while (!stop_) {

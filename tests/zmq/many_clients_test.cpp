@@ -45,7 +45,7 @@ std::string payload(int client, int seq) {
 TEST(zmq_many_clients, one_router_serves_50_dealers_each_reply_reaching_the_right_client) {
   constexpr int clients = 50;
   constexpr int drivers = 5;  // application threads, each driving clients / drivers sockets
-  constexpr int window = 32;  // requests in flight per client
+  constexpr int window = 8;   // requests in flight per client
   const int count = messages_per_client();
 
   ::zmq::context_t ctx(2);
@@ -127,10 +127,19 @@ TEST(zmq_many_clients, one_router_serves_50_dealers_each_reply_reaching_the_righ
   EXPECT_EQ(served.load(), static_cast<long>(clients) * count);
   const auto rs = router.stats();
   EXPECT_EQ(rs.transport.peers, static_cast<std::size_t>(clients));
-  EXPECT_EQ(rs.engine.total.rejected_total(), 0u);
+  const auto& t = rs.engine.total;
+  // Under load an acknowledgement can take longer than retransmit_after: the copy that follows is
+  // refused as a replay (the original was delivered). Nothing else may be refused.
+  EXPECT_EQ(t.rejected_total() - t.rejected_replay, 0u)
+      << "malformed " << t.rejected_malformed << ", unknown key " << t.rejected_unknown_key
+      << ", expired " << t.rejected_expired_key << ", authentication " << t.rejected_authentication
+      << ", rate limited " << t.rejected_rate_limited;
   EXPECT_EQ(rs.engine.total.messages_opened, static_cast<std::uint64_t>(clients) * count);
-  std::printf("[ measured ] %d clients x %d messages: %.2f s, %.0f round trips/s\n", clients, count,
-              seconds, clients * count / seconds);
+  std::printf(
+      "[ measured ] %d clients x %d messages: %.2f s, %.0f round trips/s, %llu retransmitted "
+      "copies refused as replays\n",
+      clients, count, seconds, clients * count / seconds,
+      static_cast<unsigned long long>(t.rejected_replay));
 }
 
 }  // namespace
