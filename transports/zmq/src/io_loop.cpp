@@ -248,7 +248,9 @@ void io_loop::iteration() {
 
 bool io_loop::close_complete(time_point now) {
   if (close_deadline_ && now >= *close_deadline_) return true;
-  if (!app_drained_ || held_ || !wire_backlog_.empty()) return false;
+  // Frames still waiting for room in the wire socket matter only while a message is pending
+  // (it is then counted below); control frames alone do not hold the close back.
+  if (!app_drained_ || held_) return false;
   if (now < acks_flushed_at_) return false;
   const stats_snapshot s = engine_.stats();
   return s.queued_messages == 0 && s.unacknowledged == 0;
