@@ -4,6 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
+
+#include "cryptcom/types.hpp"
 
 namespace cryptcom {
 
@@ -53,6 +56,8 @@ struct stats_snapshot {
   std::size_t queued_messages = 0;  // waiting for a key
   std::size_t unacknowledged = 0;   // sent, kept for re-sealing
   std::size_t locked_bytes = 0;     // locked memory reserved for private keys
+  // Earliest expiry among the private keys held; after tick(now) it is always later than now.
+  std::optional<time_point> next_key_expiry;
 };
 
 }  // namespace cryptcom

@@ -193,6 +193,10 @@ struct engine::impl {
     }
   }
 
+  static bool holds_key(const std::deque<peer_key>& keys, const guid& id) {
+    return std::any_of(keys.begin(), keys.end(), [&](const peer_key& k) { return k.id == id; });
+  }
+
   std::size_t usable(peer_state& p, time_point now) {
     std::size_t dropped = 0;
     drop_unusable(p.reply_keys, now, dropped);
@@ -382,13 +386,14 @@ struct engine::impl {
   }
 
   void on_rejection(peer_id id, peer_state& p, const wire::rejection& r, time_point now) {
-    auto m = take_unacked(p, r.id);
-    if (!m) return;  // already acknowledged or given up: a duplicate's rejection
     if (r.reason == errc::replayed_key) {
-      // The key was used: this is a copy of a message the peer already opened.
-      count(p, &counters::messages_acknowledged);
+      // The key was used, but not necessarily by this message (a duplicated offer, or someone
+      // else sealing to a key they saw offered): only an acknowledgement says it was delivered.
+      // Until one comes the message stays unacknowledged; without one it is reported.
       return;
     }
+    auto m = take_unacked(p, r.id);
+    if (!m) return;  // already acknowledged or given up: a duplicate's rejection
     emit_event(event_kind::message_rejected, id, r.id, m->id, r.reason,
                std::string("peer refused our frame: ") + std::string(to_string(r.reason)));
     if (r.reason == errc::authentication_failed && m->key && m->key->usable_until > now) {
@@ -469,6 +474,9 @@ struct engine::impl {
         const auto& o = block.offers[i];
         const time_point until = now + std::chrono::milliseconds(o.ttl_ms) - opts.expiry_margin;
         if (until <= now) continue;
+        // A duplicated offer frame must not let two messages share one key: the second would
+        // meet a burned key.
+        if (p.unacked_by_key.count(o.id) != 0 || holds_key(p.offered_keys, o.id)) continue;
         p.offered_keys.push_back({o.id, o.key, until});
       }
       count(p, &counters::keys_received, n);
@@ -551,6 +559,7 @@ struct engine::impl {
 
   // ---- timers ----
   void on_timers(peer_id id, peer_state& p, time_point now) {
+    (void)usable(p, now);  // drops peer keys past their use-by time
     if (p.requested > 0 && now - p.requested_at >= opts.key_request_retry) p.requested = 0;
 
     // Not acknowledged in time: send again to the same key (a different one could deliver it
@@ -750,6 +759,7 @@ stats_snapshot engine::stats() const {
   s.total = im.total;
   s.live_keys = im.store.live();
   s.locked_bytes = im.store.locked_bytes();
+  s.next_key_expiry = im.store.next_expiry();
   for (const auto& [id, p] : im.peers) {
     s.per_peer[id] = p.stats;
     s.peer_keys += p.reply_keys.size() + p.offered_keys.size();

@@ -78,7 +78,9 @@ class network {
         int copies = chance(faults_.duplicate) ? 2 : 1;
         for (int c = 0; c < copies; ++c) {
           in_flight f{now_ + delay(), order_++, i, to, t->frame, t->carries_data};
-          if (chance(faults_.tamper) && !f.frame.empty()) {
+          // Only data frames are tampered with: they are the ones the protocol authenticates.
+          // Control frames are not integrity-protected in base mode (docs/ARCHITECTURE.md).
+          if (t->carries_data && chance(faults_.tamper) && !f.frame.empty()) {
             std::uniform_int_distribution<std::size_t> pos(0, f.frame.size() - 1);
             f.frame[pos(rng_)] ^= static_cast<byte>(1u << (rng_() % 8));
           }
@@ -111,12 +113,24 @@ class network {
     return true;
   }
 
-  void run_until(time_point limit) {
+  // Runs until `limit`. Returns false if the engines asked to be woken at a time that had
+  // already passed more than `max_stalls` times in a row: a timer that never clears (livelock).
+  bool run_until(time_point limit, int max_stalls = 10000) {
+    int stalls = 0;
+    time_point last = now_;
     while (step(limit)) {
+      stalls = now_ == last ? stalls + 1 : 0;
+      last = now_;
+      if (stalls > max_stalls) {
+        livelocked_ = true;
+        return false;
+      }
     }
+    return true;
   }
+  bool livelocked() const { return livelocked_; }
 
-  void run_for(duration d) { run_until(now_ + d); }
+  bool run_for(duration d) { return run_until(now_ + d); }
 
   // Every frame that was put on the wire, for replay tests.
   const std::vector<in_flight>& delivered_data_frames() const { return delivered_data_; }
@@ -174,6 +188,7 @@ class network {
   std::vector<in_flight> flight_;
   std::vector<in_flight> delivered_data_;
   std::uint64_t order_ = 0;
+  bool livelocked_ = false;
   std::uint64_t frames_sent_ = 0;
   std::uint64_t data_frames_sent_ = 0;
 };
