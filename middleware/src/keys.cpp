@@ -1,1 +1,0 @@
-// The cryptcom_keys component of the core library; see its directory for the code.

@@ -1,1 +1,0 @@
-// The cryptcom_wire component of the core library; see its directory for the code.
