@@ -49,13 +49,20 @@ int main(int argc, char** argv) {
   const std::string back = backend.get(::zmq::sockopt::last_endpoint);
   std::thread proxy(
       [&] { ::zmq::proxy_steerable(::zmq::socket_ref(frontend), backend, capture, control); });
-  std::vector<std::string> captured;
+  std::vector<std::string> captured;  // every frame
+  std::vector<std::string> payloads;  // the last frame of each message
   std::atomic<bool> stop{false};
   std::thread collector([&] {
     tap.set(::zmq::sockopt::rcvtimeo, 50);
+    // The capture repeats each message frame by frame: routing frames first, then the engine's
+    // frame. All of them are kept: the plaintext must be in none.
     while (!stop) {
-      ::zmq::message_t m;
-      while (tap.recv(m)) captured.push_back(m.to_string());
+      std::vector<::zmq::message_t> parts;
+      while (::zmq::recv_multipart(tap, std::back_inserter(parts))) {
+        for (const auto& p : parts) captured.push_back(p.to_string());
+        payloads.push_back(parts.back().to_string());
+        parts.clear();
+      }
     }
   });
 
@@ -105,9 +112,10 @@ int main(int argc, char** argv) {
   for (const auto& frame : captured) {
     for (const auto& s : secrets) leaks += frame.find(s) != std::string::npos ? 1 : 0;
   }
-  std::printf("\nthe broker forwarded %zu frames; some of them:\n", captured.size());
-  for (std::size_t i = 0; i < captured.size() && i < 6; ++i) {
-    std::printf("  %s\n", examples::hex_preview(captured[i]).c_str());
+  std::printf("\nthe broker forwarded %zu messages (%zu frames); the first ones:\n",
+              payloads.size(), captured.size());
+  for (std::size_t i = 0; i < payloads.size() && i < 6; ++i) {
+    std::printf("  %s\n", examples::hex_preview(payloads[i]).c_str());
   }
   std::printf("plaintext of any request or reply in the broker's capture: %s\n",
               leaks == 0 ? "none" : "FOUND");

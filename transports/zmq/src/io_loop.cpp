@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <exception>
 #include <iterator>
@@ -198,16 +199,15 @@ void io_loop::run() noexcept {
 
 void io_loop::iteration() {
   time_point now = clock_type::now();
-  std::vector<::zmq::pollitem_t> items;
-  items.push_back({ctl_.handle(), 0, ZMQ_POLLIN, 0});
   short wire_events = 0;
   if (app_backlog_.size() < max_app_backlog) wire_events |= ZMQ_POLLIN;
   if (!wire_backlog_.empty()) wire_events |= ZMQ_POLLOUT;
-  items.push_back({wire_.handle(), 0, wire_events, 0});
   short data_events = 0;
   if (!held_ && !(closing_ && app_drained_)) data_events |= ZMQ_POLLIN;
   if (!app_backlog_.empty()) data_events |= ZMQ_POLLOUT;
-  items.push_back({data_.handle(), 0, data_events, 0});
+  std::array<::zmq::pollitem_t, 3> items{{{ctl_.handle(), 0, ZMQ_POLLIN, 0},
+                                          {wire_.handle(), 0, wire_events, 0},
+                                          {data_.handle(), 0, data_events, 0}}};
 
   std::optional<time_point> wake = engine_.poll_timeout();
   auto consider = [&](time_point t) {
@@ -218,7 +218,7 @@ void io_loop::iteration() {
     consider(now + milliseconds(5));
     if (close_deadline_) consider(*close_deadline_);
   }
-  ::zmq::poll(items, milliseconds(wake ? timeout_until(*wake, now) : -1L));
+  ::zmq::poll(items.data(), items.size(), milliseconds(wake ? timeout_until(*wake, now) : -1L));
   now = clock_type::now();
 
   if (items[0].revents & ZMQ_POLLIN) run_commands();

@@ -61,7 +61,10 @@
 //    (EAGAIN) when there is none.
 //  - A message that cannot be delivered (no key or no acknowledgement within
 //    options.engine.delivery_timeout, the peer restarted, the socket closed first) is never
-//    dropped silently: poll_event() reports it with its number.
+//    dropped silently: poll_event() reports it with its number. A REQ whose request was reported
+//    so gets no reply: bound its recv with ZMQ_RCVTIMEO, as the lazy pirate pattern does with
+//    plain ZeroMQ. Acknowledgement happens when the receiving engine opens a message; what a
+//    killed receiver had opened and its application not yet read dies with it.
 //  - close() and the destructor linger (socket_options::linger, ZMQ_LINGER) until what was sent
 //    is acknowledged, then report what is still pending.
 //
