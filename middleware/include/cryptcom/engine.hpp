@@ -108,6 +108,9 @@ class engine {
   // Declares a peer we will talk to, so keys can be asked for before the first send.
   // Idempotent. Peers are also created implicitly by send() and receive().
   void connect(peer_id peer, time_point now);
+  // Sets the flow used for messages to `peer` that do not name one (overrides
+  // options::default_flow for that peer).
+  void set_flow(peer_id peer, flow how, time_point now);
   // Forgets a peer: its keys are destroyed, its queued and unacknowledged messages are reported
   // undeliverable.
   void disconnect(peer_id peer, time_point now);

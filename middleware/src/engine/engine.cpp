@@ -622,6 +622,10 @@ void engine::connect(peer_id peer, time_point now) {
   impl_->flush(peer, p, now);
 }
 
+void engine::set_flow(peer_id peer, flow how, time_point now) {
+  impl_->peer(peer, now).default_flow = how;
+}
+
 void engine::disconnect(peer_id peer, time_point now) {
   (void)now;
   auto it = impl_->peers.find(peer);
@@ -668,7 +672,7 @@ result<message_id> engine::send(peer_id peer, std::span<const byte_view> parts, 
   }
   outgoing_message m;
   m.id = im.next_message++;
-  m.how = how.use_flow.value_or(im.opts.default_flow);
+  m.how = how.use_flow.value_or(p.default_flow.value_or(im.opts.default_flow));
   m.accepted_at = now;
   m.payload.resize(wire::payload_size(parts));
   wire::encode_payload(parts, m.payload);

@@ -41,7 +41,8 @@ struct outgoing_message {
 struct peer_state {
   explicit peer_state(token_bucket bucket) : grant_bucket(bucket) {}
 
-  std::optional<guid> instance;  // the peer's endpoint instance, once it told us
+  std::optional<guid> instance;      // the peer's endpoint instance, once it told us
+  std::optional<flow> default_flow;  // set_flow(): overrides options::default_flow
 
   // Keys for sending to the peer: reply keys (pull) are used first, then offered keys.
   std::deque<peer_key> reply_keys;

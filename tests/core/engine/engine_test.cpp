@@ -121,6 +121,20 @@ TEST_F(pair_fixture, pull_reply_is_sealed_to_the_requesters_one_time_key) {
   EXPECT_EQ(a->stats().live_keys, 0u) << "the reply key is destroyed once used";
 }
 
+TEST_F(pair_fixture, a_per_peer_flow_applies_to_messages_that_name_none) {
+  a->connect(b_id, now);
+  settle();
+  a->set_flow(b_id, flow::pull, now);
+  ASSERT_TRUE(send_text(*a, b_id, "pull by default").ok());
+  ASSERT_TRUE(send_text(*a, b_id, "push this one", flow::push).ok());
+  settle();
+  auto first = b->poll_delivery();
+  auto second = b->poll_delivery();
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(first->expects_reply);
+  EXPECT_FALSE(second->expects_reply);
+}
+
 TEST_F(pair_fixture, a_replayed_data_frame_is_refused_counted_and_delivers_nothing) {
   a->connect(b_id, now);
   settle();
