@@ -102,8 +102,11 @@ io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socke
   if (kind_.what == role::req) routes_.get(direct_peer)->delimiter_out = true;
   idle_timeout_ = options_.peer_idle_timeout;
   if (idle_timeout_.count() > 0) {
-    const auto floor =
-        std::chrono::duration_cast<milliseconds>(2 * options_.engine.delivery_timeout);
+    // Not before the keys the peer holds for us have expired on its side (a returning peer then
+    // simply asks for new ones instead of trying each dead key), nor before anything pending
+    // for it has been given up.
+    const auto floor = std::chrono::duration_cast<milliseconds>(
+        std::max<duration>(options_.engine.key_ttl, 2 * options_.engine.delivery_timeout));
     idle_timeout_ = std::max(idle_timeout_, floor);
     next_idle_check_ = now + std::min<duration>(idle_timeout_, std::chrono::seconds(1));
   }

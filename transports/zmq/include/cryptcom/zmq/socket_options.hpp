@@ -63,9 +63,10 @@ struct socket_options {
   std::size_t max_peers = 65536;
   // A peer (other than the directly connected peer of a DEALER, REQ or PAIR) that sent nothing
   // and was sent nothing for this long is forgotten and the keys held for it are destroyed; if it
-  // comes back, the protocol re-keys it transparently. Never less than twice
-  // `engine.delivery_timeout`, so that a message still pending for it has been given up (and
-  // reported) first. Zero: never. Default: 10 minutes.
+  // comes back, it asks for new keys like a new peer. Never less than `engine.key_ttl` (so the
+  // keys it holds for us have expired on its side) nor twice `engine.delivery_timeout` (so what
+  // was pending for it has been given up, and reported, first). Zero: never.
+  // Default: 10 minutes.
   std::chrono::milliseconds peer_idle_timeout{std::chrono::minutes(10)};
 };
 
