@@ -254,3 +254,36 @@ TEST(zmq_garbage, frames_tampered_in_flight_are_refused_and_their_messages_sent_
 
 }  // namespace
 }  // namespace cryptcom::zmq::test
+
+namespace cryptcom::zmq::test {
+namespace {
+
+TEST(zmq_garbage, a_frame_larger_than_any_message_allowed_is_never_allocated) {
+  ::zmq::context_t ctx;
+  socket_options o = test_options();
+  o.engine.max_message_size = 4096;
+  auto server = make(ctx, st::router, o);
+  const std::string ep = bind_any(server, transport::tcp);
+  // The wire socket refuses frames beyond the engine's bound: libzmq drops the connection that
+  // announces one, before reading it.
+  EXPECT_LT(server.get(::zmq::sockopt::maxmsgsize), 4096 + 128 * 1024);
+  ::zmq::socket_t attacker(ctx, st::dealer);
+  attacker.set(::zmq::sockopt::linger, 0);
+  attacker.connect(ep);
+  const std::string huge(1 << 20, 'x');
+  ASSERT_TRUE(attacker.send(::zmq::buffer(huge), ::zmq::send_flags::none));
+  std::this_thread::sleep_for(200ms);
+  const auto s = server.stats();
+  EXPECT_EQ(s.transport.wire_messages_received, 0u);
+  EXPECT_EQ(s.transport.peers, 0u);
+  // And a good client is served regardless.
+  auto good = make(ctx, st::dealer, o);
+  good.connect(ep);
+  ASSERT_TRUE(good.send(::zmq::str_buffer("fine")));
+  auto got = recv_strings(server);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->back(), "fine");
+}
+
+}  // namespace
+}  // namespace cryptcom::zmq::test
