@@ -6,8 +6,9 @@
 //
 // The rest of the application is unchanged: bind/connect, set/get of sockopts, send/recv with
 // send_flags/recv_flags and their std::optional results, multipart with sndmore/rcvmore and
-// message_t::more(), send_multipart/recv_multipart, zmq::poller_t and zmq_poll on handle(),
-// ZMQ_RCVTIMEO/ZMQ_SNDTIMEO, EFSM on REQ/REP misuse, EAGAIN for "nothing yet".
+// message_t::more(), send_multipart/recv_multipart, zmq_poll on handle() (and zmq::poller_t,
+// a cppzmq draft API, where libzmq is built with drafts), ZMQ_RCVTIMEO/ZMQ_SNDTIMEO, EFSM on
+// REQ/REP misuse, EAGAIN for "nothing yet".
 //
 // Socket types. Full support: REQ, REP, DEALER, ROUTER, PAIR, in the pairs REQ-REP, REQ-ROUTER,
 // DEALER-REP, DEALER-ROUTER, DEALER-DEALER, ROUTER-ROUTER and PAIR-PAIR, directly or through
@@ -74,7 +75,8 @@
 // identity options (routing id, reconnect intervals, heartbeats, TCP keepalive, IPv6, buffers,
 // CURVE/PLAIN/ZAP as a second, hop-by-hop layer, last endpoint, ...) go to the wire socket. Options
 // that would break the protocol (subscriptions, conflate, probe_router, req_relaxed, ...) throw
-// cryptcom::zmq::error with EINVAL.
+// cryptcom::zmq::error with EINVAL. The wire socket's ZMQ_MAXMSGSIZE starts at the largest frame
+// the engine accepts, so a peer cannot make libzmq allocate more.
 //
 // Ownership and threads: like zmq::socket_t, move-only and used by one thread at a time (a
 // socket may move to another thread with a memory barrier, e.g. thread start). The context must
