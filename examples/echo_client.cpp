@@ -25,7 +25,8 @@ const char* usage =
     "  --flow push|pull    flow of the requests (default: pull, as for any REQ)\n"
     "  --count N           messages to send (default 10)\n"
     "  --size BYTES        message size (default: the text's; random bytes without --message)\n"
-    "  --message TEXT      the message (repeated to --size when given; default \"hello\")\n"
+    "  --message TEXT      the text (default \"hello\"); message N is \"#N TEXT\", repeated or\n"
+    "                      cut to --size when given\n"
     "  --timeout MS        how long to wait for each echo (default 10000)\n";
 
 // Message i: the text (or random bytes) of the requested size, with its number in front so
