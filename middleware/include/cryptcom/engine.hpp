@@ -132,6 +132,10 @@ class engine {
   std::optional<delivery> poll_delivery();
   std::optional<event> poll_event();
 
+  // The largest wire frame receive() accepts (a transport can refuse bigger ones before reading
+  // them: ZeroMQ's ZMQ_MAXMSGSIZE).
+  std::size_t max_frame_size() const noexcept;
+
   // Usable peer keys we hold for `peer` (keys it offered us, not yet used or expired).
   std::size_t usable_keys(peer_id peer) const;
   stats_snapshot stats() const;

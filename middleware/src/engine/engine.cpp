@@ -405,6 +405,16 @@ struct engine::impl {
     // The peer certainly did not open it (unknown or expired key): re-seal under a new key.
     m->key.reset();
     p.queue.push_front(std::move(*m));
+    if (r.reason == errc::unknown_key) {
+      // The peer forgot the keys it gave us without changing instance (it dropped our state):
+      // the rest of our pool from it is as dead, so drop it and ask afresh instead of burning
+      // one round trip per stale key.
+      const std::size_t stale = p.offered_keys.size() + p.reply_keys.size();
+      p.offered_keys.clear();
+      p.reply_keys.clear();
+      count(p, &counters::keys_discarded, stale);
+      p.requested = 0;
+    }
   }
 
   void on_peer_restart(peer_id id, peer_state& p, const guid& new_instance) {
@@ -750,6 +760,8 @@ std::optional<event> engine::poll_event() {
   impl_->events.pop_front();
   return e;
 }
+
+std::size_t engine::max_frame_size() const noexcept { return impl_->limits.max_frame_bytes; }
 
 std::size_t engine::usable_keys(peer_id peer) const {
   auto it = impl_->peers.find(peer);

@@ -223,6 +223,31 @@ TEST_F(pair_fixture, an_unknown_key_is_refused_with_a_rejection_naming_it) {
   EXPECT_EQ(decoded->control.rejections[0].reason, errc::unknown_key);
 }
 
+TEST_F(pair_fixture, an_unknown_key_rejection_drops_the_stale_pool_and_asks_afresh) {
+  a->connect(b_id, now);
+  settle();
+  ASSERT_EQ(a->usable_keys(b_id), opts.pool_target);
+  ASSERT_TRUE(send_text(*a, b_id, "to a peer that forgot us").ok());
+  auto data = out(*a);
+  ASSERT_EQ(data.size(), 1u);
+  auto decoded = wire::decode(data[0].frame, wire::decode_limits{});
+  ASSERT_TRUE(decoded.ok());
+  // B (same instance) answers that it does not know the key: it lost the state it had for A.
+  wire::control_block answer;
+  answer.instance = b->instance();
+  answer.rejections.push_back({decoded->data.key_id, errc::unknown_key});
+  std::vector<byte> frame;
+  wire::encode_control(answer, frame);
+  ASSERT_TRUE(a->receive(b_id, frame, now).ok());
+  EXPECT_EQ(a->usable_keys(b_id), 0u) << "the rest of the pool is as stale";
+  auto request = out(*a);
+  ASSERT_EQ(request.size(), 1u);
+  auto asked = wire::decode(request[0].frame, wire::decode_limits{});
+  ASSERT_TRUE(asked.ok());
+  EXPECT_EQ(asked->control.wanted, opts.pool_target) << "fresh keys are asked for at once";
+  EXPECT_EQ(a->stats().total.peer_restarts, 0u);
+}
+
 TEST_F(pair_fixture, a_malformed_frame_is_counted_and_the_engine_keeps_serving) {
   const std::vector<byte> junk = {0x93, 0x01, 0x09, 0xc0};
   EXPECT_FALSE(b->receive(a_id, junk, now).ok());

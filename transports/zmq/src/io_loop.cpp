@@ -100,8 +100,7 @@ io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socke
   wire_.set(::zmq::sockopt::linger, 0);
   // No frame larger than the engine could accept is even allocated: libzmq drops a connection
   // that announces one. The bound is the engine's (message, plus envelope and per-part overhead).
-  const std::uint64_t max_frame = static_cast<std::uint64_t>(options_.engine.max_message_size) +
-                                  64 * 1024 + 16 * options_.engine.max_parts + 4096;
+  const std::uint64_t max_frame = static_cast<std::uint64_t>(engine_.max_frame_size()) + 4096;
   wire_.set(::zmq::sockopt::maxmsgsize,
             static_cast<std::int64_t>(std::min<std::uint64_t>(max_frame, INT64_MAX)));
   const time_point now = clock_type::now();
