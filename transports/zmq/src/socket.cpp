@@ -24,6 +24,9 @@ namespace {
 
 std::atomic<std::uint64_t> pipe_counter{0};
 
+// libzmq's default ZMQ_SNDHWM and ZMQ_RCVHWM, which the pipe's application end starts with.
+constexpr int default_pipe_hwm = 1000;
+
 // Options the wire socket may be given: transport, identity and hop-by-hop security. Anything
 // that changes which messages flow or how they are framed is refused.
 bool wire_option(int option) {
@@ -126,7 +129,18 @@ struct socket::impl {
     ctl = ::zmq::socket_t(context, ::zmq::socket_type::pair);
     pipe.set(::zmq::sockopt::linger, 0);
     ctl.set(::zmq::sockopt::linger, 0);
+    // libzmq (4.3) sizes an inproc pipe with the high-water marks both ends had when it
+    // connected, and keeps those connect-time values as a fixed "boost" when either end changes
+    // its marks later. The reader side then acknowledges only every (new + old + 1) / 2 messages
+    // while the writer stops at new + 1: an application that lowers ZMQ_SNDHWM below ~1000
+    // after construction (as everyone does: construct, then set) would wedge the pipe for good
+    // once it fills. Connecting with marks of 1 makes the boost 1, so every later value is
+    // consistent; libzmq's defaults are then restored through the same update path.
+    pipe.set(::zmq::sockopt::sndhwm, 1);
+    pipe.set(::zmq::sockopt::rcvhwm, 1);
     pipe.connect(base + ".data");
+    pipe.set(::zmq::sockopt::sndhwm, default_pipe_hwm);
+    pipe.set(::zmq::sockopt::rcvhwm, default_pipe_hwm);
     ctl.connect(base + ".ctl");
     // Thread start is the memory barrier ZeroMQ asks for when a socket changes threads.
     thread = std::thread([l = std::move(loop)]() mutable {
