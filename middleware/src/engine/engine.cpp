@@ -509,12 +509,29 @@ struct engine::impl {
       refuse(id, p, d.key_id, errc::malformed_frame, "ciphertext shorter than the tag", true);
       return status(errc::malformed_frame, describe(id, &d.key_id, "ciphertext too short"));
     }
-    std::vector<byte> plaintext(d.ciphertext.size() - hpke::tag_size);
-    const status opened =
-        store.open_with(d.key_id, now, [&](secret_key_view secret, const public_key& pub) {
-          return hpke::open_base(aead, d.enc, secret, pub, info_bytes(), d.associated_data,
-                                 d.ciphertext, plaintext);
-        });
+    // Nothing sized by the frame is allocated for a key we do not hold.
+    status opened = status::success();
+    switch (store.state(d.key_id, now)) {
+      case keys::key_state::live:
+        break;
+      case keys::key_state::used:
+        opened = status(errc::replayed_key, "used");
+        break;
+      case keys::key_state::expired:
+        opened = status(errc::expired_key, "expired");
+        break;
+      case keys::key_state::unknown:
+        opened = status(errc::unknown_key, "unknown");
+        break;
+    }
+    std::vector<byte> plaintext;
+    if (opened.ok()) {
+      plaintext.resize(d.ciphertext.size() - hpke::tag_size);
+      opened = store.open_with(d.key_id, now, [&](secret_key_view secret, const public_key& pub) {
+        return hpke::open_base(aead, d.enc, secret, pub, info_bytes(), d.associated_data,
+                               d.ciphertext, plaintext);
+      });
+    }
     if (!opened.ok()) {
       std::string what;
       switch (opened.code()) {
