@@ -76,6 +76,7 @@ bench_options parse_options(int argc, const char* const* argv) {
   std::optional<int> reps;
   std::optional<std::chrono::milliseconds> window;
   std::optional<std::vector<int>> peers;
+  std::optional<std::size_t> key_memory_keys;
   for (int i = 0; i < argc; ++i) options.command.emplace_back(argv[i]);
 
   for (int i = 1; i < argc; ++i) {
@@ -112,6 +113,14 @@ bench_options parse_options(int argc, const char* const* argv) {
     } else if (arg == "--io-timeout-ms") {
       options.io_timeout =
           std::chrono::milliseconds(parse_int_in(value(), "--io-timeout-ms", 100, 60'000));
+    } else if (arg == "--keygen-threads") {
+      options.keygen_threads =
+          static_cast<std::size_t>(parse_int_in(value(), "--keygen-threads", 1, 64));
+    } else if (arg == "--aes") {
+      options.aes_256_gcm = true;
+    } else if (arg == "--key-memory") {
+      key_memory_keys =
+          static_cast<std::size_t>(parse_int_in(value(), "--key-memory", 0, 1'000'000));
     } else {
       throw usage_error("unknown argument: '" + std::string(arg) + "' (try --help)");
     }
@@ -122,7 +131,9 @@ bench_options parse_options(int argc, const char* const* argv) {
     options.reps = 2;
     options.window = std::chrono::milliseconds(250);
     options.scale_peers = {1, 10};
+    options.key_memory_keys = 5000;
   }
+  if (key_memory_keys) options.key_memory_keys = *key_memory_keys;
   if (reps) options.reps = *reps;
   if (window) options.window = *window;
   if (peers) options.scale_peers = *peers;
@@ -149,7 +160,11 @@ std::string usage_text(std::string_view program) {
          "  --json FILE          write every figure as JSON\n"
          "  --plot FILE.svg      draw throughput and p50 latency against size (needs gnuplot)\n"
          "  --io-timeout-ms MS   a send or receive stalled this long fails the run (default "
-         "5000)\n";
+         "5000)\n"
+         "  --keygen-threads N   cryptcom: key generation threads per key pool (default 1)\n"
+         "  --aes                cryptcom: seal with AES-256-GCM instead of ChaCha20-Poly1305\n"
+         "  --key-memory N       cryptcom: live keys for the memory-per-key figure (default\n"
+         "                       20000, quick 5000; 0: skip)\n";
 }
 
 std::string size_label(std::size_t bytes) {

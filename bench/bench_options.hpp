@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "system.hpp"
+
 namespace cryptcom::bench {
 
 struct bench_options {
@@ -31,6 +33,14 @@ struct bench_options {
   std::string plot_path;
   // Longest a single send or receive may wait before the run counts as failed. Default: 5 s.
   std::chrono::milliseconds io_timeout{5000};
+  // cryptcom: background key generation threads per key pool (each end has one pool).
+  // Default: 1.
+  std::size_t keygen_threads = 1;
+  // cryptcom: seal with AES-256-GCM instead of ChaCha20-Poly1305. Default: off.
+  bool aes_256_gcm = false;
+  // cryptcom: live one-time keys held for the memory-per-key figure (0: not measured).
+  // Default: 20000, --quick 5000.
+  std::size_t key_memory_keys = 20000;
   bool help = false;
   // argv as given, for the JSON header.
   std::vector<std::string> command;
@@ -38,6 +48,7 @@ struct bench_options {
   [[nodiscard]] std::chrono::milliseconds latency_window() const { return window / 2; }
   [[nodiscard]] std::chrono::milliseconds limit_window() const { return window * 3 / 10; }
   [[nodiscard]] bool wants(std::string_view system) const;
+  [[nodiscard]] cryptcom_settings cryptcom() const { return {keygen_threads, aes_256_gcm}; }
 };
 
 struct usage_error : std::runtime_error {

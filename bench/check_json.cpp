@@ -19,11 +19,14 @@ using json = nlohmann::json;
 
 const std::set<std::string> k_systems{"plaintext", "curve", "cryptcom-push", "cryptcom-pull",
                                       "limit"};
-const std::set<std::string> k_metrics{"msgs_per_s",    "mb_per_s",           "p50_us",
-                                      "p99_us",        "rss_per_peer_bytes", "msgs_per_s_2core",
-                                      "mb_per_s_2core"};
-// Resident memory per peer is a difference of two readings and may honestly be negative.
-const std::set<std::string> k_signed_metrics{"rss_per_peer_bytes"};
+const std::set<std::string> k_metrics{"msgs_per_s",      "mb_per_s",           "p50_us",
+                                      "p99_us",          "rss_per_peer_bytes", "msgs_per_s_2core",
+                                      "mb_per_s_2core",  "crypto_path_us",     "rss_per_key_bytes",
+                                      "ratio_plaintext", "ratio_curve",        "ratio_limit"};
+// Resident memory is a difference of two readings and may honestly be negative; so may
+// cryptcom-pull's ratio_limit, a difference of latencies over a time.
+const std::set<std::string> k_signed_metrics{"rss_per_peer_bytes", "rss_per_key_bytes",
+                                             "ratio_limit"};
 
 class checker {
  public:
@@ -93,7 +96,7 @@ class checker {
     }
   }
 
-  // The rows a complete run without cryptcom must have.
+  // The rows a complete run must have.
   void coverage() {
     for (const auto& [system, metric] :
          std::vector<std::pair<std::string, std::string>>{{"plaintext", "msgs_per_s"},
@@ -101,7 +104,15 @@ class checker {
                                                           {"curve", "msgs_per_s"},
                                                           {"curve", "p99_us"},
                                                           {"limit", "msgs_per_s"},
-                                                          {"plaintext", "rss_per_peer_bytes"}}) {
+                                                          {"limit", "crypto_path_us"},
+                                                          {"plaintext", "rss_per_peer_bytes"},
+                                                          {"cryptcom-push", "msgs_per_s"},
+                                                          {"cryptcom-push", "rss_per_peer_bytes"},
+                                                          {"cryptcom-push", "rss_per_key_bytes"},
+                                                          {"cryptcom-push", "ratio_plaintext"},
+                                                          {"cryptcom-push", "ratio_limit"},
+                                                          {"cryptcom-pull", "p50_us"},
+                                                          {"cryptcom-pull", "ratio_limit"}}) {
       if (!present_.contains({system, metric})) problem("rows", "no " + system + " " + metric);
     }
   }

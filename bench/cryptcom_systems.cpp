@@ -1,19 +1,62 @@
-// cryptcom's own rows. The transport (cryptcom::zmq::socket, transports/zmq) is not ready yet;
-// when it is, bench/CMakeLists.txt links cryptcom_zmq into cryptcom_bench_support and this file
-// gains two socket policies (see zmq_loops.hpp for what a policy is), e.g.
+// cryptcom's own rows: cryptcom::zmq::socket through the very loops that measure plain ZeroMQ and
+// CURVE (zmq_loops.hpp), so that the only difference between the rows is the socket type.
 //
-//   struct cryptcom_push_policy {
-//     using socket_type = cryptcom::zmq::socket;
-//     socket_type make_socket(zmq::context_t& ctx, zmq::socket_type type, endpoint_role role);
-//   };
-//
-// listed below as pattern_system<cryptcom_push_policy>("cryptcom-push", ...) and likewise for
-// "cryptcom-pull". The runner, the report, the JSON and the plot pick them up by name.
+// Each end of a measurement stands for one process: the server's sockets draw their one-time keys
+// from one key pool, the client's from another, as socket_options::key_pool recommends for many
+// sockets in one process. The pools live as long as the system (the whole run), as a process's
+// would, so their pre-generated keys are warm at the start of every measurement, as they are in a
+// running application. Everything else is the library's default.
 
+#include <sodium.h>
+
+#include <memory>
+#include <stdexcept>
+#include <zmq.hpp>
+
+#include "cryptcom/key_source.hpp"
+#include "cryptcom/zmq/socket.hpp"
+#include "pattern_system.hpp"
 #include "system.hpp"
 
 namespace cryptcom::bench {
+namespace {
 
-system_list make_cryptcom_systems() { return {}; }
+class cryptcom_policy {
+ public:
+  using socket_type = cryptcom::zmq::socket;
+
+  explicit cryptcom_policy(const cryptcom_settings& settings) {
+    cryptcom::key_pool_options pool;
+    pool.threads = settings.keygen_threads;
+    server_pool_ = cryptcom::make_key_pool(pool);
+    client_pool_ = cryptcom::make_key_pool(pool);
+    if (settings.aes_256_gcm) options_.engine.cipher = cryptcom::aead::aes_256_gcm;
+  }
+
+  socket_type make_socket(::zmq::context_t& context, ::zmq::socket_type type, endpoint_role role) {
+    cryptcom::zmq::socket_options options = options_;
+    options.key_pool = role == endpoint_role::server ? server_pool_ : client_pool_;
+    return socket_type(context, type, std::move(options));
+  }
+
+ private:
+  cryptcom::zmq::socket_options options_;
+  std::shared_ptr<cryptcom::key_pool> server_pool_;
+  std::shared_ptr<cryptcom::key_pool> client_pool_;
+};
+
+}  // namespace
+
+system_list make_cryptcom_systems(const cryptcom_settings& settings) {
+  if (settings.aes_256_gcm && crypto_aead_aes256gcm_is_available() == 0) {
+    throw std::runtime_error("AES-256-GCM is not available on this CPU (needs AES-NI and PCLMUL)");
+  }
+  system_list systems;
+  systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
+      "cryptcom-push", cryptcom_policy(settings), pattern::one_way_only));
+  systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
+      "cryptcom-pull", cryptcom_policy(settings), pattern::round_trip_only));
+  return systems;
+}
 
 }  // namespace cryptcom::bench

@@ -38,10 +38,11 @@ int run(int argc, char** argv) {
   }
 
   system_list systems;
-  for (auto* make : {&make_zmq_systems, &make_cryptcom_systems}) {
-    for (auto& system : make()) {
-      if (options.wants(system->name())) systems.push_back(std::move(system));
-    }
+  for (auto& system : make_zmq_systems()) {
+    if (options.wants(system->name())) systems.push_back(std::move(system));
+  }
+  for (auto& system : make_cryptcom_systems(options.cryptcom())) {
+    if (options.wants(system->name())) systems.push_back(std::move(system));
   }
   std::vector<std::string> names;
   for (const auto& system : systems) names.push_back(system->name());

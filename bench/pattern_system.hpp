@@ -11,11 +11,14 @@
 
 namespace cryptcom::bench {
 
+// Which measurements a pattern_system takes part in.
+enum class pattern : unsigned char { both, one_way_only, round_trip_only };
+
 template <class Policy>
 class pattern_system final : public messaging_system {
  public:
-  pattern_system(std::string name, Policy policy)
-      : name_(std::move(name)), policy_(std::move(policy)) {}
+  pattern_system(std::string name, Policy policy, pattern which = pattern::both)
+      : name_(std::move(name)), policy_(std::move(policy)), which_(which) {}
 
   [[nodiscard]] std::string name() const override { return name_; }
 
@@ -28,9 +31,13 @@ class pattern_system final : public messaging_system {
     return measure_round_trip(policy_, size, bounds);
   }
 
+  [[nodiscard]] bool has_one_way() const override { return which_ != pattern::round_trip_only; }
+  [[nodiscard]] bool has_round_trip() const override { return which_ != pattern::one_way_only; }
+
  private:
   std::string name_;
   Policy policy_;
+  pattern which_;
 };
 
 }  // namespace cryptcom::bench

@@ -65,6 +65,7 @@ std::string number(double value) {
 struct line {
   std::string title;
   fs::path data;
+  bool has_rate = false;
   bool has_latency = false;
 };
 
@@ -72,7 +73,7 @@ struct line {
 line write_data(const fs::path& directory, std::size_t index, const std::string& title,
                 const std::string& system, const char* throughput_metric,
                 const bench_options& options, const result_store& results) {
-  line l{title, directory / ("series" + std::to_string(index) + ".dat"), false};
+  line l{title, directory / ("series" + std::to_string(index) + ".dat"), false, false};
   std::ofstream data(l.data);
   bool any = false;
   for (const auto size : options.sizes) {
@@ -80,8 +81,9 @@ line write_data(const fs::path& directory, std::size_t index, const std::string&
     const auto p50 = results.find({system, metric::p50_us, size, 1});
     data << size << ' ' << (rate ? number(rate->median) : "?") << ' '
          << (p50 ? number(p50->median) : "?") << '\n';
-    any = any || rate;
+    l.has_rate = l.has_rate || rate;
     l.has_latency = l.has_latency || p50;
+    any = any || rate || p50;
   }
   data.close();
   if (!data) throw std::runtime_error("cannot write " + l.data.string());
@@ -139,7 +141,7 @@ void write_plot(const std::string& svg_path, const bench_options& options,
   auto plot_command = [&](const char* column, bool latency) {
     std::string command;
     for (const auto& l : lines) {
-      if (l.title.empty() || (latency && !l.has_latency)) continue;
+      if (l.title.empty() || (latency ? !l.has_latency : !l.has_rate)) continue;
       command += command.empty() ? "plot " : ", \\\n     ";
       command += gnuplot_quoted(l.data.string()) + " using 1:" + column +
                  " with linespoints linewidth 2 title " + gnuplot_quoted(l.title) + " noenhanced";

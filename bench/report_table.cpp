@@ -35,10 +35,8 @@ std::string median_of(const std::optional<summary>& s) {
   return s ? short_number(s->median) : std::string("n/a");
 }
 
-std::string ratio(const std::optional<summary>& numerator,
-                  const std::optional<summary>& denominator) {
-  if (!numerator || !denominator || denominator->median <= 0) return "n/a";
-  return printf_string("%.3f", numerator->median / denominator->median);
+std::string ratio_figure(const std::optional<summary>& s) {
+  return s ? printf_string("%.3f", s->median) : std::string("n/a");
 }
 
 std::string pad(std::string text, std::size_t width, bool right) {
@@ -65,36 +63,38 @@ void print_size_table(std::ostream& out, std::size_t size, const std::vector<std
   auto find = [&](const std::string& system, const char* metric, int peers = 1) {
     return results.find({system, metric, size, peers});
   };
+  auto or_dash = [](const std::optional<summary>& s) {
+    return s ? short_number(s->median) : std::string("-");
+  };
   out << "\n" << size_label(size) << "\n";
   print_row(out, "system", "msgs/s median [min..max]",
             {"MB/s", "p50 us", "p99 us", "cc/plain", "cc/curve", "cc/limit"});
-  const auto plain = find("plaintext", metric::msgs_per_s);
-  const auto curve = find("curve", metric::msgs_per_s);
-  const auto limit_2core = find(k_limit_system, metric::msgs_per_s_2core);
   bool any_cryptcom = false;
   for (const auto& system : systems) {
     const auto rate = find(system, metric::msgs_per_s);
-    std::vector<std::string> figures{median_of(find(system, metric::mb_per_s)),
-                                     median_of(find(system, metric::p50_us)),
-                                     median_of(find(system, metric::p99_us))};
+    std::vector<std::string> figures{or_dash(find(system, metric::mb_per_s)),
+                                     or_dash(find(system, metric::p50_us)),
+                                     or_dash(find(system, metric::p99_us))};
     if (is_cryptcom(system)) {
       any_cryptcom = true;
-      figures.push_back(ratio(rate, plain));
-      figures.push_back(ratio(rate, curve));
-      figures.push_back(ratio(rate, limit_2core));
+      for (const char* m : {metric::ratio_plaintext, metric::ratio_curve, metric::ratio_limit}) {
+        figures.push_back(ratio_figure(find(system, m)));
+      }
     } else {
       figures.insert(figures.end(), {"-", "-", "-"});
     }
-    print_row(out, system, with_range(rate), figures);
+    print_row(out, system, rate ? with_range(rate) : std::string("-"), figures);
   }
   if (with_limit) {
     print_row(out, "limit, 1 core", with_range(find(k_limit_system, metric::msgs_per_s)),
               {median_of(find(k_limit_system, metric::mb_per_s)), "-", "-", "-", "-", "-"});
-    print_row(out, "limit, 2 cores", with_range(limit_2core),
+    print_row(out, "limit, 2 cores", with_range(find(k_limit_system, metric::msgs_per_s_2core)),
               {median_of(find(k_limit_system, metric::mb_per_s_2core)), "-", "-", "-", "-", "-"});
+    print_row(out, "limit, RTT path", "-",
+              {"-", median_of(find(k_limit_system, metric::crypto_path_us)), "-", "-", "-", "-"});
   }
   if (!any_cryptcom) {
-    print_row(out, "cryptcom", "n/a (not built yet)", {"n/a", "n/a", "n/a", "n/a", "n/a", "n/a"});
+    print_row(out, "cryptcom", "n/a (not in this run)", {"n/a", "n/a", "n/a", "n/a", "n/a", "n/a"});
   }
 }
 
@@ -102,18 +102,38 @@ void print_scaling_table(std::ostream& out, const bench_options& options,
                          const std::vector<std::string>& systems, const result_store& results) {
   out << "\nscaling: one-way " << size_label(options.scale_size)
       << ", N DEALER peers -> 1 ROUTER, RSS growth per connected peer (both ends)\n";
-  print_row(out, "system", "msgs/s median [min..max]", {"peers", "MB/s", "RSS/peer"});
+  print_row(out, "system", "msgs/s median [min..max]",
+            {"peers", "MB/s", "RSS/peer", "cc/plain", "cc/curve"});
   for (const auto& system : systems) {
     for (const int peers : options.scale_peers) {
       auto find = [&](const char* metric) {
         return results.find({system, metric, options.scale_size, peers});
       };
+      const auto rate = find(metric::msgs_per_s);
+      if (!rate) continue;
       const auto rss = find(metric::rss_per_peer_bytes);
-      print_row(out, system, with_range(find(metric::msgs_per_s)),
-                {std::to_string(peers), median_of(find(metric::mb_per_s)),
-                 rss ? printf_string("%.1f KiB", rss->median / 1024) : "n/a"});
+      std::vector<std::string> figures{std::to_string(peers), median_of(find(metric::mb_per_s)),
+                                       rss ? printf_string("%.1f KiB", rss->median / 1024) : "n/a"};
+      if (is_cryptcom(system)) {
+        figures.push_back(ratio_figure(find(metric::ratio_plaintext)));
+        figures.push_back(ratio_figure(find(metric::ratio_curve)));
+      } else {
+        figures.insert(figures.end(), {"-", "-"});
+      }
+      print_row(out, system, with_range(rate), figures);
     }
   }
+}
+
+void print_key_memory(std::ostream& out, const bench_options& options,
+                      const result_store& results) {
+  const auto per_key =
+      results.find({k_cryptcom_push_system, metric::rss_per_key_bytes, options.key_memory_keys, 1});
+  if (!per_key) return;
+  out << "\nmemory per live one-time key (" << options.key_memory_keys
+      << " keys held, both ends' bookkeeping): " << printf_string("%.0f", per_key->median)
+      << " B median [" << printf_string("%.0f", per_key->min) << ".."
+      << printf_string("%.0f", per_key->max) << "]\n";
 }
 
 }  // namespace
@@ -133,10 +153,14 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
   if (!systems.empty() && !options.scale_peers.empty()) {
     print_scaling_table(out, options, systems, results);
   }
+  print_key_memory(out, options, results);
   out << "\nlimit: libsodium alone per message, both ends: 2 X25519 key generations, 2 X25519\n"
          "agreements, ChaCha20-Poly1305 seal and open of the payload, 10 HMAC-SHA256. The 2-core\n"
-         "projection is twice the 1-core figure. cc/plain, cc/curve, cc/limit: cryptcom's median\n"
-         "msgs/s over plaintext's, curve's and the 2-core limit's.\n";
+         "projection is twice the 1-core figure. RTT path: that work without the key generations,\n"
+         "twice (request and reply): the cryptography a REQ/REP round trip cannot avoid.\n"
+         "cc/plain, cc/curve, cc/limit (medians of per-rep ratios): cryptcom-push msgs/s over\n"
+         "plaintext's, curve's and the 2-core limit's; cryptcom-pull p50 over plaintext's and\n"
+         "curve's p50, and (p50 - plaintext p50) / RTT path.\n";
 }
 
 }  // namespace cryptcom::bench

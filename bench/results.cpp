@@ -21,4 +21,10 @@ std::optional<summary> result_store::find(const series_key& key) const {
   return summarize(it->samples);
 }
 
+const std::vector<double>* result_store::samples(const series_key& key) const {
+  auto it =
+      std::find_if(series_.begin(), series_.end(), [&](const series& s) { return s.key == key; });
+  return it == series_.end() ? nullptr : &it->samples;
+}
+
 }  // namespace cryptcom::bench

@@ -21,9 +21,28 @@ inline constexpr const char* rss_per_peer_bytes = "rss_per_peer_bytes";
 // The limit row's projection to two cores: both ends' work runs in parallel.
 inline constexpr const char* msgs_per_s_2core = "msgs_per_s_2core";
 inline constexpr const char* mb_per_s_2core = "mb_per_s_2core";
+// The limit row's cryptographic time on the critical path of one REQ/REP round trip, keys
+// pre-generated: request sealed and opened, reply sealed and opened (4 X25519 agreements, 4 key
+// schedules, the AEAD over the payload 4 times).
+inline constexpr const char* crypto_path_us = "crypto_path_us";
+// Resident memory per live one-time key, both ends' bookkeeping included; `size` is the number of
+// keys the measurement held.
+inline constexpr const char* rss_per_key_bytes = "rss_per_key_bytes";
+// cryptcom against the others, one figure per repetition (the reps are interleaved, so each
+// ratio compares runs made moments apart). cryptcom-push: msgs/s over plaintext's, curve's and
+// the 2-core limit's. cryptcom-pull: p50 over plaintext's and curve's p50, and ratio_limit =
+// (p50 - plaintext p50) / crypto_path_us: the time cryptcom adds to a round trip in units of the
+// cryptography it cannot avoid (the target is at most 1.3).
+inline constexpr const char* ratio_plaintext = "ratio_plaintext";
+inline constexpr const char* ratio_curve = "ratio_curve";
+inline constexpr const char* ratio_limit = "ratio_limit";
 }  // namespace metric
 
 inline constexpr const char* k_limit_system = "limit";
+inline constexpr const char* k_plaintext_system = "plaintext";
+inline constexpr const char* k_curve_system = "curve";
+inline constexpr const char* k_cryptcom_push_system = "cryptcom-push";
+inline constexpr const char* k_cryptcom_pull_system = "cryptcom-pull";
 
 struct series_key {
   std::string system;
@@ -47,6 +66,9 @@ class result_store {
 
   // Summary of one series; empty when nothing was recorded for it.
   [[nodiscard]] std::optional<summary> find(const series_key& key) const;
+
+  // The samples of one series in the order they were added; null when there is none.
+  [[nodiscard]] const std::vector<double>* samples(const series_key& key) const;
 
  private:
   std::vector<series> series_;

@@ -4,7 +4,9 @@
 #include <exception>
 #include <functional>
 
+#include "key_memory.hpp"
 #include "limit.hpp"
+#include "ratios.hpp"
 
 namespace cryptcom::bench {
 namespace {
@@ -54,6 +56,18 @@ void add_limit(std::vector<task>& tasks, std::size_t size, const run_bounds& bou
          results.add({k_limit_system, metric::mb_per_s, size, 1}, sample.msgs_per_s * bytes / 1e6);
          results.add({k_limit_system, metric::mb_per_s_2core, size, 1},
                      2 * sample.msgs_per_s * bytes / 1e6);
+         results.add({k_limit_system, metric::crypto_path_us, size, 1}, sample.crypto_path_us);
+       }});
+}
+
+void add_key_memory(std::vector<task>& tasks, const bench_options& options) {
+  tasks.push_back(
+      {"cryptcom memory per live key (" + std::to_string(options.key_memory_keys) + " keys)",
+       [&options](result_store& results) {
+         const double bytes = measure_key_memory(options.key_memory_keys, options.cryptcom());
+         results.add(
+             {k_cryptcom_push_system, metric::rss_per_key_bytes, options.key_memory_keys, 1},
+             bytes);
        }});
 }
 
@@ -63,15 +77,24 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
   const run_bounds limit{options.limit_window(), k_max_limit_messages, options.io_timeout};
   std::vector<task> tasks;
   for (const auto size : options.sizes) {
-    for (auto& system : systems) add_one_way(tasks, *system, size, 1, one_way);
-    for (auto& system : systems) add_round_trip(tasks, *system, size, round_trip);
+    for (auto& system : systems) {
+      if (system->has_one_way()) add_one_way(tasks, *system, size, 1, one_way);
+    }
+    for (auto& system : systems) {
+      if (system->has_round_trip()) add_round_trip(tasks, *system, size, round_trip);
+    }
     if (options.wants(k_limit_system)) add_limit(tasks, size, limit);
   }
   const bool single_peer_done = std::find(options.sizes.begin(), options.sizes.end(),
                                           options.scale_size) != options.sizes.end();
   for (const int peers : options.scale_peers) {
     if (peers == 1 && single_peer_done) continue;
-    for (auto& system : systems) add_one_way(tasks, *system, options.scale_size, peers, one_way);
+    for (auto& system : systems) {
+      if (system->has_one_way()) add_one_way(tasks, *system, options.scale_size, peers, one_way);
+    }
+  }
+  if (options.key_memory_keys > 0 && options.wants(k_cryptcom_push_system)) {
+    add_key_memory(tasks, options);
   }
   return tasks;
 }
@@ -96,6 +119,7 @@ run_outcome run_benchmark(const bench_options& options, system_list& systems,
     }
   }
   progress.finish();
+  add_ratios(options, outcome.results);
   return outcome;
 }
 

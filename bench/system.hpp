@@ -1,6 +1,7 @@
 // A "system" is one way of moving messages between two ZeroMQ endpoints: plain libzmq, libzmq
-// with CURVE, and (once the transport exists) cryptcom's sockets. The benchmark compares systems
-// by calling the same two measurements on each.
+// with CURVE, and cryptcom's sockets. The benchmark compares systems by calling the same two
+// measurements on each; a system may take part in only one of them (cryptcom-push is the
+// one-way row, cryptcom-pull the request/reply row).
 //
 // Each call builds its own context, sockets and threads over tcp on 127.0.0.1 and tears them
 // down before it returns, so the runner can interleave systems freely and one failed run leaves
@@ -53,6 +54,10 @@ class messaging_system {
   // Round trip: a REQ sends `size` bytes, a REP on another thread echoes them back; p50 and p99
   // over every round trip of the timed phase. Throws std::runtime_error on failure.
   [[nodiscard]] virtual latency_sample round_trip(std::size_t size, const run_bounds& bounds) = 0;
+
+  // Which of the two measurements this system is run for. Default: both.
+  [[nodiscard]] virtual bool has_one_way() const { return true; }
+  [[nodiscard]] virtual bool has_round_trip() const { return true; }
 };
 
 using system_list = std::vector<std::unique_ptr<messaging_system>>;
@@ -60,7 +65,15 @@ using system_list = std::vector<std::unique_ptr<messaging_system>>;
 // "plaintext" and, when this libzmq was built with it, "curve".
 system_list make_zmq_systems();
 
-// "cryptcom-push" and "cryptcom-pull" once cryptcom::zmq::socket exists; empty before that.
-system_list make_cryptcom_systems();
+// How cryptcom's sockets are set up for the run (the rest are the library's defaults).
+struct cryptcom_settings {
+  std::size_t keygen_threads = 1;  // key_pool_options::threads of each end's key pool
+  bool aes_256_gcm = false;        // options::cipher; ChaCha20-Poly1305 otherwise
+};
+
+// "cryptcom-push" (one-way, DEALER to ROUTER) and "cryptcom-pull" (REQ/REP, the request sealed
+// to a key the REP offered, the reply to a key the request carried). Throws std::runtime_error
+// when the settings cannot be used here (AES-256-GCM without hardware support).
+system_list make_cryptcom_systems(const cryptcom_settings& settings);
 
 }  // namespace cryptcom::bench

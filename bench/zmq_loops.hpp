@@ -4,8 +4,8 @@
 // A socket policy says how to make a configured socket of a given type:
 //
 //   struct some_policy {
-//     using socket_type = zmq::socket_t;  // or cryptcom::zmq::socket
-//     socket_type make_socket(zmq::context_t& ctx, zmq::socket_type type, endpoint_role role);
+//     using socket_type = ::zmq::socket_t;  // or cryptcom::zmq::socket
+//     socket_type make_socket(::zmq::context_t& ctx, ::zmq::socket_type type, endpoint_role role);
 //   };
 //
 // and socket_type offers cppzmq's set(sockopt), bind, connect, get(sockopt::last_endpoint),
@@ -54,11 +54,11 @@ inline int high_water_mark(std::size_t size) {
 template <class Socket>
 void configure(Socket& socket, std::size_t size, std::chrono::milliseconds io_timeout) {
   const int timeout_ms = static_cast<int>(io_timeout.count());
-  socket.set(zmq::sockopt::linger, 0);
-  socket.set(zmq::sockopt::sndhwm, high_water_mark(size));
-  socket.set(zmq::sockopt::rcvhwm, high_water_mark(size));
-  socket.set(zmq::sockopt::sndtimeo, timeout_ms);
-  socket.set(zmq::sockopt::rcvtimeo, timeout_ms);
+  socket.set(::zmq::sockopt::linger, 0);
+  socket.set(::zmq::sockopt::sndhwm, high_water_mark(size));
+  socket.set(::zmq::sockopt::rcvhwm, high_water_mark(size));
+  socket.set(::zmq::sockopt::sndtimeo, timeout_ms);
+  socket.set(::zmq::sockopt::rcvtimeo, timeout_ms);
 }
 
 inline std::vector<unsigned char> random_payload(std::size_t size) {
@@ -71,13 +71,14 @@ inline std::vector<unsigned char> random_payload(std::size_t size) {
 
 // Receives one part or throws once io_timeout (the socket's rcvtimeo) has passed.
 template <class Socket>
-void recv_part(Socket& socket, zmq::message_t& part, const char* what) {
-  if (!socket.recv(part, zmq::recv_flags::none)) fail(std::string("timed out waiting for ") + what);
+void recv_part(Socket& socket, ::zmq::message_t& part, const char* what) {
+  if (!socket.recv(part, ::zmq::recv_flags::none))
+    fail(std::string("timed out waiting for ") + what);
 }
 
 // One message from a ROUTER: [routing id][payload].
 template <class Socket>
-void recv_routed(Socket& router, zmq::message_t& id, zmq::message_t& payload) {
+void recv_routed(Socket& router, ::zmq::message_t& id, ::zmq::message_t& payload) {
   recv_part(router, id, "a routing id");
   if (!id.more()) fail("ROUTER delivered a message without a routing id");
   recv_part(router, payload, "a payload");
@@ -89,10 +90,10 @@ void recv_routed(Socket& router, zmq::message_t& id, zmq::message_t& payload) {
 template <class Socket>
 void send_until_stopped(std::vector<Socket>& dealers, const std::vector<unsigned char>& payload,
                         std::stop_token stop, std::uint64_t max_sends, clock::time_point deadline) {
-  std::vector<zmq::pollitem_t> items;
+  std::vector<::zmq::pollitem_t> items;
   items.reserve(dealers.size());
   for (auto& dealer : dealers) items.push_back({dealer.handle(), 0, ZMQ_POLLOUT, 0});
-  const zmq::const_buffer buffer(payload.data(), payload.size());
+  const ::zmq::const_buffer buffer(payload.data(), payload.size());
   std::uint64_t sent = 0;
   std::size_t next = 0;
   std::size_t refused_in_a_row = 0;
@@ -100,12 +101,12 @@ void send_until_stopped(std::vector<Socket>& dealers, const std::vector<unsigned
   while (sent < max_sends && !stop.stop_requested()) {
     if ((++iterations & 1023U) == 0 && clock::now() > deadline)
       fail("sender ran past its deadline");
-    if (dealers[next].send(buffer, zmq::send_flags::dontwait)) {
+    if (dealers[next].send(buffer, ::zmq::send_flags::dontwait)) {
       ++sent;
       refused_in_a_row = 0;
     } else if (++refused_in_a_row >= dealers.size()) {
       refused_in_a_row = 0;
-      zmq::poll(items, std::chrono::milliseconds(50));
+      ::zmq::poll(items, std::chrono::milliseconds(50));
       if (clock::now() > deadline) fail("sender ran past its deadline");
     }
     if (++next == dealers.size()) next = 0;
@@ -126,13 +127,13 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
 
   // One context, and so one I/O thread, per end, as two processes would have: with a shared one,
   // CURVE's encryption and decryption would queue on a single thread.
-  zmq::context_t server_context(1);
-  zmq::context_t client_context(1);
+  ::zmq::context_t server_context(1);
+  ::zmq::context_t client_context(1);
   socket_t router =
-      policy.make_socket(server_context, zmq::socket_type::router, endpoint_role::server);
+      policy.make_socket(server_context, ::zmq::socket_type::router, endpoint_role::server);
   configure(router, size, bounds.io_timeout);
   router.bind(k_bind_endpoint);
-  const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
+  const std::string endpoint = router.get(::zmq::sockopt::last_endpoint);
 
   release_free_memory();
   const auto rss_before = resident_bytes();
@@ -141,16 +142,16 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   const unsigned char hello = 'h';
   for (std::size_t i = 0; i < peer_count; ++i) {
     dealers.push_back(
-        policy.make_socket(client_context, zmq::socket_type::dealer, endpoint_role::client));
+        policy.make_socket(client_context, ::zmq::socket_type::dealer, endpoint_role::client));
     configure(dealers.back(), size, bounds.io_timeout);
     dealers.back().connect(endpoint);
-    if (!dealers.back().send(zmq::const_buffer(&hello, 1), zmq::send_flags::none)) {
+    if (!dealers.back().send(::zmq::const_buffer(&hello, 1), ::zmq::send_flags::none)) {
       fail("timed out sending hello");
     }
   }
   // One hello per peer proves every connection, and its security handshake, is up.
-  zmq::message_t id;
-  zmq::message_t message;
+  ::zmq::message_t id;
+  ::zmq::message_t message;
   for (std::size_t got = 0; got < peer_count; ++got) {
     recv_routed(router, id, message);
     if (message.size() != 1) fail("expected a hello, got a payload");
@@ -223,26 +224,26 @@ latency_sample measure_round_trip(Policy& policy, std::size_t size, const run_bo
   constexpr int warm_up_round_trips = 10;
   const auto deadline = clock::now() + bounds.window + 4 * bounds.io_timeout;
 
-  zmq::context_t server_context(1);  // one per end, as in measure_one_way
-  zmq::context_t client_context(1);
-  socket_t rep = policy.make_socket(server_context, zmq::socket_type::rep, endpoint_role::server);
+  ::zmq::context_t server_context(1);  // one per end, as in measure_one_way
+  ::zmq::context_t client_context(1);
+  socket_t rep = policy.make_socket(server_context, ::zmq::socket_type::rep, endpoint_role::server);
   configure(rep, size, bounds.io_timeout);
   // Short, so that the echo loop notices a stop request quickly.
-  rep.set(zmq::sockopt::rcvtimeo, 100);
+  rep.set(::zmq::sockopt::rcvtimeo, 100);
   rep.bind(k_bind_endpoint);
-  socket_t req = policy.make_socket(client_context, zmq::socket_type::req, endpoint_role::client);
+  socket_t req = policy.make_socket(client_context, ::zmq::socket_type::req, endpoint_role::client);
   configure(req, size, bounds.io_timeout);
-  req.connect(rep.get(zmq::sockopt::last_endpoint));
+  req.connect(rep.get(::zmq::sockopt::last_endpoint));
 
   std::exception_ptr server_error;
   // Echoes every request; an empty one is the last.
   std::jthread server([&](std::stop_token stop) {
     try {
-      zmq::message_t request;
+      ::zmq::message_t request;
       while (!stop.stop_requested() && clock::now() < deadline) {
-        if (!rep.recv(request, zmq::recv_flags::none)) continue;
+        if (!rep.recv(request, ::zmq::recv_flags::none)) continue;
         const bool last = request.size() == 0;
-        if (!rep.send(std::move(request), zmq::send_flags::none)) fail("echo timed out");
+        if (!rep.send(std::move(request), ::zmq::send_flags::none)) fail("echo timed out");
         if (last) return;
       }
     } catch (...) {
@@ -251,10 +252,10 @@ latency_sample measure_round_trip(Policy& policy, std::size_t size, const run_bo
   });
 
   const auto payload = random_payload(size);
-  const zmq::const_buffer buffer(payload.data(), payload.size());
-  zmq::message_t reply;
+  const ::zmq::const_buffer buffer(payload.data(), payload.size());
+  ::zmq::message_t reply;
   auto round_trip_once = [&] {
-    if (!req.send(buffer, zmq::send_flags::none)) fail("timed out sending a request");
+    if (!req.send(buffer, ::zmq::send_flags::none)) fail("timed out sending a request");
     recv_part(req, reply, "a reply");
     if (reply.size() != size) fail("reply of the wrong size");
   };
@@ -272,7 +273,7 @@ latency_sample measure_round_trip(Policy& policy, std::size_t size, const run_bo
     if (after - start >= bounds.window) break;
     if (after > deadline) fail("client ran past its deadline");
   }
-  if (!req.send(zmq::const_buffer(), zmq::send_flags::none)) fail("timed out sending the end");
+  if (!req.send(::zmq::const_buffer(), ::zmq::send_flags::none)) fail("timed out sending the end");
   recv_part(req, reply, "the end");
   server.join();
   if (server_error) std::rethrow_exception(server_error);

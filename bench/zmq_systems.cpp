@@ -15,9 +15,9 @@ namespace cryptcom::bench {
 namespace {
 
 struct plaintext_policy {
-  using socket_type = zmq::socket_t;
+  using socket_type = ::zmq::socket_t;
 
-  socket_type make_socket(zmq::context_t& context, zmq::socket_type type, endpoint_role) {
+  socket_type make_socket(::zmq::context_t& context, ::zmq::socket_type type, endpoint_role) {
     return socket_type(context, type);
   }
 };
@@ -64,19 +64,19 @@ class curve_keys {
 
 class curve_policy {
  public:
-  using socket_type = zmq::socket_t;
+  using socket_type = ::zmq::socket_t;
 
   curve_policy() : keys_(std::make_unique<curve_keys>()) {}
 
-  socket_type make_socket(zmq::context_t& context, zmq::socket_type type, endpoint_role role) {
+  socket_type make_socket(::zmq::context_t& context, ::zmq::socket_type type, endpoint_role role) {
     socket_type socket(context, type);
     if (role == endpoint_role::server) {
-      socket.set(zmq::sockopt::curve_server, true);
-      socket.set(zmq::sockopt::curve_secretkey, keys_->server_secret());
+      socket.set(::zmq::sockopt::curve_server, true);
+      socket.set(::zmq::sockopt::curve_secretkey, keys_->server_secret());
     } else {
-      socket.set(zmq::sockopt::curve_serverkey, keys_->server_public());
-      socket.set(zmq::sockopt::curve_publickey, keys_->client_public());
-      socket.set(zmq::sockopt::curve_secretkey, keys_->client_secret());
+      socket.set(::zmq::sockopt::curve_serverkey, keys_->server_public());
+      socket.set(::zmq::sockopt::curve_publickey, keys_->client_public());
+      socket.set(::zmq::sockopt::curve_secretkey, keys_->client_secret());
     }
     return socket;
   }

@@ -1,0 +1,93 @@
+#include "ratios.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace cryptcom::bench {
+namespace {
+
+// One ratio per repetition from the matching samples of each input, or the ratio of medians.
+std::vector<double> per_rep(const result_store& results, const std::vector<series_key>& inputs,
+                            const std::function<std::optional<double>(const double*)>& combine) {
+  std::vector<const std::vector<double>*> samples;
+  for (const auto& key : inputs) {
+    const auto* s = results.samples(key);
+    if (s == nullptr || s->empty()) return {};
+    samples.push_back(s);
+  }
+  const std::size_t reps = samples.front()->size();
+  const bool paired = std::all_of(samples.begin(), samples.end(),
+                                  [&](const std::vector<double>* s) { return s->size() == reps; });
+  std::vector<double> out;
+  std::vector<double> values(inputs.size());
+  if (paired) {
+    for (std::size_t r = 0; r < reps; ++r) {
+      for (std::size_t i = 0; i < inputs.size(); ++i) values[i] = (*samples[i])[r];
+      if (auto v = combine(values.data())) out.push_back(*v);
+    }
+  } else {
+    for (std::size_t i = 0; i < inputs.size(); ++i) values[i] = summarize(*samples[i]).median;
+    if (auto v = combine(values.data())) out.push_back(*v);
+  }
+  return out;
+}
+
+std::optional<double> quotient(const double* v) {
+  if (v[1] <= 0) return std::nullopt;
+  return v[0] / v[1];
+}
+
+void add_series(result_store& results, const series_key& key, const std::vector<double>& values) {
+  for (const double v : values) results.add(key, v);
+}
+
+}  // namespace
+
+void add_ratios(const bench_options& options, result_store& results) {
+  auto key = [](const char* system, const char* metric, std::size_t size, int peers = 1) {
+    return series_key{system, metric, size, peers};
+  };
+  const char* push = k_cryptcom_push_system;
+  const char* pull = k_cryptcom_pull_system;
+
+  // Throughput: every size with one peer, and the scaling rows.
+  std::vector<std::pair<std::size_t, int>> points;
+  for (const auto size : options.sizes) points.emplace_back(size, 1);
+  for (const int peers : options.scale_peers) {
+    if (peers > 1) points.emplace_back(options.scale_size, peers);
+  }
+  for (const auto& [size, peers] : points) {
+    const auto rate = key(push, metric::msgs_per_s, size, peers);
+    add_series(results, key(push, metric::ratio_plaintext, size, peers),
+               per_rep(results, {rate, key(k_plaintext_system, metric::msgs_per_s, size, peers)},
+                       quotient));
+    add_series(
+        results, key(push, metric::ratio_curve, size, peers),
+        per_rep(results, {rate, key(k_curve_system, metric::msgs_per_s, size, peers)}, quotient));
+    if (peers == 1) {
+      add_series(
+          results, key(push, metric::ratio_limit, size),
+          per_rep(results, {rate, key(k_limit_system, metric::msgs_per_s_2core, size)}, quotient));
+    }
+  }
+
+  // Latency.
+  for (const auto size : options.sizes) {
+    const auto p50 = key(pull, metric::p50_us, size);
+    const auto plain_p50 = key(k_plaintext_system, metric::p50_us, size);
+    add_series(results, key(pull, metric::ratio_plaintext, size),
+               per_rep(results, {p50, plain_p50}, quotient));
+    add_series(results, key(pull, metric::ratio_curve, size),
+               per_rep(results, {p50, key(k_curve_system, metric::p50_us, size)}, quotient));
+    add_series(results, key(pull, metric::ratio_limit, size),
+               per_rep(results, {p50, plain_p50, key(k_limit_system, metric::crypto_path_us, size)},
+                       [](const double* v) -> std::optional<double> {
+                         if (v[2] <= 0) return std::nullopt;
+                         return (v[0] - v[1]) / v[2];
+                       }));
+  }
+}
+
+}  // namespace cryptcom::bench
