@@ -68,6 +68,10 @@ struct options {
   // stream, carry them long before the batch fills). Default: 20 ms / 256.
   duration ack_delay = std::chrono::milliseconds(20);
   std::size_t ack_batch = 256;
+  // Events kept for poll_event(); beyond it the oldest are dropped (and counted), so an
+  // application that never polls events cannot be made to grow memory by a flood of garbage.
+  // Default: 10000.
+  std::size_t max_pending_events = 10000;
   // A peer that has asked for keys and got none for this long is asked again. Default: 1 s.
   duration key_request_retry = std::chrono::seconds(1);
 };

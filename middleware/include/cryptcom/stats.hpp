@@ -46,6 +46,7 @@ struct counters {
   }
 
   std::uint64_t peer_restarts = 0;
+  std::uint64_t events_dropped = 0;  // events beyond options::max_pending_events
 };
 
 struct stats_snapshot {

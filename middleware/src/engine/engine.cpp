@@ -48,6 +48,7 @@ status check_options(const options& o) {
   if (o.max_keys_per_peer == 0 || o.max_keys_total < o.max_keys_per_peer)
     return bad("max_keys_total must be at least max_keys_per_peer, which must be above 0");
   if (o.max_parts == 0) return bad("max_parts must be above 0");
+  if (o.max_pending_events == 0) return bad("max_pending_events must be above 0");
   if (o.retransmit_after <= duration::zero() || o.delivery_timeout < o.retransmit_after)
     return bad("delivery_timeout must be at least retransmit_after, which must be positive");
   if (o.key_grant_rate == 0) return bad("key_grant_rate must be above 0");
@@ -150,6 +151,10 @@ struct engine::impl {
     e.reason = reason;
     e.detail = describe(peer, &key, what);
     if (msg != 0) e.detail += " (message " + std::to_string(msg) + ")";
+    if (events.size() >= opts.max_pending_events) {
+      events.pop_front();
+      ++total.events_dropped;
+    }
     events.push_back(std::move(e));
   }
 

@@ -259,6 +259,16 @@ TEST_F(pair_fixture, a_malformed_frame_is_counted_and_the_engine_keeps_serving) 
   EXPECT_TRUE(b->poll_delivery());
 }
 
+TEST_F(pair_fixture, events_nobody_polls_are_bounded_and_the_newest_kept) {
+  opts.max_pending_events = 5;
+  make_engines();
+  const std::vector<byte> junk = {0xc1};
+  for (int i = 0; i < 100; ++i) (void)b->receive(a_id, junk, now);
+  EXPECT_EQ(b->stats().total.rejected_malformed, 100u);
+  EXPECT_EQ(b->stats().total.events_dropped, 95u);
+  EXPECT_EQ(events(*b).size(), 5u);
+}
+
 TEST_F(pair_fixture, messages_wait_for_keys_and_the_queue_is_bounded) {
   opts.max_queued_per_peer = 3;
   make_engines();
