@@ -744,9 +744,16 @@ status engine::receive(peer_id peer, byte_view frame, time_point now) {
 void engine::tick(time_point now) {
   auto& im = *impl_;
   if (!im.init_status.ok()) return;
-  const std::size_t expired = im.store.expire(now);
-  im.total.keys_expired += expired;
-  im.total.keys_destroyed += expired;
+  (void)im.store.expire(now, [&](peer_id owner) {
+    auto it = im.peers.find(owner);
+    if (it == im.peers.end()) {
+      ++im.total.keys_expired;
+      ++im.total.keys_destroyed;
+      return;
+    }
+    im.count(it->second, &counters::keys_expired);
+    im.count(it->second, &counters::keys_destroyed);
+  });
   for (auto& [id, p] : im.peers) {
     im.on_timers(id, p, now);
     im.flush(id, p, now);

@@ -350,6 +350,10 @@ key_state key_store::state(const guid& id, time_point now) const {
 }
 
 std::size_t key_store::expire(time_point now) {
+  return expire(now, [](peer_id) {});
+}
+
+std::size_t key_store::expire(time_point now, function_ref<void(peer_id)> on_expired) {
   const std::int64_t t = ticks(now);
   std::size_t destroyed = 0;
   // Out-of-order keys first; entries for records already gone or no longer live are skipped.
@@ -360,6 +364,7 @@ std::size_t key_store::expire(time_point now) {
     if (e.seq < tail_) continue;
     record& r = at(e.seq);
     if (is_live(r.slot)) {
+      on_expired(peers_[r.peer].id);
       destroy(r, k_expired);
       ++tombstones_;
       ++destroyed;
@@ -371,6 +376,7 @@ std::size_t key_store::expire(time_point now) {
     record& r = at(expired_to_);
     if (r.expiry > t) break;
     if (is_live(r.slot)) {
+      on_expired(peers_[r.peer].id);
       destroy(r, k_expired);
       ++tombstones_;
       ++destroyed;

@@ -77,6 +77,8 @@ class key_store {
   // Destroys every key whose expiry is <= now (they become `expired` tombstones) and forgets
   // tombstones older than their expiry + grace. Returns the number of keys destroyed.
   std::size_t expire(time_point now);
+  // The same, telling `on_expired` the owner of each key it destroys (for per-peer counters).
+  std::size_t expire(time_point now, function_ref<void(peer_id)> on_expired);
   // Destroys every live key of `peer` now (the peer restarted or left); tombstones go too.
   // Returns the number of live keys destroyed.
   std::size_t drop_peer(peer_id peer);

@@ -380,6 +380,7 @@ TEST_F(pair_fixture, keys_expire_on_tick_and_the_store_empties) {
   b->tick(now);
   EXPECT_EQ(b->stats().live_keys, 0u);
   EXPECT_EQ(b->stats().total.keys_expired, opts.pool_target);
+  EXPECT_EQ(b->stats().per_peer.at(a_id).keys_expired, opts.pool_target);
   a->tick(now);
   EXPECT_EQ(a->usable_keys(b_id), 0u) << "the sender drops keys it can no longer use";
 }
