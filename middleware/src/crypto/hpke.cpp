@@ -21,7 +21,7 @@ status check_shared_secret_out(std::span<byte> out) {
 // only when the vector tests ask for it.
 template <class Kem>
 result<context> setup(mode m, aead_id aead, byte_view info, std::span<byte> shared_secret_out,
-                      Kem&& kem) {
+                      Kem&& kem, exporter exp = exporter::derive) {
   if (status st = check_shared_secret_out(shared_secret_out); !st.ok()) return st;
   std::array<byte, secret_size> shared_secret{};
   status st = kem(std::span<byte, secret_size>(shared_secret));
@@ -29,7 +29,7 @@ result<context> setup(mode m, aead_id aead, byte_view info, std::span<byte> shar
     sodium_memzero(shared_secret.data(), shared_secret.size());
     return st;
   }
-  result<context> ctx = key_schedule(m, aead, shared_secret, info);
+  result<context> ctx = key_schedule(m, aead, shared_secret, info, nullptr, exp);
   if (ctx.ok() && !shared_secret_out.empty()) {
     std::copy(shared_secret.begin(), shared_secret.end(), shared_secret_out.begin());
   }
@@ -80,21 +80,30 @@ result<context> setup_auth_recipient(aead_id aead, const public_key& enc,
   });
 }
 
+// The single-shot functions' contexts never leave them and are never exported from, so their
+// key schedules skip the exporter secret.
 status seal_base(aead_id aead, const public_key& recipient, byte_view info, byte_view aad,
                  byte_view plaintext, const ephemeral_key& ephemeral, public_key& enc_out,
                  mutable_byte_view ciphertext_out) {
-  public_key enc;
-  result<context> ctx = setup_base_sender(aead, recipient, info, ephemeral, enc);
+  result<context> ctx = setup(
+      mode::base, aead, info, {},
+      [&](detail::shared_secret_out_view ss) { return detail::encap(recipient, ephemeral, ss); },
+      exporter::skip);
   if (!ctx.ok()) return ctx.error();
   status st = ctx->seal(aad, plaintext, ciphertext_out);
-  if (st.ok()) enc_out = enc;
+  if (st.ok()) enc_out = ephemeral.public_value;
   return st;
 }
 
 status open_base(aead_id aead, const public_key& enc, secret_key_view recipient_secret,
                  const public_key& recipient_public, byte_view info, byte_view aad,
                  byte_view ciphertext, mutable_byte_view plaintext_out) {
-  result<context> ctx = setup_base_recipient(aead, enc, recipient_secret, recipient_public, info);
+  result<context> ctx = setup(
+      mode::base, aead, info, {},
+      [&](detail::shared_secret_out_view ss) {
+        return detail::decap(enc, recipient_secret, recipient_public, ss);
+      },
+      exporter::skip);
   if (!ctx.ok()) {
     sodium_memzero(plaintext_out.data(), plaintext_out.size());
     return ctx.error();

@@ -2,11 +2,49 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "crypto/hkdf.hpp"
 #include "crypto/sodium_ready.hpp"
 #include "crypto/suite.hpp"
 
 namespace cryptcom::hpke {
+namespace {
+
+// psk_id_hash || info_hash for one (suite, info): public values, cached per thread.
+struct context_hashes {
+  bool valid = false;
+  aead_id aead = aead_id::chacha20_poly1305;
+  std::vector<byte> info;
+  std::array<byte, 2 * secret_size> hashes{};
+};
+
+// Longer infos are hashed every time rather than copied into the cache.
+constexpr std::size_t max_cached_info = 256;
+
+void hash_context(aead_id aead, byte_view info, std::span<byte, 2 * secret_size> out) {
+  thread_local context_hashes cache;
+  const bool hit = cache.valid && cache.aead == aead && cache.info.size() == info.size() &&
+                   std::equal(info.begin(), info.end(), cache.info.begin());
+  if (hit) {
+    std::copy(cache.hashes.begin(), cache.hashes.end(), out.begin());
+    return;
+  }
+  const auto suite_id = detail::hpke_suite_id(aead);
+  detail::labeled_extract(suite_id, {}, "psk_id_hash", {},
+                          std::span<byte, secret_size>(out.data(), secret_size));
+  detail::labeled_extract(suite_id, {}, "info_hash", info,
+                          std::span<byte, secret_size>(out.data() + secret_size, secret_size));
+  if (info.size() <= max_cached_info) {
+    cache.aead = aead;
+    cache.info.assign(info.begin(), info.end());
+    std::copy(out.begin(), out.end(), cache.hashes.begin());
+    cache.valid = true;
+  }
+}
+
+}  // namespace
 
 key_schedule_intermediates::~key_schedule_intermediates() {
   sodium_memzero(key_schedule_context.data(), key_schedule_context.size());
@@ -14,7 +52,8 @@ key_schedule_intermediates::~key_schedule_intermediates() {
 }
 
 result<context> key_schedule(mode m, aead_id aead, std::span<const byte, secret_size> shared_secret,
-                             byte_view info, key_schedule_intermediates* intermediates) {
+                             byte_view info, key_schedule_intermediates* intermediates,
+                             exporter exp) {
   detail::ensure_sodium();
   if (m != mode::base && m != mode::auth) {
     return status(errc::invalid_argument, "HPKE mode not supported (only base and auth)");
@@ -31,11 +70,8 @@ result<context> key_schedule(mode m, aead_id aead, std::span<const byte, secret_
   // Public: derived from the empty psk_id and the application's info.
   std::array<byte, key_schedule_context_size> ks_context{};
   ks_context[0] = static_cast<byte>(m);
-  detail::labeled_extract(suite_id, {}, "psk_id_hash", {},
-                          std::span<byte, secret_size>(ks_context.data() + 1, secret_size));
-  detail::labeled_extract(
-      suite_id, {}, "info_hash", info,
-      std::span<byte, secret_size>(ks_context.data() + 1 + secret_size, secret_size));
+  hash_context(aead, info,
+               std::span<byte, 2 * secret_size>(ks_context.data() + 1, 2 * secret_size));
 
   std::array<byte, secret_size> secret{};
   detail::labeled_extract(suite_id, shared_secret, "secret", {}, secret);
@@ -49,7 +85,7 @@ result<context> key_schedule(mode m, aead_id aead, std::span<const byte, secret_
                                   key_schedule_access::base_nonce(ctx));
     }
   }
-  if (st.ok()) {
+  if (st.ok() && (exp == exporter::derive || aead == aead_id::export_only)) {
     st = detail::labeled_expand(suite_id, secret, "exp", ks_context,
                                 key_schedule_access::exporter_secret(ctx));
   }

@@ -30,11 +30,22 @@ struct key_schedule_intermediates {
   ~key_schedule_intermediates();
 };
 
+// Whether the key schedule derives the exporter secret. The single-shot seal_base/open_base never
+// export, and skipping it saves an HMAC per message on each side.
+enum class exporter : bool { skip = false, derive = true };
+
 // KeySchedule(mode, shared_secret, info) with empty psk and psk_id. Errors: invalid_argument for
 // an unknown mode or AEAD id, unavailable for AES-256-GCM on a CPU without AES-NI. When
-// `intermediates` is not null it receives key_schedule_context and secret.
+// `intermediates` is not null it receives key_schedule_context and secret. With exporter::skip
+// the context's exporter secret stays all zero: such a context must never be exported from (the
+// single-shot functions keep theirs on the stack).
+//
+// psk_id_hash and info_hash are public and depend only on the suite and `info`, so each thread
+// remembers the last ones it computed: the engine's constant info then costs two HMACs fewer per
+// message on each side.
 result<context> key_schedule(mode m, aead_id aead, std::span<const byte, secret_size> shared_secret,
-                             byte_view info, key_schedule_intermediates* intermediates = nullptr);
+                             byte_view info, key_schedule_intermediates* intermediates = nullptr,
+                             exporter exp = exporter::derive);
 
 struct key_schedule_access {
   static std::span<byte, key_size> key(context& c) noexcept { return c.key_; }

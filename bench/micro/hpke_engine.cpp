@@ -1,0 +1,275 @@
+// cryptcom's own operations, one at a time: key generation as the key pool does it, HPKE base
+// mode single-shot seal and open (what the engine calls per message), and one message through two
+// engines back to back (seal, frame, decode, open, deliver; no sockets, no threads).
+//
+// Secrets live in sodium_malloc'd memory and are wiped when each benchmark ends.
+
+#include <benchmark/benchmark.h>
+#include <sodium.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "cryptcom/engine.hpp"
+#include "cryptcom/key_source.hpp"
+#include "cryptcom/random.hpp"
+#include "crypto/hpke.hpp"
+
+namespace {
+
+using cryptcom::byte;
+using cryptcom::public_key;
+
+constexpr std::string_view k_info = "cryptcom/bench one-time key";
+
+cryptcom::byte_view info_bytes() {
+  return {reinterpret_cast<const byte*>(k_info.data()), k_info.size()};
+}
+
+// `count` X25519 secret keys in guarded, locked memory; wiped and freed on destruction.
+class secret_block {
+ public:
+  explicit secret_block(std::size_t count)
+      : count_(count),
+        bytes_(static_cast<byte*>(sodium_malloc(count * cryptcom::secret_key_size))) {
+    if (bytes_ == nullptr) throw std::bad_alloc();
+  }
+  ~secret_block() { sodium_free(bytes_); }  // zeroes before freeing
+  secret_block(const secret_block&) = delete;
+  secret_block& operator=(const secret_block&) = delete;
+
+  cryptcom::mutable_secret_key_view at(std::size_t i) {
+    return cryptcom::mutable_secret_key_view(bytes_ + i * cryptcom::secret_key_size,
+                                             cryptcom::secret_key_size);
+  }
+  std::size_t count() const { return count_; }
+
+ private:
+  std::size_t count_;
+  byte* bytes_;
+};
+
+public_key generate(cryptcom::mutable_secret_key_view secret) {
+  public_key pub;
+  randombytes_buf(secret.data(), secret.size());
+  if (crypto_scalarmult_base(pub.bytes.data(), secret.data()) != 0) {
+    throw std::runtime_error("X25519 base-point multiplication failed");
+  }
+  return pub;
+}
+
+// HPKE's GenerateKeyPair, as the key pool's threads run it: 32 random bytes (one getrandom
+// system call each) and one base-point multiplication.
+void keygen(benchmark::State& state) {
+  secret_block secret(1);
+  for (auto _ : state) {
+    public_key pub = generate(secret.at(0));
+    benchmark::DoNotOptimize(pub.bytes.data());
+  }
+}
+BENCHMARK(keygen);
+
+// A key pool's next(): a pre-generated pair handed over under its mutex. The pool is filled
+// before timing, and refilled with the timer paused, so only the hand-over is measured.
+void key_pool_next(benchmark::State& state) {
+  cryptcom::key_pool_options options;
+  options.capacity = 4096;
+  // Taking just over half keeps the generator asleep while timing, and starts it for the pause.
+  options.low_watermark = 2048;
+  options.threads = 1;
+  auto pool = cryptcom::make_key_pool(options);
+  secret_block secret(1);
+  // Bounded (10 s): the pool's thread makes 4096 pairs in well under a second.
+  auto wait_full = [&] {
+    for (int i = 0; i < 2000 && pool->stats().ready < options.capacity; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  wait_full();
+  std::size_t taken = 0;
+  for (auto _ : state) {
+    public_key pub = pool->next(secret.at(0));
+    benchmark::DoNotOptimize(pub.bytes.data());
+    if (++taken == options.capacity / 2 + 1) {  // the last one starts the refill
+      state.PauseTiming();
+      wait_full();
+      taken = 0;
+      state.ResumeTiming();
+    }
+  }
+}
+BENCHMARK(key_pool_next);
+
+// One recipient key pair, and a fresh ephemeral pair per seal generated with the timer paused:
+// seal_base's own cost is one X25519 agreement, the key schedule and the AEAD.
+class hpke_fixture {
+ public:
+  explicit hpke_fixture(std::size_t size) : secrets_(2), plaintext_(size), aad_(40) {
+    recipient_ = generate(secrets_.at(0));
+    randombytes_buf(plaintext_.data(), plaintext_.size());
+    randombytes_buf(aad_.data(), aad_.size());
+    ciphertext_.resize(size + cryptcom::hpke::tag_size);
+    opened_.resize(size);
+  }
+
+  void new_ephemeral() { ephemeral_public_ = generate(secrets_.at(1)); }
+
+  cryptcom::status seal() {
+    const cryptcom::hpke::ephemeral_key eph{secrets_.at(1), ephemeral_public_};
+    return cryptcom::hpke::seal_base(cryptcom::hpke::aead_id::chacha20_poly1305, recipient_,
+                                     info_bytes(), aad_, plaintext_, eph, enc_, ciphertext_);
+  }
+
+  cryptcom::status open() {
+    return cryptcom::hpke::open_base(cryptcom::hpke::aead_id::chacha20_poly1305, enc_,
+                                     secrets_.at(0), recipient_, info_bytes(), aad_, ciphertext_,
+                                     opened_);
+  }
+
+  const std::vector<byte>& opened() const { return opened_; }
+
+ private:
+  secret_block secrets_;  // 0: the recipient's, 1: the ephemeral
+  public_key recipient_;
+  public_key ephemeral_public_;
+  public_key enc_;
+  std::vector<byte> plaintext_;
+  std::vector<byte> aad_;
+  std::vector<byte> ciphertext_;
+  std::vector<byte> opened_;
+};
+
+void hpke_seal_base(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  hpke_fixture f(size);
+  for (auto _ : state) {
+    state.PauseTiming();
+    f.new_ephemeral();
+    state.ResumeTiming();
+    if (!f.seal().ok()) {
+      state.SkipWithError("seal_base failed");
+      break;
+    }
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(size));
+}
+BENCHMARK(hpke_seal_base)->Arg(64)->Arg(64 * 1024);
+
+void hpke_open_base(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  hpke_fixture f(size);
+  f.new_ephemeral();
+  if (!f.seal().ok()) {
+    state.SkipWithError("seal_base failed");
+    return;
+  }
+  // The same ciphertext opened again and again: open_base itself keeps no state.
+  for (auto _ : state) {
+    if (!f.open().ok()) {
+      state.SkipWithError("open_base failed");
+      break;
+    }
+    benchmark::DoNotOptimize(f.opened().data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(size));
+}
+BENCHMARK(hpke_open_base)->Arg(64)->Arg(64 * 1024);
+
+// A key_source handing out pairs generated beforehand, so that engine benchmarks can leave key
+// generation out of the timed work, as the background pool does in production. refill() runs
+// with the timer paused.
+class pregenerated_keys final : public cryptcom::key_source {
+ public:
+  explicit pregenerated_keys(std::size_t count) : secrets_(count), publics_(count) { refill(); }
+
+  void refill() {
+    for (std::size_t i = 0; i < secrets_.count(); ++i) publics_[i] = generate(secrets_.at(i));
+    next_ = 0;
+  }
+  bool low() const { return secrets_.count() - next_ < 256; }
+
+  public_key next(cryptcom::mutable_secret_key_view secret_out) override {
+    if (next_ == secrets_.count()) return generate(secret_out);  // ran dry: pay for it here
+    auto slot = secrets_.at(next_);
+    std::memcpy(secret_out.data(), slot.data(), slot.size());
+    sodium_memzero(slot.data(), slot.size());
+    return publics_[next_++];
+  }
+
+ private:
+  secret_block secrets_;
+  std::vector<public_key> publics_;
+  std::size_t next_ = 0;
+};
+
+// Engine A sends one message of state.range(0) bytes to engine B, B opens and delivers it; the
+// frames B sends back (key offers, acknowledgements) are fed to A. With keys pre-generated
+// (range(1) == 0) this is what one message costs the two I/O threads together; with range(1)
+// == 1 the keys are generated inline, which adds the two key generations the pool's threads
+// would otherwise pay.
+void engine_send_receive(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  const bool inline_keys = state.range(1) != 0;
+  constexpr cryptcom::peer_id a_to_b = 2;
+  constexpr cryptcom::peer_id b_to_a = 1;
+  pregenerated_keys keys_a(inline_keys ? 0 : 8192);
+  pregenerated_keys keys_b(inline_keys ? 0 : 8192);
+  auto random_a = cryptcom::make_system_random();
+  auto random_b = cryptcom::make_system_random();
+  cryptcom::options o;
+  const auto start = std::chrono::steady_clock::now();
+  cryptcom::engine a(o, keys_a, *random_a, start);
+  cryptcom::engine b(o, keys_b, *random_b, start);
+  std::vector<byte> payload(size);
+  randombytes_buf(payload.data(), payload.size());
+  const cryptcom::byte_view part(payload.data(), payload.size());
+  std::uint64_t delivered = 0;
+
+  auto exchange = [&](cryptcom::time_point now) {
+    while (auto t = a.poll_transmit()) (void)b.receive(b_to_a, t->frame, now);
+    while (auto d = b.poll_delivery()) {
+      delivered += d->payload.empty() ? 0 : 1;
+      benchmark::DoNotOptimize(d->payload.data());
+    }
+    while (auto t = b.poll_transmit()) (void)a.receive(a_to_b, t->frame, now);
+    while (a.poll_event() || b.poll_event()) {
+    }
+  };
+  a.connect(a_to_b, start);
+  exchange(start);  // A's first key request and B's offers
+
+  for (auto _ : state) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!a.send(a_to_b, std::span<const cryptcom::byte_view>(&part, 1), now).ok()) {
+      state.SkipWithError("send failed");
+      break;
+    }
+    exchange(now);
+    if (auto t = a.poll_timeout(); t && *t <= now) a.tick(now);
+    if (auto t = b.poll_timeout(); t && *t <= now) b.tick(now);
+    if (!inline_keys && (keys_a.low() || keys_b.low())) {
+      state.PauseTiming();
+      keys_a.refill();
+      keys_b.refill();
+      state.ResumeTiming();
+    }
+  }
+  if (delivered != static_cast<std::uint64_t>(state.iterations()))
+    state.SkipWithError("not every message was delivered");
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(size));
+}
+BENCHMARK(engine_send_receive)
+    ->ArgNames({"size", "inline_keys"})
+    ->Args({64, 0})
+    ->Args({64, 1})
+    ->Args({64 * 1024, 0})
+    ->Args({1 << 20, 0});
+
+}  // namespace
