@@ -131,6 +131,7 @@ struct engine::impl {
       const double rate = static_cast<double>(opts.key_grant_rate);
       const double burst = static_cast<double>(opts.max_keys_per_peer);
       it = peers.emplace(id, peer_state(token_bucket(rate, burst, now))).first;
+      it->second.pool_goal = opts.pool_target;
     }
     return it->second;
   }
@@ -219,14 +220,26 @@ struct engine::impl {
   }
 
   // How many keys to ask the peer for now (0: none).
+  // The pool aims at the peer's pool_goal, asked for below the low watermark scaled alike.
   std::size_t keys_to_request(peer_state& p, time_point now) {
     if (!p.wants_pool && p.queue.empty()) return 0;
+    const std::size_t target = p.pool_goal;
+    const std::size_t low = opts.pool_low_watermark * target / opts.pool_target;
     const std::size_t have = usable(p, now) + p.requested;
-    if (have >= opts.pool_low_watermark &&
-        !(p.queue.size() > 0 && usable(p, now) == 0 && p.requested == 0)) {
+    if (have >= low && !(p.queue.size() > 0 && usable(p, now) == 0 && p.requested == 0)) {
       return 0;
     }
-    return have >= opts.pool_target ? 0 : opts.pool_target - have;
+    return have >= target ? 0 : target - have;
+  }
+
+  // Messages wait for keys we already asked for: the pool ran out within one round trip to the
+  // peer, so it is too small for the rate we send at (or the path is slow). Doubling it, at most
+  // once per round trip and up to max_keys_per_peer, keeps a steady stream from stalling on every
+  // refill; a peer we rarely send to keeps the small default.
+  void note_starved(peer_state& p) {
+    if (p.requested == 0 || p.goal_raised) return;
+    p.pool_goal = std::min(2 * p.pool_goal, opts.max_keys_per_peer);
+    p.goal_raised = true;
   }
 
   // ---- keys we issue ----
@@ -365,7 +378,10 @@ struct engine::impl {
   void flush(peer_id id, peer_state& p, time_point now) {
     while (!p.queue.empty()) {
       auto key = take_key(p, now);
-      if (!key) break;
+      if (!key) {
+        note_starved(p);
+        break;
+      }
       outgoing_message m = std::move(p.queue.front());
       p.queue.pop_front();
       seal_and_send(id, p, std::move(m), *key, now);
@@ -497,6 +513,7 @@ struct engine::impl {
       count(p, &counters::keys_received, n);
       if (n < block.offers.size()) count(p, &counters::keys_discarded, block.offers.size() - n);
       p.requested -= std::min(p.requested, block.offers.size());
+      p.goal_raised = false;
     }
 
     for (const guid& a : block.acks) {

@@ -50,6 +50,10 @@ struct peer_state {
   bool wants_pool = false;    // we send to this peer, so keep a pool of its keys
   std::size_t requested = 0;  // keys asked for and not yet received
   time_point requested_at;
+  // The pool size we aim at: options::pool_target at first, doubled (up to max_keys_per_peer)
+  // whenever messages wait for keys already asked for; goal_raised keeps that to once per offer.
+  std::size_t pool_goal = 0;
+  bool goal_raised = false;
 
   // Messages waiting for a key, in order.
   std::deque<outgoing_message> queue;
