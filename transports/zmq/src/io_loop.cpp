@@ -26,8 +26,6 @@ using std::chrono::milliseconds;
 constexpr peer_number direct_peer = 1;
 // Messages read from one side per iteration before the other side gets its turn.
 constexpr int batch = 256;
-// Deliveries waiting for the application before the wire is no longer read.
-constexpr std::size_t max_app_backlog = 1024;
 // Wire messages waiting for room in the wire socket before the oldest are discarded.
 constexpr std::size_t max_wire_backlog = 10000;
 // Routing frames accepted in front of an engine frame: more is not a ZeroMQ envelope.
@@ -209,10 +207,10 @@ void io_loop::run() noexcept {
 void io_loop::iteration() {
   time_point now = clock_type::now();
   short wire_events = 0;
-  if (app_backlog_.size() < max_app_backlog) wire_events |= ZMQ_POLLIN;
+  if (wire_readable()) wire_events |= ZMQ_POLLIN;
   if (!wire_backlog_.empty()) wire_events |= ZMQ_POLLOUT;
   short data_events = 0;
-  if (!held_ && !(closing_ && app_drained_)) data_events |= ZMQ_POLLIN;
+  if (app_readable()) data_events |= ZMQ_POLLIN;
   if (!app_backlog_.empty()) data_events |= ZMQ_POLLOUT;
   std::array<::zmq::pollitem_t, 3> items{{{ctl_.handle(), 0, ZMQ_POLLIN, 0},
                                           {wire_.handle(), 0, wire_events, 0},
@@ -234,16 +232,18 @@ void io_loop::iteration() {
   if (done_) return;
   flush_app_backlog();
   flush_wire_backlog();
-  for (int i = 0; i < batch && app_backlog_.size() < max_app_backlog && read_wire_one(now); ++i) {
-  }
+  // Each message read is pumped at once: its delivery, and the key offers and acknowledgements
+  // it makes due, leave now rather than after the rest of the batch (at 1 MiB a batch is a
+  // quarter of a second of opening), and a backlog seen by the next read is the true one.
+  for (int i = 0; i < batch && wire_readable() && read_wire_one(now); ++i) pump(now);
   if (held_ && submit(*held_, now)) held_.reset();
   if (!held_) {
-    int i = 0;
-    for (; i < batch && !held_; ++i) {
+    for (int i = 0; i < batch && !held_ && app_readable(); ++i) {
       if (!read_app_one(now)) {
         if (closing_ && !held_) app_drained_ = true;
         break;
       }
+      pump(now);
     }
   }
   if (auto t = engine_.poll_timeout(); t && *t <= now) engine_.tick(now);
@@ -253,6 +253,16 @@ void io_loop::iteration() {
   }
   pump(now);
   if (closing_ && close_complete(now)) done_ = true;
+}
+
+// Back-pressure, as ZeroMQ's high-water marks give it: a side whose output is full is not read.
+// Messages then wait in the sockets, bounded by the high-water marks the application set,
+// instead of in our backlogs. The backlogs hold what one message in flight produced, or what a
+// peer's full queue refused.
+bool io_loop::wire_readable() const { return app_backlog_.empty(); }
+
+bool io_loop::app_readable() const {
+  return !held_ && !(closing_ && app_drained_) && wire_backlog_.empty();
 }
 
 bool io_loop::close_complete(time_point now) {

@@ -8,15 +8,18 @@
 // One loop iteration: zmq_poll on the ctl pipe, the wire socket and the data pipe (each only for
 // what it can take now), with the engine's next deadline as timeout; run commands; feed wire
 // messages to engine.receive and application messages to engine.send (in bounded batches, so
-// neither side starves the other); tick the engine when due; then drain the engine: frames to the
-// wire, deliveries to the pipe, events to the shared queue.
+// neither side starves the other), draining the engine after each one: frames to the wire,
+// deliveries to the pipe, events to the shared queue; tick the engine when due and drain again.
 //
 // Back-pressure: when the engine cannot queue another message for a peer (no keys for a while),
 // the loop holds that message and stops reading the pipe until the engine takes it, so the pipe
 // fills and the application's send blocks (a ROUTER refuses the one message instead, since one
-// slow peer must not stall the others). When the application does not read, deliveries wait in a
-// bounded backlog and then the loop stops reading the wire. A full wire socket makes frames wait
-// in a bounded backlog; beyond it the oldest are discarded, since the engine resends what matters.
+// slow peer must not stall the others). A side whose output is full is not read, so messages wait
+// in the sockets, bounded by the high-water marks the application set, as with ZeroMQ itself:
+// while a delivery waits for room in the pipe the wire is not read, and while a frame waits for
+// room in the wire socket the pipe is not read. Each message read is pumped at once, so those
+// backlogs hold what one message produced (plus control frames made meanwhile, bounded; beyond
+// the bound the oldest are discarded, since the engine resends what matters).
 //
 // Constructed on the application's thread (the sockets then move to the I/O thread with the
 // thread start as memory barrier); run() and everything it calls run on the I/O thread only;
@@ -86,6 +89,8 @@ class io_loop {
   void run_commands();
   void after_wire_setup();
 
+  bool wire_readable() const;
+  bool app_readable() const;
   bool read_wire_one(time_point now);
   bool read_app_one(time_point now);
   bool submit(outgoing& m, time_point now);  // false: held (the engine's queue is full)
