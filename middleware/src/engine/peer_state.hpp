@@ -14,6 +14,7 @@
 #include "cryptcom/engine.hpp"
 #include "cryptcom/stats.hpp"
 #include "engine/token_bucket.hpp"
+#include "engine/uninitialized_allocator.hpp"
 #include "wire/frame.hpp"
 
 namespace cryptcom::engine_detail {
@@ -29,7 +30,8 @@ struct peer_key {
 // acknowledges it, so that it can be re-sealed after a rejection or a loss.
 struct outgoing_message {
   message_id id = 0;
-  std::vector<byte> payload;  // wire::encode_payload of the parts
+  // wire::encode_payload of the parts; resized without zeroing, as the encoder fills it whole.
+  std::vector<byte, uninitialized_allocator<byte>> payload;
   flow how = flow::push;
   time_point accepted_at;
   time_point last_sent_at;
