@@ -22,7 +22,8 @@ const std::set<std::string> k_systems{"plaintext", "curve", "cryptcom-push", "cr
 const std::set<std::string> k_metrics{"msgs_per_s",      "mb_per_s",           "p50_us",
                                       "p99_us",          "rss_per_peer_bytes", "msgs_per_s_2core",
                                       "mb_per_s_2core",  "crypto_path_us",     "rss_per_key_bytes",
-                                      "ratio_plaintext", "ratio_curve",        "ratio_limit"};
+                                      "ratio_plaintext", "ratio_curve",        "ratio_limit",
+                                      "cpu_us_per_msg"};
 // Resident memory is a difference of two readings and may honestly be negative; so may
 // cryptcom-pull's ratio_limit, a difference of latencies over a time.
 const std::set<std::string> k_signed_metrics{"rss_per_peer_bytes", "rss_per_key_bytes",
@@ -107,6 +108,8 @@ class checker {
                                                           {"limit", "crypto_path_us"},
                                                           {"plaintext", "rss_per_peer_bytes"},
                                                           {"cryptcom-push", "msgs_per_s"},
+                                                          {"cryptcom-push", "cpu_us_per_msg"},
+                                                          {"cryptcom-push", "cpu_us_per_msg"},
                                                           {"cryptcom-push", "rss_per_peer_bytes"},
                                                           {"cryptcom-push", "rss_per_key_bytes"},
                                                           {"cryptcom-push", "ratio_plaintext"},

@@ -18,6 +18,9 @@ inline constexpr const char* mb_per_s = "mb_per_s";  // 10^6 bytes per second
 inline constexpr const char* p50_us = "p50_us";
 inline constexpr const char* p99_us = "p99_us";
 inline constexpr const char* rss_per_peer_bytes = "rss_per_peer_bytes";
+// Process CPU time (all threads, both ends) per message over the one-way window; for the limit,
+// the time of one message on its single thread.
+inline constexpr const char* cpu_us_per_msg = "cpu_us_per_msg";
 // The limit row's projection to two cores: both ends' work runs in parallel.
 inline constexpr const char* msgs_per_s_2core = "msgs_per_s_2core";
 inline constexpr const char* mb_per_s_2core = "mb_per_s_2core";

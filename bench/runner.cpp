@@ -32,6 +32,7 @@ void add_one_way(std::vector<task>& tasks, messaging_system& system, std::size_t
          results.add({name, metric::msgs_per_s, size, peers}, sample.msgs_per_s);
          results.add({name, metric::mb_per_s, size, peers}, sample.bytes_per_s / 1e6);
          results.add({name, metric::rss_per_peer_bytes, size, peers}, sample.rss_per_peer_bytes);
+         results.add({name, metric::cpu_us_per_msg, size, peers}, sample.cpu_us_per_msg);
        }});
 }
 
@@ -57,6 +58,7 @@ void add_limit(std::vector<task>& tasks, std::size_t size, const run_bounds& bou
          results.add({k_limit_system, metric::mb_per_s_2core, size, 1},
                      2 * sample.msgs_per_s * bytes / 1e6);
          results.add({k_limit_system, metric::crypto_path_us, size, 1}, sample.crypto_path_us);
+         results.add({k_limit_system, metric::cpu_us_per_msg, size, 1}, 1e6 / sample.msgs_per_s);
        }});
 }
 

@@ -32,6 +32,10 @@ struct throughput_sample {
   // the cost of a connection on both sides. Can be slightly negative when the allocator reuses
   // memory.
   double rss_per_peer_bytes = 0;
+  // CPU time (user + system, every thread of this process: both ends, their I/O and key
+  // generation threads) over the timed window, per message received. Unlike msgs/s it hardly
+  // depends on what else the machine runs.
+  double cpu_us_per_msg = 0;
 };
 
 struct latency_sample {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <sodium.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -68,6 +69,16 @@ inline std::vector<unsigned char> random_payload(std::size_t size) {
 }
 
 [[noreturn]] inline void fail(const std::string& what) { throw std::runtime_error(what); }
+
+// User + system CPU time of the whole process so far, in microseconds.
+inline double process_cpu_us() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto us = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec);
+  };
+  return us(usage.ru_utime) + us(usage.ru_stime);
+}
 
 // Receives one part or throws once io_timeout (the socket's rcvtimeo) has passed.
 template <class Socket>
@@ -175,11 +186,14 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   // and the sender's start-up are outside the window.
   std::uint64_t received = 0;
   auto start = clock::now();
+  double cpu_start = 0;
+  double cpu_end = 0;
   auto now = start;
   try {
     recv_routed(router, id, message);
     if (message.size() != size) fail("payload of the wrong size");
     start = clock::now();
+    cpu_start = process_cpu_us();
     // Reading the clock for every 64-byte message costs a few percent; every 64 KiB is enough.
     const std::uint64_t clock_every = std::max<std::uint64_t>(1, 65536 / size);
     while (received < bounds.max_messages) {
@@ -193,6 +207,7 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
       }
     }
     now = clock::now();
+    cpu_end = process_cpu_us();
   } catch (...) {
     // A receiver that starved is usually the symptom; the sender's error is the cause.
     sender.request_stop();
@@ -209,6 +224,7 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   throughput_sample sample;
   sample.msgs_per_s = static_cast<double>(received) / seconds;
   sample.bytes_per_s = sample.msgs_per_s * static_cast<double>(size);
+  sample.cpu_us_per_msg = (cpu_end - cpu_start) / static_cast<double>(received);
   if (rss_before && rss_after) {
     sample.rss_per_peer_bytes =
         static_cast<double>(*rss_after - *rss_before) / static_cast<double>(peer_count);
