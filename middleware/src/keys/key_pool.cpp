@@ -7,6 +7,8 @@
 // Generators write a private key into a slot they own outside the lock; handing it over under the
 // lock (ready_) orders that write before any taker's read.
 #include <sodium.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -30,6 +32,18 @@ public_key generate(std::span<byte, secret_key_size> secret) noexcept {
     // Fails only for an all-zero result, which a clamped scalar cannot give; retry regardless.
   } while (crypto_scalarmult_base(pub.bytes.data(), secret.data()) != 0);
   return pub;
+}
+
+// Generators run at the lowest priority (Linux: nice 19 for their own thread). Key generation is
+// work for later; the threads that seal and open are the latency path, and on a machine with
+// fewer cores than busy threads a generator holding a core for a whole time slice (milliseconds)
+// shows up as a latency spike. A generator left with little CPU costs nothing in throughput: a
+// dry pool makes the taker generate inline, so the work gets done either way. Not SCHED_IDLE,
+// which can starve a generator for seconds on a loaded machine.
+void run_at_low_priority() noexcept {
+#ifdef __linux__
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);  // best effort
+#endif
 }
 
 class threaded_key_pool final : public key_pool {
@@ -112,6 +126,7 @@ class threaded_key_pool final : public key_pool {
   }
 
   void run() {
+    run_at_low_priority();
     std::unique_lock lock(mutex_);
     for (;;) {
       work_.wait(lock, [this] { return stop_ || wanted(); });
