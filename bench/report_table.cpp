@@ -46,13 +46,14 @@ std::string pad(std::string text, std::size_t width, bool right) {
 }
 
 constexpr std::size_t k_name_width = 16;
-constexpr std::size_t k_rate_width = 26;
+constexpr std::size_t k_rate_width = 25;
 constexpr std::size_t k_figure_width = 9;
 
 void print_row(std::ostream& out, const std::string& name, const std::string& rate,
                const std::vector<std::string>& figures) {
   out << "  " << pad(name, k_name_width, false) << pad(rate, k_rate_width, false);
-  for (const auto& figure : figures) out << pad(figure, k_figure_width, true);
+  // A space before each figure keeps columns apart even when a figure fills its width.
+  for (const auto& figure : figures) out << ' ' << pad(figure, k_figure_width, true);
   out << '\n';
 }
 
@@ -107,7 +108,7 @@ void print_scaling_table(std::ostream& out, const bench_options& options,
   out << "\nscaling: one-way " << size_label(options.scale_size)
       << ", N DEALER peers -> 1 ROUTER, RSS growth per connected peer (both ends)\n";
   print_row(out, "system", "msgs/s median [min..max]",
-            {"peers", "MB/s", "RSS/peer", "cc/plain", "cc/curve"});
+            {"peers", "MB/s", "cpu us", "RSS/peer", "cc/plain", "cc/curve"});
   for (const auto& system : systems) {
     for (const int peers : options.scale_peers) {
       auto find = [&](const char* metric) {
@@ -117,6 +118,7 @@ void print_scaling_table(std::ostream& out, const bench_options& options,
       if (!rate) continue;
       const auto rss = find(metric::rss_per_peer_bytes);
       std::vector<std::string> figures{std::to_string(peers), median_of(find(metric::mb_per_s)),
+                                       median_of(find(metric::cpu_us_per_msg)),
                                        rss ? printf_string("%.1f KiB", rss->median / 1024) : "n/a"};
       if (is_cryptcom(system)) {
         figures.push_back(ratio_figure(find(metric::ratio_plaintext)));
