@@ -121,6 +121,10 @@ bench_options parse_options(int argc, const char* const* argv) {
     } else if (arg == "--key-memory") {
       key_memory_keys =
           static_cast<std::size_t>(parse_int_in(value(), "--key-memory", 0, 1'000'000));
+    } else if (arg == "--soak-s") {
+      options.soak = std::chrono::seconds(parse_int_in(value(), "--soak-s", 0, 24 * 3600));
+    } else if (arg == "--soak-size") {
+      options.soak_size = parse_size(value());
     } else {
       throw usage_error("unknown argument: '" + std::string(arg) + "' (try --help)");
     }
@@ -164,7 +168,9 @@ std::string usage_text(std::string_view program) {
          "  --keygen-threads N   cryptcom: key generation threads per key pool (default 1)\n"
          "  --aes                cryptcom: seal with AES-256-GCM instead of ChaCha20-Poly1305\n"
          "  --key-memory N       cryptcom: live keys for the memory-per-key figure (default\n"
-         "                       20000, quick 5000; 0: skip)\n";
+         "                       20000, quick 5000; 0: skip)\n"
+         "  --soak-s S           cryptcom: then one push stream for S seconds, RSS every 10 s\n"
+         "  --soak-size SIZE     message size of the soak (default 1K)\n";
 }
 
 std::string size_label(std::size_t bytes) {

@@ -41,6 +41,10 @@ struct bench_options {
   // cryptcom: live one-time keys held for the memory-per-key figure (0: not measured).
   // Default: 20000, --quick 5000.
   std::size_t key_memory_keys = 20000;
+  // cryptcom: after the reps, one cryptcom-push stream of soak_size bytes at full rate for this
+  // long, its resident memory sampled every 10 s (0: no soak). Default: 0.
+  std::chrono::seconds soak{0};
+  std::size_t soak_size = 1024;
   bool help = false;
   // argv as given, for the JSON header.
   std::vector<std::string> command;

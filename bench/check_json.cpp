@@ -19,15 +19,17 @@ using json = nlohmann::json;
 
 const std::set<std::string> k_systems{"plaintext", "curve", "cryptcom-push", "cryptcom-pull",
                                       "limit"};
-const std::set<std::string> k_metrics{"msgs_per_s",      "mb_per_s",           "p50_us",
-                                      "p99_us",          "rss_per_peer_bytes", "msgs_per_s_2core",
-                                      "mb_per_s_2core",  "crypto_path_us",     "rss_per_key_bytes",
-                                      "ratio_plaintext", "ratio_curve",        "ratio_limit",
-                                      "cpu_us_per_msg"};
+const std::set<std::string> k_metrics{
+    "msgs_per_s",      "mb_per_s",           "p50_us",
+    "p99_us",          "rss_per_peer_bytes", "msgs_per_s_2core",
+    "mb_per_s_2core",  "crypto_path_us",     "rss_per_key_bytes",
+    "ratio_plaintext", "ratio_curve",        "ratio_limit",
+    "cpu_us_per_msg",  "rss_soak_bytes",     "rss_soak_growth_bytes",
+    "soak_msgs_per_s"};
 // Resident memory is a difference of two readings and may honestly be negative; so may
 // cryptcom-pull's ratio_limit, a difference of latencies over a time.
 const std::set<std::string> k_signed_metrics{"rss_per_peer_bytes", "rss_per_key_bytes",
-                                             "ratio_limit"};
+                                             "ratio_limit", "rss_soak_growth_bytes"};
 
 class checker {
  public:

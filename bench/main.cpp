@@ -54,7 +54,7 @@ int run(int argc, char** argv) {
   progress_line progress;
   const run_outcome outcome = run_benchmark(options, systems, progress);
 
-  print_report(std::cout, options, host, names, outcome.results);
+  print_report(std::cout, options, host, names, outcome.results, outcome.soak);
   std::cout.flush();
   int status = outcome.failures.empty() ? 0 : 1;
   for (const auto& failure : outcome.failures) std::cerr << "failed: " << failure << "\n";

@@ -142,10 +142,37 @@ void print_key_memory(std::ostream& out, const bench_options& options,
       << printf_string("%.0f", per_key->max) << "]\n";
 }
 
+void print_soak(std::ostream& out, const bench_options& options, const result_store& results,
+                const std::vector<soak_sample>& soak) {
+  if (soak.empty()) return;
+  const auto rate =
+      results.find({k_cryptcom_push_system, metric::soak_msgs_per_s, options.soak_size, 1});
+  out << "\nsoak: cryptcom-push " << size_label(options.soak_size) << " for "
+      << options.soak.count() << " s at " << (rate ? short_number(rate->median) : "?")
+      << " msgs/s; resident size (whole process):\n ";
+  // About twelve samples across the run, and always the last one.
+  const std::size_t step = std::max<std::size_t>(1, soak.size() / 12);
+  for (std::size_t i = 0; i < soak.size(); ++i) {
+    if (i % step != 0 && i + 1 != soak.size()) continue;
+    out << printf_string(" %.0fs:", soak[i].seconds)
+        << printf_string("%.1fMB", static_cast<double>(soak[i].rss_bytes) / 1e6);
+  }
+  const auto [low, high] = std::minmax_element(
+      soak.begin(), soak.end(),
+      [](const soak_sample& a, const soak_sample& b) { return a.rss_bytes < b.rss_bytes; });
+  out << "\n  first to last: "
+      << printf_string("%+.1f MB",
+                       static_cast<double>(soak.back().rss_bytes - soak.front().rss_bytes) / 1e6)
+      << ", range " << printf_string("%.1f", static_cast<double>(low->rss_bytes) / 1e6) << ".."
+      << printf_string("%.1f MB", static_cast<double>(high->rss_bytes) / 1e6) << " over "
+      << soak.back().messages << " messages\n";
+}
+
 }  // namespace
 
 void print_report(std::ostream& out, const bench_options& options, const host_info& host,
-                  const std::vector<std::string>& systems, const result_store& results) {
+                  const std::vector<std::string>& systems, const result_store& results,
+                  const std::vector<soak_sample>& soak) {
   out << "cryptcom_bench  " << host.date << "\n"
       << "cpu: " << host.cpu << " (" << host.cores << " cores)  libzmq " << host.libzmq
       << "  libsodium " << host.libsodium << "  cryptcom " << host.cryptcom
@@ -160,6 +187,7 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
     print_scaling_table(out, options, systems, results);
   }
   print_key_memory(out, options, results);
+  print_soak(out, options, results, soak);
   out << "\ncpu us: process CPU time (user + system, all threads, both ends) per message over the\n"
          "one-way window; for the limit, one message's time on its single thread.\n";
   out << "limit: libsodium alone per message, both ends: 2 X25519 key generations, 2 X25519\n"

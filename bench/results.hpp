@@ -31,6 +31,12 @@ inline constexpr const char* crypto_path_us = "crypto_path_us";
 // Resident memory per live one-time key, both ends' bookkeeping included; `size` is the number of
 // keys the measurement held.
 inline constexpr const char* rss_per_key_bytes = "rss_per_key_bytes";
+// The soak: resident size of the process, one sample every 10 s of a full-rate cryptcom-push
+// stream (min, median and max over the samples; reps = samples), the growth from the first
+// sample to the last (signed), and the stream's rate.
+inline constexpr const char* rss_soak_bytes = "rss_soak_bytes";
+inline constexpr const char* rss_soak_growth_bytes = "rss_soak_growth_bytes";
+inline constexpr const char* soak_msgs_per_s = "soak_msgs_per_s";
 // cryptcom against the others, one figure per repetition (the reps are interleaved, so each
 // ratio compares runs made moments apart). cryptcom-push: msgs/s over plaintext's, curve's and
 // the 2-core limit's. cryptcom-pull: p50 over plaintext's and curve's p50, and ratio_limit =

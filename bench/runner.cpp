@@ -7,6 +7,7 @@
 #include "key_memory.hpp"
 #include "limit.hpp"
 #include "ratios.hpp"
+#include "soak.hpp"
 
 namespace cryptcom::bench {
 namespace {
@@ -101,6 +102,35 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
   return tasks;
 }
 
+void run_soak_task(const bench_options& options, system_list& systems, progress_line& progress,
+                   run_outcome& outcome) {
+  const auto push = std::find_if(systems.begin(), systems.end(), [](const auto& system) {
+    return system->name() == k_cryptcom_push_system;
+  });
+  if (push == systems.end()) return;
+  const std::string label = "cryptcom-push soak, " + size_label(options.soak_size) + " for " +
+                            std::to_string(options.soak.count()) + " s";
+  progress.show(label);
+  try {
+    const auto soak = run_soak(**push, options.soak_size, options.soak, options.io_timeout);
+    const series_key rss{k_cryptcom_push_system, metric::rss_soak_bytes, options.soak_size, 1};
+    for (const auto& sample : soak.samples) {
+      outcome.results.add(rss, static_cast<double>(sample.rss_bytes));
+    }
+    if (!soak.samples.empty()) {
+      outcome.results.add(
+          {k_cryptcom_push_system, metric::rss_soak_growth_bytes, options.soak_size, 1},
+          static_cast<double>(soak.samples.back().rss_bytes - soak.samples.front().rss_bytes));
+    }
+    outcome.results.add({k_cryptcom_push_system, metric::soak_msgs_per_s, options.soak_size, 1},
+                        soak.msgs_per_s);
+    outcome.soak = soak.samples;
+  } catch (const std::exception& e) {
+    outcome.failures.push_back(label + ": " + e.what());
+    progress.note("FAILED " + outcome.failures.back());
+  }
+}
+
 }  // namespace
 
 run_outcome run_benchmark(const bench_options& options, system_list& systems,
@@ -120,6 +150,7 @@ run_outcome run_benchmark(const bench_options& options, system_list& systems,
       }
     }
   }
+  if (options.soak.count() > 0) run_soak_task(options, systems, progress, outcome);
   progress.finish();
   add_ratios(options, outcome.results);
   return outcome;

@@ -10,6 +10,7 @@
 #include "bench_options.hpp"
 #include "progress.hpp"
 #include "results.hpp"
+#include "soak.hpp"
 #include "system.hpp"
 
 namespace cryptcom::bench {
@@ -17,6 +18,7 @@ namespace cryptcom::bench {
 struct run_outcome {
   result_store results;
   std::vector<std::string> failures;  // one line per failed measurement; the run goes on
+  std::vector<soak_sample> soak;      // the soak's memory samples, when there was one
 };
 
 [[nodiscard]] run_outcome run_benchmark(const bench_options& options, system_list& systems,

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,9 +20,19 @@ namespace cryptcom::bench {
 
 // Every loop of a measurement is bounded by these, in time and in count.
 struct run_bounds {
+  run_bounds() = default;
+  run_bounds(std::chrono::milliseconds window_, std::uint64_t max_messages_,
+             std::chrono::milliseconds io_timeout_)
+      : window(window_), max_messages(max_messages_), io_timeout(io_timeout_) {}
+
   std::chrono::milliseconds window{1000};      // length of the timed phase
   std::uint64_t max_messages = 1;              // the timed phase also ends after this many messages
   std::chrono::milliseconds io_timeout{5000};  // one send/recv waiting longer fails the run
+  // Called by the one-way receiver about every `progress_every` of the timed phase with the
+  // seconds elapsed and the messages received so far (a soak run samples memory with it).
+  // Default: none.
+  std::function<void(double seconds, std::uint64_t messages)> on_progress;
+  std::chrono::milliseconds progress_every{1000};
 };
 
 struct throughput_sample {

@@ -188,12 +188,14 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   auto start = clock::now();
   double cpu_start = 0;
   double cpu_end = 0;
+  auto next_progress = start;
   auto now = start;
   try {
     recv_routed(router, id, message);
     if (message.size() != size) fail("payload of the wrong size");
     start = clock::now();
     cpu_start = process_cpu_us();
+    next_progress = start + bounds.progress_every;
     // Reading the clock for every 64-byte message costs a few percent; every 64 KiB is enough.
     const std::uint64_t clock_every = std::max<std::uint64_t>(1, 65536 / size);
     while (received < bounds.max_messages) {
@@ -202,6 +204,10 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
       ++received;
       if (received % clock_every == 0) {
         now = clock::now();
+        if (bounds.on_progress && now >= next_progress) {
+          bounds.on_progress(std::chrono::duration<double>(now - start).count(), received);
+          next_progress = now + bounds.progress_every;
+        }
         if (now - start >= bounds.window) break;
         if (now > deadline) fail("receiver ran past its deadline");
       }

@@ -13,6 +13,7 @@
 #include "limit.hpp"
 #include "ratios.hpp"
 #include "results.hpp"
+#include "soak.hpp"
 #include "system.hpp"
 
 namespace cryptcom::bench {
@@ -106,6 +107,22 @@ TEST(bench_cryptcom, the_limit_row_times_the_round_trip_cryptography_below_a_who
   EXPECT_LT(sample.crypto_path_us, 2 * 1e6 / sample.msgs_per_s);
 }
 
+TEST(bench_cryptcom, a_soak_samples_memory_along_a_stream_that_keeps_flowing) {
+  ASSERT_GE(sodium_init(), 0);
+  auto systems = make_cryptcom_systems({});
+  const auto soak = run_soak(*systems[0], 1024, std::chrono::milliseconds(1200),
+                             std::chrono::milliseconds(5000), std::chrono::milliseconds(200));
+  EXPECT_GT(soak.msgs_per_s, 0);
+  ASSERT_GE(soak.samples.size(), 3u);
+  for (std::size_t i = 0; i < soak.samples.size(); ++i) {
+    EXPECT_GT(soak.samples[i].rss_bytes, 0);
+    if (i > 0) {
+      EXPECT_GT(soak.samples[i].seconds, soak.samples[i - 1].seconds);
+      EXPECT_GT(soak.samples[i].messages, soak.samples[i - 1].messages) << "the stream stalled";
+    }
+  }
+}
+
 TEST(bench_cryptcom, flags_set_key_threads_aes_and_the_key_memory_count) {
   const auto defaults = parse({});
   EXPECT_EQ(defaults.keygen_threads, 1u);
@@ -116,6 +133,8 @@ TEST(bench_cryptcom, flags_set_key_threads_aes_and_the_key_memory_count) {
   EXPECT_EQ(set.key_memory_keys, 0u);
   EXPECT_LT(parse({"--quick"}).key_memory_keys, defaults.key_memory_keys);
   EXPECT_THROW((void)parse({"--keygen-threads", "0"}), usage_error);
+  EXPECT_EQ(parse({"--soak-s", "600"}).soak, std::chrono::seconds(600));
+  EXPECT_EQ(parse({}).soak, std::chrono::seconds(0));
 }
 
 }  // namespace
