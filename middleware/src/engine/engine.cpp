@@ -233,11 +233,15 @@ struct engine::impl {
   }
 
   // Messages wait for keys we already asked for: the pool ran out within one round trip to the
-  // peer, so it is too small for the rate we send at (or the path is slow). Doubling it, at most
-  // once per round trip and up to max_keys_per_peer, keeps a steady stream from stalling on every
-  // refill; a peer we rarely send to keeps the small default.
-  void note_starved(peer_state& p) {
+  // peer, so it is too small for the rate we send at. Doubling it, at most once per round trip
+  // and up to max_keys_per_peer, keeps a steady stream from stalling on every refill; a peer we
+  // rarely send to keeps the small default.
+  void note_starved(peer_state& p, time_point now) {
     if (p.requested == 0 || p.goal_raised) return;
+    // Not when our oldest unacknowledged message has waited longer than a few acknowledgement
+    // delays: then messages queue on the way to the peer (it is the bottleneck, or shared by
+    // many senders), and a bigger pool would only let more of them wait there.
+    if (!p.unacked.empty() && now - p.unacked.front().last_sent_at > 4 * opts.ack_delay) return;
     p.pool_goal = std::min(2 * p.pool_goal, opts.max_keys_per_peer);
     p.goal_raised = true;
   }
@@ -379,7 +383,7 @@ struct engine::impl {
     while (!p.queue.empty()) {
       auto key = take_key(p, now);
       if (!key) {
-        note_starved(p);
+        note_starved(p, now);
         break;
       }
       outgoing_message m = std::move(p.queue.front());

@@ -1,12 +1,14 @@
 // The key pool a sender keeps for a peer grows when messages wait for keys already asked for
 // (the pool ran out within one round trip), never beyond max_keys_per_peer, and stays at
-// pool_target for a peer that never had to wait.
+// pool_target for a peer that never had to wait, or whose messages already wait unacknowledged
+// in queues on the way.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <vector>
 
 #include "cryptcom/engine.hpp"
+#include "wire/frame.hpp"
 
 namespace cryptcom {
 namespace {
@@ -92,6 +94,46 @@ TEST(engine_pool_goal, a_sender_that_never_waits_for_keys_keeps_the_default_pool
     EXPECT_LE(p.a->usable_keys(b_id), p.opts.pool_target);
   }
   EXPECT_EQ(p.delivered, 200u);
+}
+
+TEST(engine_pool_goal, a_pool_does_not_grow_while_earlier_messages_wait_unacknowledged) {
+  pool_pair p(small_pool());
+  p.a->connect(b_id, p.now);
+  p.settle();
+  ASSERT_EQ(p.a->usable_keys(b_id), 8u);
+
+  // Eight messages; the frames before the one that asks for more keys stay "in a queue" (held
+  // here, never delivered), so their acknowledgements never come.
+  p.send(8);
+  std::vector<transmit> frames;
+  while (auto t = p.a->poll_transmit()) frames.push_back(std::move(*t));
+  std::size_t first_request = frames.size();
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    auto decoded = wire::decode(frames[i].frame, wire::decode_limits{});
+    ASSERT_TRUE(decoded.ok());
+    const auto& control = decoded->data.control;
+    if (control && control->wanted > 0) {
+      first_request = i;
+      break;
+    }
+  }
+  ASSERT_GT(first_request, 0u) << "the test needs a frame to hold back before the request";
+  ASSERT_LT(first_request, frames.size()) << "no frame asked for keys";
+  for (std::size_t i = first_request; i < frames.size(); ++i) {
+    (void)p.b->receive(a_id, frames[i].frame, p.now);
+  }
+  while (p.b->poll_delivery()) {
+  }
+  while (auto t = p.b->poll_transmit()) (void)p.a->receive(b_id, t->frame, p.now);
+
+  // Long after (but before any retransmission), a burst outruns the pool: the held messages
+  // show that messages queue on the way, so the pool must not grow.
+  p.now += std::chrono::milliseconds(200);
+  p.send(60);
+  for (int i = 0; i < 50; ++i) {
+    p.round_trip();
+    EXPECT_LE(p.a->usable_keys(b_id), p.opts.pool_target);
+  }
 }
 
 }  // namespace
