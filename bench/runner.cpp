@@ -75,7 +75,12 @@ void add_key_memory(std::vector<task>& tasks, const bench_options& options) {
 }
 
 std::vector<task> plan(const bench_options& options, system_list& systems) {
-  const run_bounds one_way{options.window, k_max_one_way_messages, options.io_timeout};
+  run_bounds one_way{options.window, k_max_one_way_messages, options.io_timeout};
+  one_way.warmup = options.window / 4;
+  // Many peers take longer to reach their steady state (every connection's queues fill, every
+  // cryptcom sender's key pool grows to its share of the stream): a whole window of warm-up.
+  run_bounds scaling = one_way;
+  scaling.warmup = options.window;
   const run_bounds round_trip{options.latency_window(), k_max_round_trips, options.io_timeout};
   const run_bounds limit{options.limit_window(), k_max_limit_messages, options.io_timeout};
   std::vector<task> tasks;
@@ -93,7 +98,7 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
   for (const int peers : options.scale_peers) {
     if (peers == 1 && single_peer_done) continue;
     for (auto& system : systems) {
-      if (system->has_one_way()) add_one_way(tasks, *system, options.scale_size, peers, one_way);
+      if (system->has_one_way()) add_one_way(tasks, *system, options.scale_size, peers, scaling);
     }
   }
   if (options.key_memory_keys > 0 && options.wants(k_cryptcom_push_system)) {

@@ -25,7 +25,11 @@ struct run_bounds {
              std::chrono::milliseconds io_timeout_)
       : window(window_), max_messages(max_messages_), io_timeout(io_timeout_) {}
 
-  std::chrono::milliseconds window{1000};      // length of the timed phase
+  std::chrono::milliseconds window{1000};  // length of the timed phase
+  // One-way only: messages received for this long before the timed phase starts, so that
+  // start-up (TCP slow start, a cryptcom sender's key pool growing to its stream's rate) is not
+  // timed. Default: none (the runner uses a quarter of the window).
+  std::chrono::milliseconds warmup{0};
   std::uint64_t max_messages = 1;              // the timed phase also ends after this many messages
   std::chrono::milliseconds io_timeout{5000};  // one send/recv waiting longer fails the run
   // Called by the one-way receiver about every `progress_every` of the timed phase with the

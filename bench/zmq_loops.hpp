@@ -134,7 +134,7 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   if (size == 0 || peers < 1) fail("one_way needs size > 0 and peers >= 1");
   const auto peer_count = static_cast<std::size_t>(peers);
   // Setup (connections, handshakes), the window and the drain each get their own allowance.
-  const auto deadline = clock::now() + bounds.window + 4 * bounds.io_timeout;
+  const auto deadline = clock::now() + bounds.warmup + bounds.window + 4 * bounds.io_timeout;
 
   // One context, and so one I/O thread, per end, as two processes would have: with a shared one,
   // CURVE's encryption and decryption would queue on a single thread.
@@ -171,8 +171,9 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   const auto rss_after = resident_bytes();
 
   const auto payload = random_payload(size);
-  // The receiver times max_messages after the first one; the sender never needs more.
-  const std::uint64_t max_sends = bounds.max_messages + 1;
+  // The receiver times max_messages after the first one (and the warm-up); the sender never
+  // needs more. With a warm-up the count is not known: the stop request ends the sender.
+  const std::uint64_t max_sends = bounds.warmup.count() > 0 ? UINT64_MAX : bounds.max_messages + 1;
   std::exception_ptr sender_error;
   std::jthread sender([&](std::stop_token stop) {
     try {
@@ -193,6 +194,10 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   try {
     recv_routed(router, id, message);
     if (message.size() != size) fail("payload of the wrong size");
+    for (const auto warm_until = clock::now() + bounds.warmup; clock::now() < warm_until;) {
+      recv_routed(router, id, message);
+      if (message.size() != size) fail("payload of the wrong size");
+    }
     start = clock::now();
     cpu_start = process_cpu_us();
     next_progress = start + bounds.progress_every;
