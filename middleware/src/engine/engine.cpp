@@ -236,13 +236,34 @@ struct engine::impl {
   // peer, so it is too small for the rate we send at. Doubling it, at most once per round trip
   // and up to max_keys_per_peer, keeps a steady stream from stalling on every refill; a peer we
   // rarely send to keeps the small default.
+  // Counts first transmissions in windows of half retransmit_after: the peer's recent send rate,
+  // which bounds how big its pool ever needs to be.
+  void note_sent(peer_state& p, time_point now) {
+    const duration window = opts.retransmit_after / 2;
+    if (now - p.rate_window_start >= window) {
+      p.sent_last_window = now - p.rate_window_start < 2 * window ? p.sent_in_window : 0;
+      p.sent_in_window = 0;
+      p.rate_window_start = now;
+    }
+    ++p.sent_in_window;
+  }
+
   void note_starved(peer_state& p, time_point now) {
     if (p.requested == 0 || p.goal_raised) return;
-    // Not when our oldest unacknowledged message has waited longer than a few acknowledgement
-    // delays: then messages queue on the way to the peer (it is the bottleneck, or shared by
-    // many senders), and a bigger pool would only let more of them wait there.
-    if (!p.unacked.empty() && now - p.unacked.front().last_sent_at > 4 * opts.ack_delay) return;
-    p.pool_goal = std::min(2 * p.pool_goal, opts.max_keys_per_peer);
+    // A pool never needs more keys than the messages sent to the peer in half retransmit_after:
+    // one of many senders sharing a receiver, each with a small part of the traffic, keeps a
+    // small pool even though the shared queues make it wait for keys.
+    const std::size_t grown = std::min(2 * p.pool_goal, opts.max_keys_per_peer);
+    if (grown > std::max(p.sent_last_window, p.sent_in_window)) return;
+    // Not when our oldest unacknowledged message has waited a quarter of retransmit_after: then
+    // messages queue on the way to the peer (it is the bottleneck, or shared by many senders),
+    // and a bigger pool would only let more of them wait there, up to spurious retransmissions.
+    // (Large messages wait in queues that long as a matter of course: a few high-water marks of
+    // 1 MiB frames take a hundred milliseconds or more to drain.)
+    if (!p.unacked.empty() && now - p.unacked.front().last_sent_at > opts.retransmit_after / 4) {
+      return;
+    }
+    p.pool_goal = grown;
     p.goal_raised = true;
   }
 
@@ -364,6 +385,7 @@ struct engine::impl {
       return;
     }
     count(p, &counters::messages_sealed);
+    if (m.attempts == 0) note_sent(p, now);
     if (m.attempts > 0) count(p, &counters::messages_resent);
     count(p, &counters::frames_sent);
     count(p, &counters::bytes_sent, t.frame.size());

@@ -128,12 +128,28 @@ TEST(engine_pool_goal, a_pool_does_not_grow_while_earlier_messages_wait_unacknow
 
   // Long after (but before any retransmission), a burst outruns the pool: the held messages
   // show that messages queue on the way, so the pool must not grow.
-  p.now += std::chrono::milliseconds(200);
+  p.now += p.opts.retransmit_after / 2;
   p.send(60);
   for (int i = 0; i < 50; ++i) {
     p.round_trip();
     EXPECT_LE(p.a->usable_keys(b_id), p.opts.pool_target);
   }
+}
+
+TEST(engine_pool_goal, a_sender_with_little_traffic_keeps_a_small_pool_even_when_it_waits) {
+  pool_pair p(small_pool());
+  p.a->connect(b_id, p.now);
+  p.settle();
+  for (int second = 0; second < 10; ++second) {
+    // Twelve messages a second, more than the pool of eight: the rest waits for keys, and the
+    // round trip is slow (300 ms), yet twelve a second never needs a pool of sixteen.
+    p.send(12);
+    p.now += std::chrono::milliseconds(300);
+    p.settle();
+    EXPECT_LE(p.a->usable_keys(b_id), p.opts.pool_target) << "second " << second;
+    p.now += std::chrono::milliseconds(700);
+  }
+  EXPECT_EQ(p.delivered, 120u);
 }
 
 }  // namespace
