@@ -5,6 +5,7 @@
 //
 //   engine.send(peer, parts, now)      the application wants to send a message
 //   engine.receive(peer, frame, now)   a frame arrived from the wire
+//   engine.receive_in_place(...)       the same, opened where it lies in the caller's buffer
 //   engine.tick(now)                   time passed: expire keys, retransmit, give up, ack
 //   engine.poll_transmit()             frames to put on the wire
 //   engine.poll_delivery()             messages for the application
@@ -27,7 +28,8 @@
 // already used is refused as a replay.
 //
 // Ownership: views passed in are borrowed for the duration of the call. Everything returned by
-// poll_* is owned by the caller.
+// poll_* is owned by the caller, except the bytes a delivery from receive_in_place() views:
+// those stay in the caller's frame buffer.
 // Thread-safety: none. One engine is driven by one thread at a time. The key_source and
 // random_source passed in must outlive the engine.
 #pragma once
@@ -60,10 +62,11 @@ struct transmit {
 };
 
 // A message for the application. `parts` are views into `payload`, valid as long as this object
-// (moving it keeps them valid).
+// (moving it keeps them valid). A delivery made by receive_in_place() has an empty `payload`: its
+// parts view into the caller's frame buffer instead, valid as long as that buffer.
 struct delivery {
   peer_id peer = 0;
-  std::vector<byte> payload;
+  std::vector<byte> payload;  // empty only for a delivery opened in place
   std::vector<byte_view> parts;
   bool expects_reply = false;  // the sender attached a reply key (pull)
 };
@@ -124,6 +127,16 @@ class engine {
   // A frame arrived from `peer`. Problems with the frame are counted, reported as events (and,
   // for data frames, answered with a rejection) and returned; the engine stays usable either way.
   status receive(peer_id peer, byte_view frame, time_point now);
+  // The same, for a frame in a buffer the caller owns alone and lets the engine write to: a data
+  // frame is opened where it lies (the plaintext overwrites its ciphertext), which saves
+  // allocating, filling and later wiping a second buffer of the message's size. Its delivery has
+  // an empty `payload` and `parts` that view into `frame`, so the caller must poll it (and be
+  // done with its parts) before it reuses or frees the buffer, and must wipe the buffer then,
+  // since it holds plaintext. Only a data frame that opens is decrypted into the buffer; after
+  // any failure nothing is delivered and the buffer holds no plaintext (it may have been partly
+  // zeroed). Never pass a buffer someone else still reads: it may hold plaintext afterwards.
+  // Errors as receive().
+  status receive_in_place(peer_id peer, mutable_byte_view frame, time_point now);
 
   void tick(time_point now);
   std::optional<time_point> poll_timeout() const;

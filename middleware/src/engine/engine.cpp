@@ -551,8 +551,42 @@ struct engine::impl {
     for (const auto& r : block.rejections) on_rejection(id, p, r, now);
   }
 
-  // ---- receiving data ----
-  status receive_data(peer_id id, peer_state& p, const wire::data_view& d, time_point now) {
+  // ---- receiving ----
+  // One frame from the wire. `writable` is the frame's own bytes when the caller lets us open it
+  // in place (receive_in_place), else null.
+  status receive_frame(peer_id id, byte_view frame, byte* writable, time_point now) {
+    if (!init_status.ok()) return init_status;
+    auto& p = peer(id, now);
+    count(p, &counters::frames_received);
+    count(p, &counters::bytes_received, frame.size());
+    auto decoded = wire::decode(frame, limits);
+    if (!decoded.ok()) {
+      const status err = decoded.error();
+      refuse(
+          id, p, guid{},
+          err.code() == errc::message_too_large ? errc::message_too_large : errc::malformed_frame,
+          err.to_string(), false);
+      return status(err.code(), describe(id, nullptr, err.to_string()));
+    }
+    status result = status::success();
+    if (decoded->kind == wire::frame_kind::control) {
+      apply_control(id, p, decoded->control, now, false);
+    } else {
+      std::optional<mutable_byte_view> in_place;
+      if (writable != nullptr) {
+        const wire::data_view& d = decoded->data;
+        in_place.emplace(writable + (d.ciphertext.data() - frame.data()), d.ciphertext.size());
+      }
+      result = receive_data(id, p, decoded->data, in_place, now);
+    }
+    flush(id, p, now);
+    return result;
+  }
+
+  // A data frame. `in_place`: the ciphertext's own bytes, writable, to open the payload into
+  // (the delivery then views them); without it the payload gets a buffer of its own.
+  status receive_data(peer_id id, peer_state& p, const wire::data_view& d,
+                      std::optional<mutable_byte_view> in_place, time_point now) {
     if (d.ciphertext.size() < hpke::tag_size) {
       refuse(id, p, d.key_id, errc::malformed_frame, "ciphertext shorter than the tag", true);
       return status(errc::malformed_frame, describe(id, &d.key_id, "ciphertext too short"));
@@ -572,12 +606,21 @@ struct engine::impl {
         opened = status(errc::unknown_key, "unknown");
         break;
     }
+    // The AEAD decrypts in place when plaintext starts where the ciphertext does, and checks the
+    // tag before it writes anything; on failure it zeroes what it would have written.
     std::vector<byte> plaintext;
+    mutable_byte_view target;
     if (opened.ok()) {
-      plaintext.resize(d.ciphertext.size() - hpke::tag_size);
+      const std::size_t size = d.ciphertext.size() - hpke::tag_size;
+      if (in_place) {
+        target = in_place->first(size);
+      } else {
+        plaintext.resize(size);
+        target = plaintext;
+      }
       opened = store.open_with(d.key_id, now, [&](secret_key_view secret, const public_key& pub) {
         return hpke::open_base(aead, d.enc, secret, pub, info_bytes(), d.associated_data,
-                               d.ciphertext, plaintext);
+                               d.ciphertext, target);
       });
     }
     if (!opened.ok()) {
@@ -607,9 +650,9 @@ struct engine::impl {
 
     delivery out;
     out.peer = id;
-    out.payload = std::move(plaintext);
-    if (status s = wire::decode_payload(out.payload, limits, out.parts); !s.ok()) {
-      sodium_memzero(out.payload.data(), out.payload.size());
+    out.payload = std::move(plaintext);  // keeps its buffer: `target` still views it
+    if (status s = wire::decode_payload(target, limits, out.parts); !s.ok()) {
+      sodium_memzero(target.data(), target.size());
       refuse(id, p, d.key_id, errc::malformed_frame, "payload: " + s.message(), false);
       return s;
     }
@@ -760,28 +803,11 @@ result<message_id> engine::send(peer_id peer, std::span<const byte_view> parts, 
 }
 
 status engine::receive(peer_id peer, byte_view frame, time_point now) {
-  auto& im = *impl_;
-  if (!im.init_status.ok()) return im.init_status;
-  auto& p = im.peer(peer, now);
-  im.count(p, &counters::frames_received);
-  im.count(p, &counters::bytes_received, frame.size());
-  auto decoded = wire::decode(frame, im.limits);
-  if (!decoded.ok()) {
-    const status err = decoded.error();
-    im.refuse(
-        peer, p, guid{},
-        err.code() == errc::message_too_large ? errc::message_too_large : errc::malformed_frame,
-        err.to_string(), false);
-    return status(err.code(), describe(peer, nullptr, err.to_string()));
-  }
-  status result = status::success();
-  if (decoded->kind == wire::frame_kind::control) {
-    im.apply_control(peer, p, decoded->control, now, false);
-  } else {
-    result = im.receive_data(peer, p, decoded->data, now);
-  }
-  im.flush(peer, p, now);
-  return result;
+  return impl_->receive_frame(peer, frame, nullptr, now);
+}
+
+status engine::receive_in_place(peer_id peer, mutable_byte_view frame, time_point now) {
+  return impl_->receive_frame(peer, frame, frame.data(), now);
 }
 
 void engine::tick(time_point now) {
