@@ -179,4 +179,8 @@ std::string size_label(std::size_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
+std::string cores_label(int cores) {
+  return std::to_string(cores) + (cores == 1 ? " core" : " cores");
+}
+
 }  // namespace cryptcom::bench

@@ -45,6 +45,10 @@ struct bench_options {
   // long, its resident memory sampled every 10 s (0: no soak). Default: 0.
   std::chrono::seconds soak{0};
   std::size_t soak_size = 1024;
+  // Threads of the limit's all-cores row: one per core this process may run on. Not a flag:
+  // main sets it from host_info::limit_threads, so the header and the measurement agree.
+  // Default: 1.
+  int limit_threads = 1;
   bool help = false;
   // argv as given, for the JSON header.
   std::vector<std::string> command;
@@ -66,5 +70,8 @@ struct usage_error : std::runtime_error {
 
 // "64 B", "1 KiB", "64 KiB", "1 MiB", "1536 B".
 [[nodiscard]] std::string size_label(std::size_t bytes);
+
+// "1 core", "2 cores".
+[[nodiscard]] std::string cores_label(int cores);
 
 }  // namespace cryptcom::bench

@@ -49,6 +49,12 @@ class checker {
         h["cores"].get<long long>() < 1) {
       problem("header.cores", "missing or not a positive integer");
     }
+    // Optional: files written before the all-cores limit row was measured (it was then twice
+    // the 1-core figure) do not have it.
+    if (h.contains("limit_threads") &&
+        (!h["limit_threads"].is_number_integer() || h["limit_threads"].get<long long>() < 1)) {
+      problem("header.limit_threads", "not a positive integer");
+    }
     static const std::regex iso8601(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)");
     if (h.contains("date") && h["date"].is_string() &&
         !std::regex_match(h["date"].get<std::string>(), iso8601)) {
@@ -107,6 +113,7 @@ class checker {
                                                           {"curve", "msgs_per_s"},
                                                           {"curve", "p99_us"},
                                                           {"limit", "msgs_per_s"},
+                                                          {"limit", "msgs_per_s_2core"},
                                                           {"limit", "crypto_path_us"},
                                                           {"plaintext", "rss_per_peer_bytes"},
                                                           {"cryptcom-push", "msgs_per_s"},

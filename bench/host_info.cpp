@@ -79,6 +79,7 @@ host_info collect_host_info(const std::vector<std::string>& argv, bool cryptcom_
   info.date = utc_now();
   info.cpu = cpu_model();
   info.cores = usable_cores();
+  info.limit_threads = info.cores > 1 ? info.cores : 1;
   int major = 0, minor = 0, patch = 0;
   zmq_version(&major, &minor, &patch);
   info.libzmq = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);

@@ -18,6 +18,9 @@ struct host_info {
   // 1, 5 and 15 minute load averages when the run began, from /proc/loadavg: on a shared
   // machine, the first thing to look at when two runs disagree.
   std::string load_average;
+  // Threads the limit's all-cores row runs: one per core above, at least 1. Its presence in the
+  // JSON header also tells that row apart from files in which it was twice the 1-core figure.
+  int limit_threads = 1;
 };
 
 // `cryptcom_rows`: whether any cryptcom system was in the run.

@@ -5,7 +5,12 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <latch>
+#include <optional>
 #include <stdexcept>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 namespace cryptcom::bench {
@@ -82,35 +87,122 @@ clock::time_point one_message(const std::vector<unsigned char>& plaintext,
   return keys_ready;
 }
 
+// One thread's buffers: nothing the threads touch per message is shared.
+struct message_buffers {
+  explicit message_buffers(std::size_t size)
+      : plaintext(size), sealed(size + crypto_aead_chacha20poly1305_ietf_ABYTES), opened(size) {
+    randombytes_buf(plaintext.data(), plaintext.size());
+    randombytes_buf(header.data(), header.size());
+  }
+
+  std::vector<unsigned char> plaintext;
+  std::vector<unsigned char> sealed;
+  std::vector<unsigned char> opened;
+  std::array<unsigned char, k_header_bytes> header{};
+};
+
+// What one thread did; written by that thread only, read by the caller after joining it.
+struct thread_tally {
+  std::uint64_t messages = 0;
+  clock::duration elapsed{};     // from the common start to the end of its last message
+  clock::duration after_keys{};  // summed over its messages
+  std::exception_ptr error;
+};
+
+// The common start: written by the caller before it opens `go`, read by the threads after it
+// opened, so the latch orders the write before every read.
+struct start_line {
+  std::latch ready;  // every thread has its buffers and one message behind it
+  std::latch go{1};  // opened once, by the caller
+  clock::time_point start{};
+  bool abandoned = false;  // the caller could not start every thread: nobody measures
+
+  explicit start_line(int threads) : ready(threads) {}
+};
+
+void run_thread(std::size_t size, const run_bounds& bounds, start_line& line, thread_tally& tally) {
+  std::optional<message_buffers> buffers;
+  try {
+    buffers.emplace(size);
+    // Warms caches and code paths, and faults in this thread's buffers, before the window.
+    one_message(buffers->plaintext, buffers->sealed, buffers->opened, buffers->header);
+  } catch (...) {
+    tally.error = std::current_exception();
+  }
+  line.ready.count_down();
+  line.go.wait();
+  if (tally.error || line.abandoned) return;
+  try {
+    const auto start = line.start;
+    const auto deadline = start + bounds.window;
+    auto now = clock::now();
+    // One message costs at least ~100 us, so reading the clock each time costs nothing
+    // measurable.
+    while (tally.messages < bounds.max_messages && now < deadline) {
+      const auto keys_ready =
+          one_message(buffers->plaintext, buffers->sealed, buffers->opened, buffers->header);
+      ++tally.messages;
+      now = clock::now();
+      tally.after_keys += now - keys_ready;
+    }
+    tally.elapsed = now - start;
+    if (buffers->opened != buffers->plaintext) {
+      throw std::runtime_error("limit: round trip changed the payload");
+    }
+  } catch (...) {
+    tally.error = std::current_exception();
+  }
+}
+
 }  // namespace
 
-limit_sample measure_limit(std::size_t size, const run_bounds& bounds) {
-  std::vector<unsigned char> plaintext(size);
-  randombytes_buf(plaintext.data(), plaintext.size());
-  std::vector<unsigned char> sealed(size + crypto_aead_chacha20poly1305_ietf_ABYTES);
-  std::vector<unsigned char> opened(size);
-  std::array<unsigned char, k_header_bytes> header{};
-  randombytes_buf(header.data(), header.size());
+limit_sample measure_limit(std::size_t size, const run_bounds& bounds, int threads) {
+  if (threads < 1) throw std::invalid_argument("limit: needs at least one thread");
+  const auto count = static_cast<std::size_t>(threads);
+  std::vector<thread_tally> tallies(count);
+  start_line line(threads);
+  {
+    std::vector<std::jthread> workers;
+    workers.reserve(count);
+    try {
+      for (auto& tally : tallies) {
+        workers.emplace_back(
+            [size, &bounds, &line, &tally] { run_thread(size, bounds, line, tally); });
+      }
+    } catch (const std::system_error&) {
+      // The threads already running wait at `go`: release them with nothing to do, join them
+      // (the jthreads' destructors), and report.
+      line.abandoned = true;
+      line.go.count_down();
+      throw;
+    }
+    line.ready.wait();
+    line.start = clock::now();
+    line.go.count_down();
+  }  // joins every thread
 
-  one_message(plaintext, sealed, opened, header);  // warm caches and code paths
-  const auto start = clock::now();
-  auto now = start;
+  limit_sample sample;
   std::uint64_t messages = 0;
   clock::duration after_keys{};
-  // One message costs at least ~100 us, so reading the clock each time costs nothing measurable.
-  while (messages < bounds.max_messages && now - start < bounds.window) {
-    const auto keys_ready = one_message(plaintext, sealed, opened, header);
-    ++messages;
-    now = clock::now();
-    after_keys += now - keys_ready;
+  for (const auto& tally : tallies) {
+    if (tally.error) std::rethrow_exception(tally.error);
+    sample.messages_per_thread.push_back(tally.messages);
+    messages += tally.messages;
+    after_keys += tally.after_keys;
+    // Each thread's rate over its own span: a thread that finished its last message early is
+    // not charged for the time it then waited for the slowest one to finish a 1 MiB message.
+    const double seconds = std::chrono::duration<double>(tally.elapsed).count();
+    if (tally.messages > 0 && seconds > 0) {
+      sample.msgs_per_s += static_cast<double>(tally.messages) / seconds;
+    }
   }
-  if (opened != plaintext) throw std::runtime_error("limit: round trip changed the payload");
-  const double seconds = std::chrono::duration<double>(now - start).count();
-  if (messages == 0 || seconds <= 0) throw std::runtime_error("limit: empty measurement window");
+  if (messages == 0 || sample.msgs_per_s <= 0) {
+    throw std::runtime_error("limit: empty measurement window");
+  }
   // A round trip seals and opens twice (request and reply).
-  const double path_us = 2 * std::chrono::duration<double, std::micro>(after_keys).count() /
-                         static_cast<double>(messages);
-  return {static_cast<double>(messages) / seconds, path_us};
+  sample.crypto_path_us = 2 * std::chrono::duration<double, std::micro>(after_keys).count() /
+                          static_cast<double>(messages);
+  return sample;
 }
 
 }  // namespace cryptcom::bench

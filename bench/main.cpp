@@ -51,6 +51,7 @@ int run(int argc, char** argv) {
     return name.starts_with("cryptcom");
   });
   const host_info host = collect_host_info(options.command, cryptcom_rows);
+  options.limit_threads = host.limit_threads;
   progress_line progress;
   const run_outcome outcome = run_benchmark(options, systems, progress);
 

@@ -67,9 +67,9 @@ void add_ratios(const bench_options& options, result_store& results) {
         results, key(push, metric::ratio_curve, size, peers),
         per_rep(results, {rate, key(k_curve_system, metric::msgs_per_s, size, peers)}, quotient));
     if (peers == 1) {
-      add_series(
-          results, key(push, metric::ratio_limit, size),
-          per_rep(results, {rate, key(k_limit_system, metric::msgs_per_s_2core, size)}, quotient));
+      add_series(results, key(push, metric::ratio_limit, size),
+                 per_rep(results, {rate, key(k_limit_system, metric::msgs_per_s_all_cores, size)},
+                         quotient));
     }
   }
 

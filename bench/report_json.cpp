@@ -37,6 +37,9 @@ std::string results_json(const host_info& host, const result_store& results) {
   out += ",\n    ";
   field(out, "cores", static_cast<std::size_t>(host.cores > 0 ? host.cores : 0));
   out += ",\n    ";
+  field(out, "limit_threads",
+        static_cast<std::size_t>(host.limit_threads > 0 ? host.limit_threads : 0));
+  out += ",\n    ";
   field(out, "libzmq", host.libzmq);
   out += ",\n    ";
   field(out, "libsodium", host.libsodium);

@@ -129,8 +129,9 @@ void write_plot(const std::string& svg_path, const bench_options& options,
                                options, results));
   }
   if (options.wants(k_limit_system)) {
-    lines.push_back(write_data(directory.path(), lines.size(), "limit (2 cores)", k_limit_system,
-                               metric::mb_per_s_2core, options, results));
+    lines.push_back(write_data(directory.path(), lines.size(),
+                               "limit (" + cores_label(options.limit_threads) + ")", k_limit_system,
+                               metric::mb_per_s_all_cores, options, results));
   }
 
   std::string xtics;

@@ -11,7 +11,7 @@
 
 namespace cryptcom::bench {
 
-// `systems` are the messaging systems that ran; the limit's 2-core projection is added to the
+// `systems` are the messaging systems that ran; the limit's all-cores row is added to the
 // throughput plot when it was measured. Throws std::runtime_error when gnuplot is missing, fails,
 // or runs for longer than 60 s.
 void write_plot(const std::string& svg_path, const bench_options& options,

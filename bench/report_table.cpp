@@ -60,7 +60,7 @@ void print_row(std::ostream& out, const std::string& name, const std::string& ra
 bool is_cryptcom(const std::string& system) { return system.starts_with("cryptcom"); }
 
 void print_size_table(std::ostream& out, std::size_t size, const std::vector<std::string>& systems,
-                      const result_store& results, bool with_limit) {
+                      const result_store& results, bool with_limit, int limit_threads) {
   auto find = [&](const std::string& system, const char* metric, int peers = 1) {
     return results.find({system, metric, size, peers});
   };
@@ -90,9 +90,13 @@ void print_size_table(std::ostream& out, std::size_t size, const std::vector<std
     print_row(out, "limit, 1 core", with_range(find(k_limit_system, metric::msgs_per_s)),
               {median_of(find(k_limit_system, metric::mb_per_s)),
                or_dash(find(k_limit_system, metric::cpu_us_per_msg)), "-", "-", "-", "-", "-"});
-    print_row(
-        out, "limit, 2 cores", with_range(find(k_limit_system, metric::msgs_per_s_2core)),
-        {median_of(find(k_limit_system, metric::mb_per_s_2core)), "-", "-", "-", "-", "-", "-"});
+    // With one core, the all-cores row is the 1-core row itself.
+    if (limit_threads > 1) {
+      print_row(out, "limit, " + cores_label(limit_threads),
+                with_range(find(k_limit_system, metric::msgs_per_s_all_cores)),
+                {median_of(find(k_limit_system, metric::mb_per_s_all_cores)), "-", "-", "-", "-",
+                 "-", "-"});
+    }
     print_row(
         out, "limit, RTT path", "-",
         {"-", "-", median_of(find(k_limit_system, metric::crypto_path_us)), "-", "-", "-", "-"});
@@ -182,7 +186,9 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
       << " ms, limit window " << options.limit_window().count() << " ms\n"
       << "msgs/s and MB/s (10^6 B/s): DEALER -> ROUTER one-way; p50/p99: REQ/REP round trip\n";
   const bool with_limit = options.wants(k_limit_system);
-  for (const auto size : options.sizes) print_size_table(out, size, systems, results, with_limit);
+  for (const auto size : options.sizes) {
+    print_size_table(out, size, systems, results, with_limit, options.limit_threads);
+  }
   if (!systems.empty() && !options.scale_peers.empty()) {
     print_scaling_table(out, options, systems, results);
   }
@@ -190,12 +196,21 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
   print_soak(out, options, results, soak);
   out << "\ncpu us: process CPU time (user + system, all threads, both ends) per message over the\n"
          "one-way window; for the limit, one message's time on its single thread.\n";
+  const std::string all_cores = "limit, " + cores_label(options.limit_threads);
   out << "limit: libsodium alone per message, both ends: 2 X25519 key generations, 2 X25519\n"
-         "agreements, ChaCha20-Poly1305 seal and open of the payload, 10 HMAC-SHA256. The 2-core\n"
-         "projection is twice the 1-core figure. RTT path: that work without the key generations,\n"
-         "twice (request and reply): the cryptography a REQ/REP round trip cannot avoid.\n"
+         "agreements, ChaCha20-Poly1305 seal and open of the payload, 10 HMAC-SHA256.\n"
+         "limit, 1 core: on one thread.";
+  if (options.limit_threads > 1) {
+    out << " " << all_cores << ": measured with " << options.limit_threads
+        << " threads at once (one per\n"
+           "core, each on its own buffers, started together), their rates summed.";
+  }
+  out << "\nRTT path: that work without the key generations, twice (request and reply): the\n"
+         "cryptography a REQ/REP round trip cannot avoid.\n"
          "cc/plain, cc/curve, cc/limit (medians of per-rep ratios): cryptcom-push msgs/s over\n"
-         "plaintext's, curve's and the 2-core limit's; cryptcom-pull p50 over plaintext's and\n"
+         "plaintext's, curve's and the \""
+      << all_cores
+      << "\" row's; cryptcom-pull p50 over plaintext's and\n"
          "curve's p50, and (p50 - plaintext p50) / RTT path.\n";
 }
 
