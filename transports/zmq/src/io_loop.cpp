@@ -326,7 +326,18 @@ bool io_loop::read_wire_one(time_point now) {
   // application chose, a REQ always uses the delimiter, a PAIR never.
   if (kind_.what == role::router || kind_.what == role::rep) r.delimiter_out = delimiter;
   // Problems with the frame are reported by the engine as events and counted in its stats.
-  (void)engine_.receive(*peer, bytes_of(frames.back()), now);
+  if (in_place_frame_ref in_place = take_for_in_place(frames.back())) {
+    // Opened where it lies: the delivery views the frame, so it is handed over before the frame
+    // goes. Only a frame that was delivered holds plaintext (the engine leaves none after a
+    // failure); it is wiped when the last part pointing into it is closed, or now.
+    (void)engine_.receive_in_place(*peer, writable_bytes(*in_place), now);
+    while (auto d = engine_.poll_delivery()) {
+      if (d->payload.empty()) mark_opened(*in_place);
+      deliver(std::move(*d), in_place.get());
+    }
+  } else {
+    (void)engine_.receive(*peer, bytes_of(frames.back()), now);
+  }
   acks_flushed_at_ = now + options_.engine.ack_delay + milliseconds(2);
   return true;
 }
@@ -490,7 +501,7 @@ void io_loop::pump(time_point now) {
   }
 }
 
-void io_loop::deliver(delivery&& d) {
+void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
   if (closing_) {
     // The application closed the socket: nobody will read this. Counted, like unread messages
     // left in a closed zmq::socket_t.
@@ -530,7 +541,7 @@ void io_loop::deliver(delivery&& d) {
     case role::pair:
       break;
   }
-  append_parts(std::move(d), out);
+  append_parts(std::move(d), opened_in, out);
   ++counters_.messages_received;
   send_to_app(std::move(out));
 }

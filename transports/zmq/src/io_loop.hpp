@@ -44,6 +44,7 @@
 #include "routing.hpp"
 #include "shared_state.hpp"
 #include "socket_kind.hpp"
+#include "wire_message.hpp"
 
 namespace cryptcom::zmq::detail {
 
@@ -96,7 +97,8 @@ class io_loop {
   bool submit(outgoing& m, time_point now);  // false: held (the engine's queue is full)
   void refuse(const outgoing& m, errc reason, const std::string& why);
   void pump(time_point now);
-  void deliver(delivery&& d);
+  // `opened_in`: the frame a delivery from receive_in_place views (see append_parts).
+  void deliver(delivery&& d, in_place_frame* opened_in = nullptr);
   void send_to_app(std::vector<::zmq::message_t>&& parts);
   void send_to_wire(std::vector<::zmq::message_t>&& frames);
   bool flush_wire_backlog();

@@ -38,6 +38,43 @@ void release_payload(void* /*data*/, void* hint) noexcept {
 
 }  // namespace
 
+struct in_place_frame {
+  ::zmq::message_t message;
+  std::atomic<std::size_t> refs{1};
+  // Written by the I/O thread before any part pointing into the frame leaves it; read by the last
+  // release, which the reference count orders after that write.
+  bool holds_plaintext = false;
+};
+
+void in_place_frame_unref::operator()(in_place_frame* f) const noexcept {
+  if (f->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (f->holds_plaintext) sodium_memzero(f->message.data(), f->message.size());
+  delete f;
+}
+
+namespace {
+
+void release_in_place(void* /*data*/, void* hint) noexcept {
+  handover_acquire();
+  in_place_frame_unref{}(static_cast<in_place_frame*>(hint));
+}
+
+}  // namespace
+
+in_place_frame_ref take_for_in_place(::zmq::message_t& m) {
+  if (m.size() < zero_copy_threshold) return nullptr;
+  if (zmq_msg_get(m.handle(), ZMQ_SHARED) != 0) return nullptr;
+  in_place_frame_ref f(new in_place_frame);
+  f->message.move(m);  // a large message's content stays where it is: the views remain valid
+  return f;
+}
+
+mutable_byte_view writable_bytes(in_place_frame& f) noexcept {
+  return {static_cast<byte*>(f.message.data()), f.message.size()};
+}
+
+void mark_opened(in_place_frame& f) noexcept { f.holds_plaintext = true; }
+
 ::zmq::message_t frame_message(std::vector<byte>&& frame) {
   if (frame.size() < zero_copy_threshold) return ::zmq::message_t(frame.data(), frame.size());
   auto holder = std::make_unique<frame_holder>();
@@ -49,9 +86,21 @@ void release_payload(void* /*data*/, void* hint) noexcept {
   return m;
 }
 
-void append_parts(delivery&& d, std::vector<::zmq::message_t>& out) {
+void append_parts(delivery&& d, in_place_frame* opened_in, std::vector<::zmq::message_t>& out) {
   std::size_t large = 0;
   for (byte_view part : d.parts) large += part.size() >= zero_copy_threshold ? 1 : 0;
+  if (d.payload.empty() && opened_in != nullptr) {
+    // The parts view the frame itself; the caller's reference wipes it if no part keeps it.
+    opened_in->refs.fetch_add(large, std::memory_order_relaxed);
+    for (byte_view part : d.parts) {
+      if (part.size() < zero_copy_threshold) {
+        out.emplace_back(part.data(), part.size());
+      } else {
+        out.emplace_back(const_cast<byte*>(part.data()), part.size(), &release_in_place, opened_in);
+      }
+    }
+    return;
+  }
   if (large == 0) {
     for (byte_view part : d.parts) out.emplace_back(part.data(), part.size());
     sodium_memzero(d.payload.data(), d.payload.size());

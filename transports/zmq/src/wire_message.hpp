@@ -5,10 +5,16 @@
 // pointer: the message owns the buffer and frees it (the payload after wiping it, since it is
 // plaintext) from whichever thread closes the last message referring to it. Smaller ones are
 // copied, which costs less than libzmq's free callback.
+//
+// A large received frame whose content no other message shares is opened in place (see
+// engine::receive_in_place): it is kept in an in_place_frame, and the delivered parts that are
+// large point into it, so a message crosses from the wire to the application with no copy at
+// all. The frame is wiped when the last reference to it goes.
 // Thread-safety: the functions are reentrant; the free callbacks run on any thread.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 #include <zmq.hpp>
 
@@ -22,9 +28,28 @@ inline constexpr std::size_t zero_copy_threshold = 16 * 1024;
 // A wire frame (ciphertext; freed without wiping).
 ::zmq::message_t frame_message(std::vector<byte>&& frame);
 
+// A received wire frame held while it is opened in place and its parts are with the application:
+// reference-counted by the I/O thread's in_place_frame_ref and by each part pointing into it.
+struct in_place_frame;
+struct in_place_frame_unref {
+  void operator()(in_place_frame* f) const noexcept;
+};
+using in_place_frame_ref = std::unique_ptr<in_place_frame, in_place_frame_unref>;
+
+// Takes the content of `m` when it may be opened in place: at least zero_copy_threshold bytes and
+// shared with no other message (ZMQ_SHARED; a zmq_msg_copy, such as a proxy's capture socket
+// makes over inproc, shares it, and the other holder would then read plaintext). Otherwise
+// returns null and leaves `m` as it was.
+in_place_frame_ref take_for_in_place(::zmq::message_t& m);
+// The frame's bytes, for engine::receive_in_place.
+mutable_byte_view writable_bytes(in_place_frame& f) noexcept;
+// Says the frame now holds plaintext: it is wiped before it is freed.
+void mark_opened(in_place_frame& f) noexcept;
+
 // The parts of a delivery, appended to `out`. The payload's bytes are wiped when the last part
-// referring to them is closed.
-void append_parts(delivery&& d, std::vector<::zmq::message_t>& out);
+// referring to them is closed. A delivery opened in place (its payload empty) views `opened_in`,
+// which its large parts then keep alive; `opened_in` is unused otherwise.
+void append_parts(delivery&& d, in_place_frame* opened_in, std::vector<::zmq::message_t>& out);
 
 byte_view bytes_of(const ::zmq::message_t& m) noexcept;
 

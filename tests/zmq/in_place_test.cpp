@@ -1,0 +1,250 @@
+// Large frames are opened in place when their content is ours alone, and copied when libzmq says
+// another message shares it. A relay between two cryptcom PAIR sockets (plain ZeroMQ, inproc, so
+// messages cross it without being copied) shows which: a frame it keeps a zmq_msg_copy of must
+// still hold ciphertext after delivery, and a frame whose buffer it lends must be opened in that
+// very buffer and wiped once the application is done with the message. Large messages, kept or
+// echoed back zero-copy, round trip intact over tcp, ipc and inproc.
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace cryptcom::zmq::test {
+namespace {
+
+using st = ::zmq::socket_type;
+using namespace std::chrono_literals;
+
+constexpr std::size_t large_frame = 100 * 1024;  // data frames of the large messages below
+
+std::vector<unsigned char> random_bytes(std::size_t n) {
+  std::vector<unsigned char> v(n);
+  if (n > 0) randombytes_buf(v.data(), n);
+  return v;
+}
+
+bool same(const ::zmq::message_t& m, const std::vector<unsigned char>& v) {
+  return m.size() == v.size() && (v.empty() || std::memcmp(m.data(), v.data(), v.size()) == 0);
+}
+
+bool contains(const std::string& haystack, const std::vector<unsigned char>& bytes,
+              std::size_t from, std::size_t n) {
+  const std::string needle(reinterpret_cast<const char*>(bytes.data()) + from, n);
+  return haystack.find(needle) != std::string::npos;
+}
+
+// A buffer the relay lends to libzmq for one frame: libzmq calls back when the last message
+// referring to it is closed.
+struct lent_buffer {
+  std::vector<unsigned char> bytes;
+  std::atomic<bool> released{false};
+};
+
+// `hint` is a reference to the buffer owned by the message, so the buffer outlives it.
+void give_back(void* /*data*/, void* hint) {
+  auto* ref = static_cast<std::shared_ptr<lent_buffer>*>(hint);
+  (*ref)->released.store(true, std::memory_order_release);
+  delete ref;
+}
+
+// Forwards everything between two inproc PAIR endpoints. Frames from A of at least large_frame
+// bytes are either copied with zmq_msg_copy (the copy kept, as a proxy's capture would) or
+// rebuilt in a buffer the relay lends and keeps watching.
+class relay {
+ public:
+  enum class large_frames { keep_a_shared_copy, lend_a_buffer };
+
+  relay(::zmq::context_t& ctx, large_frames how)
+      : how_(how), a_side_(ctx, st::pair), b_side_(ctx, st::pair) {
+    a_ = bind_any(a_side_, transport::inproc);
+    b_ = bind_any(b_side_, transport::inproc);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~relay() {
+    stop_ = true;
+    thread_.join();
+  }
+
+  const std::string& a_endpoint() const { return a_; }
+  const std::string& b_endpoint() const { return b_; }
+
+  struct kept_copy {
+    ::zmq::message_t copy;  // shares the content of the message forwarded to B
+    std::string as_forwarded;
+  };
+  std::vector<kept_copy> take_copies() {
+    std::lock_guard lock(mutex_);
+    return std::move(copies_);
+  }
+  std::vector<std::shared_ptr<lent_buffer>> lent() {
+    std::lock_guard lock(mutex_);
+    return lent_;
+  }
+
+ private:
+  void run() {
+    while (!stop_) {
+      std::array<::zmq::pollitem_t, 2> items{
+          {{a_side_.handle(), 0, ZMQ_POLLIN, 0}, {b_side_.handle(), 0, ZMQ_POLLIN, 0}}};
+      ::zmq::poll(items.data(), items.size(), 10ms);
+      if (items[0].revents & ZMQ_POLLIN) forward(a_side_, b_side_, true);
+      if (items[1].revents & ZMQ_POLLIN) forward(b_side_, a_side_, false);
+    }
+  }
+
+  void forward(::zmq::socket_t& from, ::zmq::socket_t& to, bool from_a) {
+    std::vector<::zmq::message_t> frames;
+    if (!::zmq::recv_multipart(from, std::back_inserter(frames), ::zmq::recv_flags::dontwait)) {
+      return;
+    }
+    for (auto& f : frames) {
+      if (!from_a || f.size() < large_frame) continue;
+      std::lock_guard lock(mutex_);
+      if (how_ == large_frames::keep_a_shared_copy) {
+        kept_copy k;
+        k.copy.copy(f);
+        k.as_forwarded = f.to_string();
+        copies_.push_back(std::move(k));
+      } else {
+        auto buffer = std::make_shared<lent_buffer>();
+        buffer->bytes.assign(static_cast<const unsigned char*>(f.data()),
+                             static_cast<const unsigned char*>(f.data()) + f.size());
+        f = ::zmq::message_t(buffer->bytes.data(), buffer->bytes.size(), &give_back,
+                             new std::shared_ptr<lent_buffer>(buffer));
+        lent_.push_back(std::move(buffer));
+      }
+    }
+    (void)::zmq::send_multipart(to, frames);
+  }
+
+  large_frames how_;
+  ::zmq::socket_t a_side_, b_side_;
+  std::string a_, b_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<kept_copy> copies_;
+  std::vector<std::shared_ptr<lent_buffer>> lent_;
+};
+
+TEST(zmq_in_place, a_frame_whose_content_another_message_shares_is_not_decrypted_in_place) {
+  ::zmq::context_t ctx;
+  relay r(ctx, relay::large_frames::keep_a_shared_copy);
+  auto a = make(ctx, st::pair);
+  auto b = make(ctx, st::pair);
+  a.connect(r.a_endpoint());
+  b.connect(r.b_endpoint());
+
+  std::vector<std::vector<unsigned char>> sent;
+  for (std::size_t size : {std::size_t{200} * 1024, std::size_t{1} << 20}) {
+    sent.push_back(random_bytes(size));
+    ASSERT_TRUE(a.send(::zmq::const_buffer(sent.back().data(), sent.back().size())));
+    ::zmq::message_t got;
+    ASSERT_TRUE(b.recv(got));
+    EXPECT_TRUE(same(got, sent.back())) << size;
+  }
+  // Both delivered (and released): the copies the relay kept still hold what it forwarded.
+  auto copies = r.take_copies();
+  ASSERT_GE(copies.size(), sent.size()) << "a large data frame per message (and any resend)";
+  for (std::size_t i = 0; i < copies.size(); ++i) {
+    const std::string now_holds = copies[i].copy.to_string();
+    EXPECT_EQ(now_holds, copies[i].as_forwarded) << "frame " << i << " was opened in place";
+    for (const auto& body : sent) {
+      EXPECT_FALSE(contains(now_holds, body, 1000, 32)) << "plaintext in the shared copy " << i;
+    }
+  }
+}
+
+TEST(zmq_in_place, a_frame_only_we_hold_is_opened_in_its_own_buffer_and_wiped_after_use) {
+  ::zmq::context_t ctx;
+  relay r(ctx, relay::large_frames::lend_a_buffer);
+  auto a = make(ctx, st::pair);
+  auto b = make(ctx, st::pair);
+  a.connect(r.a_endpoint());
+  b.connect(r.b_endpoint());
+
+  const auto body = random_bytes(300 * 1024);
+  ASSERT_TRUE(a.send(::zmq::const_buffer(body.data(), body.size())));
+  ::zmq::message_t got;
+  ASSERT_TRUE(b.recv(got));
+  ASSERT_TRUE(same(got, body));
+  auto lent = r.lent();
+  ASSERT_GE(lent.size(), 1u);
+  const auto& buffer = lent[0]->bytes;
+  // Zero-copy all the way: the application's message is a view of the buffer the relay lent.
+  const auto* at = static_cast<const unsigned char*>(got.data());
+  EXPECT_TRUE(at >= buffer.data() && at + got.size() <= buffer.data() + buffer.size());
+  EXPECT_FALSE(lent[0]->released.load(std::memory_order_acquire)) << "the message still uses it";
+
+  got = ::zmq::message_t();  // the application is done with it
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!lent[0]->released.load(std::memory_order_acquire) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_TRUE(lent[0]->released.load(std::memory_order_acquire));
+  EXPECT_TRUE(std::all_of(buffer.begin(), buffer.end(), [](unsigned char c) { return c == 0; }))
+      << "the opened frame is wiped before it is given back";
+}
+
+class zmq_in_place_transports : public ::testing::TestWithParam<transport> {};
+
+TEST_P(zmq_in_place_transports, large_messages_kept_or_echoed_zero_copy_come_back_intact) {
+  ::zmq::context_t ctx;
+  auto server = make(ctx, st::dealer);
+  auto client = make(ctx, st::dealer);
+  client.connect(bind_any(server, GetParam()));
+
+  // Kept: five messages held at once by the application, each still intact after the others.
+  std::vector<std::vector<std::vector<unsigned char>>> sent;
+  std::vector<std::vector<::zmq::message_t>> kept;
+  const std::vector<std::vector<std::size_t>> shapes = {
+      {std::size_t{1} << 20}, {20000}, {17, std::size_t{1} << 20, 0, 70000}, {16384, 16383}, {1}};
+  for (const auto& shape : shapes) {
+    std::vector<std::vector<unsigned char>> parts;
+    std::vector<::zmq::const_buffer> bufs;
+    for (std::size_t n : shape) parts.push_back(random_bytes(n));
+    for (const auto& p : parts) bufs.emplace_back(p.data(), p.size());
+    ASSERT_EQ(send_multipart(client, bufs), parts.size());
+    sent.push_back(std::move(parts));
+  }
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    std::vector<::zmq::message_t> got;
+    ASSERT_EQ(recv_multipart(server, std::back_inserter(got)), shapes[i].size()) << i;
+    kept.push_back(std::move(got));
+  }
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    for (std::size_t j = 0; j < shapes[i].size(); ++j) {
+      EXPECT_TRUE(same(kept[i][j], sent[i][j])) << "message " << i << " part " << j;
+    }
+  }
+  // Echoed: the received parts go straight back, then are checked once more at the client.
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    ASSERT_EQ(send_multipart(server, kept[i]), shapes[i].size());
+    std::vector<::zmq::message_t> back;
+    ASSERT_EQ(recv_multipart(client, std::back_inserter(back)), shapes[i].size()) << i;
+    for (std::size_t j = 0; j < shapes[i].size(); ++j) {
+      EXPECT_TRUE(same(back[j], sent[i][j])) << "echo " << i << " part " << j;
+    }
+  }
+  EXPECT_EQ(server.stats().engine.total.messages_opened, shapes.size());
+  EXPECT_EQ(client.stats().engine.total.messages_opened, shapes.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(zmq, zmq_in_place_transports,
+                         ::testing::Values(transport::tcp, transport::ipc, transport::inproc),
+                         [](const auto& p) { return std::string(name_of(p.param)); });
+
+}  // namespace
+}  // namespace cryptcom::zmq::test
