@@ -57,8 +57,11 @@ struct options {
   std::size_t max_queued_per_peer = 1000;
   // Sent messages kept (for re-sealing) until acknowledged, per peer. Default: 10000.
   std::size_t max_unacknowledged_per_peer = 10000;
-  // A sent message not acknowledged after this long is sent again under the same key (if still
-  // valid) or a new one. Default: 2 s.
+  // A sent message not acknowledged in time is sent again under the same key (if still valid) or
+  // a new one. "In time" adapts to each peer as TCP's retransmission timeout does (RFC 6298):
+  // the smoothed acknowledgement time plus four times its variation, doubled after each expiry,
+  // at most delivery_timeout / 2; this is its minimum and its value until a first
+  // acknowledgement is timed. Default: 2 s.
   duration retransmit_after = std::chrono::seconds(2);
   // A message that could not be delivered for this long (no key, no acknowledgement) is given up
   // and reported undeliverable. Default: 30 s.

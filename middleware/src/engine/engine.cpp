@@ -22,6 +22,7 @@ namespace cryptcom {
 using engine_detail::outgoing_message;
 using engine_detail::peer_key;
 using engine_detail::peer_state;
+using engine_detail::retransmit_timer;
 using engine_detail::token_bucket;
 
 namespace {
@@ -130,7 +131,10 @@ struct engine::impl {
     if (it == peers.end()) {
       const double rate = static_cast<double>(opts.key_grant_rate);
       const double burst = static_cast<double>(opts.max_keys_per_peer);
-      it = peers.emplace(id, peer_state(token_bucket(rate, burst, now))).first;
+      peer_state fresh(token_bucket(rate, burst, now),
+                       retransmit_timer(opts.retransmit_after, opts.delivery_timeout / 2),
+                       opts.retransmit_after);
+      it = peers.emplace(id, std::move(fresh)).first;
       it->second.pool_goal = opts.pool_target;
     }
     return it->second;
@@ -216,6 +220,7 @@ struct engine::impl {
     auto& from = p.reply_keys.empty() ? p.offered_keys : p.reply_keys;
     peer_key k = from.front();
     from.pop_front();
+    p.spent.add(k.id, now);
     return k;
   }
 
@@ -395,8 +400,10 @@ struct engine::impl {
     m.last_sent_at = now;
     ++m.attempts;
     const guid key_id = key.id;
+    const message_id message = m.id;
     p.unacked.push_back(std::move(m));
     p.unacked_by_key[key_id] = std::prev(p.unacked.end());
+    p.unacked_by_id[message] = std::prev(p.unacked.end());
   }
 
   // Puts the peer's pending work on the wire: queued messages while keys last, then a control
@@ -419,9 +426,14 @@ struct engine::impl {
   std::optional<outgoing_message> take_unacked(peer_state& p, const guid& key) {
     auto it = p.unacked_by_key.find(key);
     if (it == p.unacked_by_key.end()) return std::nullopt;
-    outgoing_message m = std::move(*it->second);
-    p.unacked.erase(it->second);
-    p.unacked_by_key.erase(it);
+    return take_unacked(p, it->second);
+  }
+
+  outgoing_message take_unacked(peer_state& p, std::list<outgoing_message>::iterator it) {
+    outgoing_message m = std::move(*it);
+    p.unacked.erase(it);
+    p.unacked_by_key.erase(m.key->id);
+    p.unacked_by_id.erase(m.id);
     return m;
   }
 
@@ -484,6 +496,7 @@ struct engine::impl {
     }
     p.unacked.clear();
     p.unacked_by_key.clear();
+    p.unacked_by_id.clear();
     count(p, &counters::peer_restarts);
     emit_event(event_kind::peer_restarted, id, new_instance, 0, errc::ok,
                "peer restarted as instance " + new_instance.short_hex() +
@@ -532,8 +545,12 @@ struct engine::impl {
         const time_point until = now + std::chrono::milliseconds(o.ttl_ms) - opts.expiry_margin;
         if (until <= now) continue;
         // A duplicated offer frame must not let two messages share one key: the second would
-        // meet a burned key.
-        if (p.unacked_by_key.count(o.id) != 0 || holds_key(p.offered_keys, o.id)) continue;
+        // meet a burned key, and a duplicated acknowledgement of the first would pass for the
+        // second's.
+        if (p.unacked_by_key.count(o.id) != 0 || holds_key(p.offered_keys, o.id) ||
+            p.spent.contains(o.id, now)) {
+          continue;
+        }
         p.offered_keys.push_back({o.id, o.key, until});
       }
       count(p, &counters::keys_received, n);
@@ -545,6 +562,7 @@ struct engine::impl {
     for (const guid& a : block.acks) {
       if (auto m = take_unacked(p, a)) {
         count(p, &counters::messages_acknowledged);
+        if (m->attempts == 1) p.rto.on_sample(now - m->last_sent_at);
         sodium_memzero(m->payload.data(), m->payload.size());
       }
     }
@@ -682,21 +700,22 @@ struct engine::impl {
 
     // Not acknowledged in time: send again to the same key (a different one could deliver it
     // twice: only the peer can say the first copy was not opened).
-    while (!p.unacked.empty() && p.unacked.front().last_sent_at + opts.retransmit_after <= now) {
-      auto it = p.unacked.begin();
-      const guid key_id = it->key->id;
-      outgoing_message m = std::move(*it);
-      p.unacked.erase(it);
-      p.unacked_by_key.erase(key_id);
-      if (now - m.accepted_at >= opts.delivery_timeout) {
-        give_up(id, p, m,
-                "no acknowledgement within delivery_timeout; it may or may not have "
-                "been processed");
-        continue;
-      }
+    // Past delivery_timeout, in order of acceptance: exactly then, however long the
+    // retransmission timeout has grown.
+    while (!p.unacked_by_id.empty() &&
+           now - p.unacked_by_id.begin()->second->accepted_at >= opts.delivery_timeout) {
+      outgoing_message m = take_unacked(p, p.unacked_by_id.begin()->second);
+      give_up(id, p, m,
+              "no acknowledgement within delivery_timeout; it may or may not have been processed");
+    }
+    bool timed_out = false;
+    while (!p.unacked.empty() && p.unacked.front().last_sent_at + p.rto.timeout() <= now) {
+      outgoing_message m = take_unacked(p, p.unacked.begin());
       const peer_key key = *m.key;
       seal_and_send(id, p, std::move(m), key, now);
+      timed_out = true;
     }
+    if (timed_out) p.rto.on_timeout();
     // Waiting for a key too long.
     while (!p.queue.empty() && now - p.queue.front().accepted_at >= opts.delivery_timeout) {
       outgoing_message m = std::move(p.queue.front());
@@ -711,7 +730,10 @@ struct engine::impl {
       if (!t || x < *t) t = x;
     };
     if (p.requested > 0) consider(p.requested_at + opts.key_request_retry);
-    if (!p.unacked.empty()) consider(p.unacked.front().last_sent_at + opts.retransmit_after);
+    if (!p.unacked.empty()) consider(p.unacked.front().last_sent_at + p.rto.timeout());
+    if (!p.unacked_by_id.empty()) {
+      consider(p.unacked_by_id.begin()->second->accepted_at + opts.delivery_timeout);
+    }
     if (!p.queue.empty()) consider(p.queue.front().accepted_at + opts.delivery_timeout);
     if (p.acks_due) consider(*p.acks_due);
     if (p.offers_due && p.keys_owed > 0) consider(*p.offers_due);

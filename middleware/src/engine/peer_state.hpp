@@ -7,12 +7,15 @@
 #include <cstdint>
 #include <deque>
 #include <list>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "cryptcom/engine.hpp"
 #include "cryptcom/stats.hpp"
+#include "engine/retransmit_timer.hpp"
+#include "engine/spent_keys.hpp"
 #include "engine/token_bucket.hpp"
 #include "engine/uninitialized_allocator.hpp"
 #include "wire/frame.hpp"
@@ -41,7 +44,8 @@ struct outgoing_message {
 };
 
 struct peer_state {
-  explicit peer_state(token_bucket bucket) : grant_bucket(bucket) {}
+  peer_state(token_bucket bucket, retransmit_timer timer, duration spent_window)
+      : spent(spent_window), rto(timer), grant_bucket(bucket) {}
 
   std::optional<guid> instance;      // the peer's endpoint instance, once it told us
   std::optional<flow> default_flow;  // set_flow(): overrides options::default_flow
@@ -49,6 +53,7 @@ struct peer_state {
   // Keys for sending to the peer: reply keys (pull) are used first, then offered keys.
   std::deque<peer_key> reply_keys;
   std::deque<peer_key> offered_keys;
+  spent_keys spent;           // keys we sealed to lately: an offer of one again is a duplicate
   bool wants_pool = false;    // we send to this peer, so keep a pool of its keys
   std::size_t requested = 0;  // keys asked for and not yet received
   time_point requested_at;
@@ -68,6 +73,12 @@ struct peer_state {
   // Sent and not yet acknowledged: in order of last transmission, indexed by key GUID.
   std::list<outgoing_message> unacked;
   std::unordered_map<guid, std::list<outgoing_message>::iterator> unacked_by_key;
+  // ... and by message id, which is their order of acceptance: the next to reach
+  // delivery_timeout first.
+  std::map<message_id, std::list<outgoing_message>::iterator> unacked_by_id;
+  // When an unacknowledged message is due again: adapts to how fast this peer acknowledges.
+  // Shared by the peer's messages, so `unacked` stays in deadline order.
+  retransmit_timer rto;
 
   // Control information owed to the peer.
   std::size_t keys_owed = 0;             // it asked for keys; we grant when we next write

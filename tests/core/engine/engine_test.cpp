@@ -2,7 +2,9 @@
 // carried explicitly so each test can drop, copy, alter or delay them), on virtual time.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/engine/simulation.hpp"
 #include "cryptcom/engine.hpp"
@@ -383,6 +385,121 @@ TEST_F(pair_fixture, keys_expire_on_tick_and_the_store_empties) {
   EXPECT_EQ(b->stats().per_peer.at(a_id).keys_expired, opts.pool_target);
   a->tick(now);
   EXPECT_EQ(a->usable_keys(b_id), 0u) << "the sender drops keys it can no longer use";
+}
+
+// ---- retransmission ----
+
+// B acknowledges every frame 1.5 s late (retransmit_after 1 s). A fixed timeout would send each
+// message twice; the adaptive one learns the delay from the first acknowledged message.
+TEST_F(pair_fixture, a_slowly_acknowledging_peer_gets_a_longer_timeout_instead_of_resends) {
+  opts.retransmit_after = 1s;
+  opts.delivery_timeout = 30s;
+  make_engines();
+  a->connect(b_id, now);
+  settle();
+  struct held {
+    time_point due;
+    std::vector<byte> frame;
+  };
+  std::vector<held> from_b;
+  std::size_t delivered = 0;
+  auto step = [&]() {
+    a->tick(now);
+    b->tick(now);
+    for (auto& t : out(*a)) (void)b->receive(a_id, t.frame, now);
+    while (b->poll_delivery()) ++delivered;
+    for (auto& t : out(*b)) from_b.push_back({now + 1500ms, std::move(t.frame)});
+    for (auto it = from_b.begin(); it != from_b.end();) {
+      if (it->due > now) {
+        ++it;
+        continue;
+      }
+      (void)a->receive(b_id, it->frame, now);
+      it = from_b.erase(it);
+    }
+    now += 50ms;
+  };
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(send_text(*a, b_id, "slow " + std::to_string(i)).ok());
+    for (int s = 0; s < 60; ++s) step();  // 3 s per message
+  }
+  for (int s = 0; s < 200; ++s) step();
+  const auto st = a->stats().total;
+  EXPECT_EQ(st.messages_acknowledged, 10u);
+  EXPECT_EQ(delivered, 10u);
+  // Only the first message, sent before any acknowledgement was timed, goes out twice.
+  EXPECT_LE(st.messages_resent, 1u);
+}
+
+// B never answers. The timeout doubles at each expiry (1, 2, 4 s, then at most
+// delivery_timeout / 2), and the message is reported exactly at delivery_timeout, not at the
+// next expiry after it.
+TEST_F(pair_fixture, resends_back_off_and_the_report_comes_exactly_at_delivery_timeout) {
+  opts.retransmit_after = 1s;
+  opts.delivery_timeout = 10s;
+  make_engines();
+  a->connect(b_id, now);
+  settle();
+  const time_point sent_at = now;
+  ASSERT_TRUE(send_text(*a, b_id, "unheard").ok());
+  (void)out(*a);
+  std::optional<time_point> reported_at;
+  std::size_t transmissions = 1;
+  while (!reported_at && now - sent_at < 20s) {
+    now += 10ms;
+    a->tick(now);
+    transmissions += out(*a).size();
+    for (const auto& e : events(*a)) {
+      if (e.kind == event_kind::message_undeliverable) reported_at = now;
+    }
+  }
+  ASSERT_TRUE(reported_at.has_value());
+  EXPECT_GE(*reported_at - sent_at, opts.delivery_timeout);
+  EXPECT_LE(*reported_at - sent_at, opts.delivery_timeout + 10ms);
+  EXPECT_EQ(a->stats().total.messages_resent, 3u);  // at 1, 3 and 7 s
+  EXPECT_EQ(transmissions, 4u);
+}
+
+// An offer frame that arrives again after its keys were used and acknowledged (duplicated or
+// replayed on the way) must not put those keys back in the pool: sealing to one again would be
+// refused as a replay, and a duplicated acknowledgement of the first use would pass for the
+// second message's.
+TEST_F(pair_fixture, an_offer_arriving_again_after_its_keys_were_used_is_ignored) {
+  a->connect(b_id, now);
+  auto request = out(*a);
+  ASSERT_EQ(request.size(), 1u);
+  ASSERT_TRUE(b->receive(a_id, request[0].frame, now).ok());
+  auto offer = out(*b);
+  ASSERT_EQ(offer.size(), 1u);
+  const std::vector<byte> offer_copy = offer[0].frame;
+  ASSERT_TRUE(a->receive(b_id, offer[0].frame, now).ok());
+  std::size_t delivered = 0;
+  for (std::size_t i = 0; i < opts.pool_target; ++i) {
+    ASSERT_TRUE(send_text(*a, b_id, "first round").ok());
+  }
+  for (int i = 0; i < 5; ++i) {
+    now += opts.ack_delay;
+    a->tick(now);
+    b->tick(now);
+    settle();
+    while (b->poll_delivery()) ++delivered;
+  }
+  ASSERT_EQ(a->stats().total.messages_acknowledged, opts.pool_target);
+
+  ASSERT_TRUE(a->receive(b_id, offer_copy, now).ok());
+  for (std::size_t i = 0; i < opts.pool_target; ++i) {
+    ASSERT_TRUE(send_text(*a, b_id, "second round").ok());
+  }
+  for (int i = 0; i < 5; ++i) {
+    now += opts.ack_delay;
+    a->tick(now);
+    b->tick(now);
+    settle();
+    while (b->poll_delivery()) ++delivered;
+  }
+  EXPECT_EQ(b->stats().total.rejected_replay, 0u);
+  EXPECT_EQ(delivered, 2 * opts.pool_target);
+  EXPECT_EQ(a->stats().total.messages_acknowledged, 2 * opts.pool_target);
 }
 
 TEST(engine_options, inconsistent_options_are_refused_with_a_reason) {

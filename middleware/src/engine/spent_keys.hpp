@@ -1,0 +1,50 @@
+// spent_keys: the peer keys we have sealed to recently, so that an offer of one of them that
+// arrives again (a duplicated or replayed offer frame, after the first use was acknowledged) is
+// not taken for a fresh key. Sealing a second message to a spent key is worse than a wasted
+// seal: the receiver refuses it as a replay, and a duplicated acknowledgement of the first use
+// would then be taken for this message's, which was never delivered.
+//
+// Remembered for `window` after use (the engine passes retransmit_after: a frame delayed longer
+// than that is treated as lost anyway), so memory is bounded by the send rate times the window,
+// not by the length of the session.
+// Thread-safety: none.
+#pragma once
+
+#include <deque>
+#include <unordered_set>
+#include <utility>
+
+#include "cryptcom/types.hpp"
+
+namespace cryptcom::engine_detail {
+
+class spent_keys {
+ public:
+  explicit spent_keys(duration window) : window_(window) {}
+
+  void add(const guid& id, time_point now) {
+    forget_old(now);
+    if (ids_.insert(id).second) order_.emplace_back(now + window_, id);
+  }
+
+  bool contains(const guid& id, time_point now) {
+    forget_old(now);
+    return ids_.count(id) != 0;
+  }
+
+  std::size_t size() const { return ids_.size(); }
+
+ private:
+  void forget_old(time_point now) {
+    while (!order_.empty() && order_.front().first <= now) {
+      ids_.erase(order_.front().second);
+      order_.pop_front();
+    }
+  }
+
+  duration window_;
+  std::unordered_set<guid> ids_;
+  std::deque<std::pair<time_point, guid>> order_;
+};
+
+}  // namespace cryptcom::engine_detail
