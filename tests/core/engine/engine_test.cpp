@@ -474,29 +474,24 @@ TEST_F(pair_fixture, an_offer_arriving_again_after_its_keys_were_used_is_ignored
   const std::vector<byte> offer_copy = offer[0].frame;
   ASSERT_TRUE(a->receive(b_id, offer[0].frame, now).ok());
   std::size_t delivered = 0;
-  for (std::size_t i = 0; i < opts.pool_target; ++i) {
-    ASSERT_TRUE(send_text(*a, b_id, "first round").ok());
-  }
-  for (int i = 0; i < 5; ++i) {
-    now += opts.ack_delay;
-    a->tick(now);
-    b->tick(now);
-    settle();
-    while (b->poll_delivery()) ++delivered;
-  }
+  // A pool's worth of messages, then acknowledgements until both sides are quiet.
+  auto send_round = [&](std::string_view text) {
+    for (std::size_t i = 0; i < opts.pool_target; ++i) {
+      ASSERT_TRUE(send_text(*a, b_id, text).ok());
+    }
+    for (int i = 0; i < 5; ++i) {
+      now += opts.ack_delay;
+      a->tick(now);
+      b->tick(now);
+      settle();
+      while (b->poll_delivery()) ++delivered;
+    }
+  };
+  send_round("first round");
   ASSERT_EQ(a->stats().total.messages_acknowledged, opts.pool_target);
 
   ASSERT_TRUE(a->receive(b_id, offer_copy, now).ok());
-  for (std::size_t i = 0; i < opts.pool_target; ++i) {
-    ASSERT_TRUE(send_text(*a, b_id, "second round").ok());
-  }
-  for (int i = 0; i < 5; ++i) {
-    now += opts.ack_delay;
-    a->tick(now);
-    b->tick(now);
-    settle();
-    while (b->poll_delivery()) ++delivered;
-  }
+  send_round("second round");
   EXPECT_EQ(b->stats().total.rejected_replay, 0u);
   EXPECT_EQ(delivered, 2 * opts.pool_target);
   EXPECT_EQ(a->stats().total.messages_acknowledged, 2 * opts.pool_target);
