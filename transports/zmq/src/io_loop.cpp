@@ -71,8 +71,7 @@ long timeout_until(time_point t, time_point now) {
 }  // namespace
 
 io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socket_options& options,
-                 std::shared_ptr<shared_state> shared, const std::string& data_endpoint,
-                 const std::string& ctl_endpoint)
+                 std::shared_ptr<shared_state> shared, const std::string& data_endpoint)
     : kind_(kind),
       options_(options),
       shared_(std::move(shared)),
@@ -81,7 +80,6 @@ io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socke
       engine_(engine_options(kind, options), *pool_, *random_, clock_type::now()),
       wire_(context, kind.wire),
       data_(context, kind.io_end),
-      ctl_(context, ::zmq::socket_type::pair),
       linger_ms_(static_cast<int>(options.linger.count())) {
   if (const status s = engine_.construction_status(); !s.ok()) {
     throw error(EINVAL, "cryptcom::zmq::socket: the engine refused the options: " + s.to_string());
@@ -92,9 +90,7 @@ io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socke
   data_.set(::zmq::sockopt::linger, 0);
   // A REQ's replies go out of a ROUTER end: make a full pipe say EAGAIN rather than drop.
   if (kind_.io_end == ::zmq::socket_type::router) data_.set(::zmq::sockopt::router_mandatory, true);
-  ctl_.set(::zmq::sockopt::linger, 0);
   data_.bind(data_endpoint);
-  ctl_.bind(ctl_endpoint);
   wire_.set(::zmq::sockopt::linger, 0);
   // No frame larger than the engine could accept is even allocated: libzmq drops a connection
   // that announces one. The bound is the engine's (message, plus envelope and per-part overhead).
@@ -169,9 +165,7 @@ void io_loop::begin_close() {
 }
 
 void io_loop::run_commands() {
-  ::zmq::message_t bell;
-  while (ctl_.recv(bell, ::zmq::recv_flags::dontwait)) {
-  }
+  shared_->bell().clear();
   for (auto& c : shared_->take_commands()) {
     try {
       c.run(*this);
@@ -212,7 +206,7 @@ void io_loop::iteration() {
   short data_events = 0;
   if (app_readable()) data_events |= ZMQ_POLLIN;
   if (!app_backlog_.empty()) data_events |= ZMQ_POLLOUT;
-  std::array<::zmq::pollitem_t, 3> items{{{ctl_.handle(), 0, ZMQ_POLLIN, 0},
+  std::array<::zmq::pollitem_t, 3> items{{{nullptr, shared_->bell().fd(), ZMQ_POLLIN, 0},
                                           {wire_.handle(), 0, wire_events, 0},
                                           {data_.handle(), 0, data_events, 0}}};
 
@@ -235,9 +229,15 @@ void io_loop::iteration() {
   // Each message read is pumped at once: its delivery, and the key offers and acknowledgements
   // it makes due, leave now rather than after the rest of the batch (at 1 MiB a batch is a
   // quarter of a second of opening), and a backlog seen by the next read is the true one.
-  for (int i = 0; i < batch && wire_readable() && read_wire_one(now); ++i) pump(now);
+  // A socket zmq_poll found nothing in is not read: each read that finds nothing costs libzmq a
+  // system call. What arrived since is seen by the next zmq_poll, which then returns at once.
+  // While closing, the pipe is read regardless: finding it empty is how the close knows the
+  // application's messages are all in.
+  if (items[1].revents & ZMQ_POLLIN) {
+    for (int i = 0; i < batch && wire_readable() && read_wire_one(now); ++i) pump(now);
+  }
   if (held_ && submit(*held_, now)) held_.reset();
-  if (!held_) {
+  if (!held_ && ((items[2].revents & ZMQ_POLLIN) || closing_)) {
     for (int i = 0; i < batch && !held_ && app_readable(); ++i) {
       if (!read_app_one(now)) {
         if (closing_ && !held_) app_drained_ = true;
@@ -677,7 +677,6 @@ void io_loop::finish(const std::string& why) noexcept {
   }
   wire_.close();
   data_.close();
-  ctl_.close();
 }
 
 }  // namespace cryptcom::zmq::detail

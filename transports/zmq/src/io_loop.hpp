@@ -3,9 +3,9 @@
 // messages between them:
 //
 //   application <-> data pipe <-> [ io_loop: routing table, engine ] <-> wire socket <-> network
-//                   ctl pipe  ->   commands (bind, connect, options, stats, close)
+//                   doorbell  ->   commands (bind, connect, options, stats, close)
 //
-// One loop iteration: zmq_poll on the ctl pipe, the wire socket and the data pipe (each only for
+// One loop iteration: zmq_poll on the doorbell, the wire socket and the data pipe (each only for
 // what it can take now), with the engine's next deadline as timeout; run commands; feed wire
 // messages to engine.receive and application messages to engine.send (in bounded batches, so
 // neither side starves the other), draining the engine after each one: frames to the wire,
@@ -50,11 +50,10 @@ namespace cryptcom::zmq::detail {
 
 class io_loop {
  public:
-  // Makes the wire socket and the engine and binds the I/O ends of the pipes at the two inproc
-  // endpoints. Throws cryptcom::zmq::error (EINVAL) when the engine rejects the options.
+  // Makes the wire socket and the engine and binds the I/O end of the data pipe at its inproc
+  // endpoint. Throws cryptcom::zmq::error (EINVAL) when the engine rejects the options.
   io_loop(::zmq::context_t& context, const socket_kind& kind, const socket_options& options,
-          std::shared_ptr<shared_state> shared, const std::string& data_endpoint,
-          const std::string& ctl_endpoint);
+          std::shared_ptr<shared_state> shared, const std::string& data_endpoint);
   ~io_loop();
   io_loop(const io_loop&) = delete;
   io_loop& operator=(const io_loop&) = delete;
@@ -121,7 +120,6 @@ class io_loop {
 
   ::zmq::socket_t wire_;
   ::zmq::socket_t data_;  // I/O end of the data pipe
-  ::zmq::socket_t ctl_;   // I/O end of the command doorbell
 
   routing_table routes_;
   std::deque<std::vector<::zmq::message_t>> wire_backlog_;

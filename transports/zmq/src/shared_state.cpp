@@ -10,12 +10,15 @@
 namespace cryptcom::zmq::detail {
 
 bool shared_state::post(command&& c, std::string* why_not) {
-  std::lock_guard lock(mutex_);
-  if (!accepting_) {
-    if (why_not != nullptr) *why_not = stopped_because_;
-    return false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!accepting_) {
+      if (why_not != nullptr) *why_not = stopped_because_;
+      return false;
+    }
+    commands_.push_back(std::move(c));
   }
-  commands_.push_back(std::move(c));
+  bell_.ring();
   return true;
 }
 

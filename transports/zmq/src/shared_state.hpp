@@ -1,8 +1,9 @@
 // shared_state: what the application's thread and a socket's I/O thread share: the queue of
-// commands for the I/O thread (bind, connect, options, stats, close), the events for
-// poll_event(), and the last stats once the I/O thread has stopped. Everything else each thread
-// owns alone; application messages travel through the inproc pipe, not through here.
-// Thread-safety: every member is guarded by `mutex`.
+// commands for the I/O thread (bind, connect, options, stats, close) and the doorbell that
+// announces them, the events for poll_event(), and the last stats once the I/O thread has
+// stopped. Everything else each thread owns alone; application messages travel through the
+// inproc pipe, not through here.
+// Thread-safety: every member is guarded by `mutex`, except the doorbell, which is its own.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "cryptcom/zmq/event.hpp"
+#include "doorbell.hpp"
 
 namespace cryptcom::zmq::detail {
 
@@ -28,8 +30,9 @@ class shared_state {
  public:
   explicit shared_state(std::size_t max_events) : max_events_(max_events) {}
 
-  // Queues a command; false once the I/O thread no longer takes any.
+  // Queues a command and rings the doorbell; false once the I/O thread no longer takes any.
   bool post(command&& c, std::string* why_not);
+  doorbell& bell() noexcept { return bell_; }
   std::deque<command> take_commands();
   // The I/O thread stops taking commands; those still queued fail with `why`.
   void stop_accepting(const std::string& why);
@@ -42,6 +45,7 @@ class shared_state {
   std::optional<socket_stats> final_stats() const;
 
  private:
+  doorbell bell_;
   mutable std::mutex mutex_;
   std::deque<command> commands_;
   bool accepting_ = true;

@@ -108,7 +108,6 @@ struct socket::impl {
   socket_options options;
   std::shared_ptr<detail::shared_state> shared;
   ::zmq::socket_t pipe;  // the application's end of the data pipe
-  ::zmq::socket_t ctl;   // the application's end of the command doorbell
   std::thread thread;
   guid instance;
   bool open = true;
@@ -124,13 +123,10 @@ struct socket::impl {
         shared(std::make_shared<detail::shared_state>(options.max_events)) {
     const std::uint64_t n = pipe_counter.fetch_add(1, std::memory_order_relaxed);
     const std::string base = "inproc://cryptcom.zmq." + std::to_string(n);
-    auto loop =
-        std::make_unique<io_loop>(context, kind, options, shared, base + ".data", base + ".ctl");
+    auto loop = std::make_unique<io_loop>(context, kind, options, shared, base + ".data");
     instance = loop->instance();
     pipe = ::zmq::socket_t(context, kind.app_end);
-    ctl = ::zmq::socket_t(context, ::zmq::socket_type::pair);
     pipe.set(::zmq::sockopt::linger, 0);
-    ctl.set(::zmq::sockopt::linger, 0);
     // libzmq (4.3) sizes an inproc pipe with the high-water marks both ends had when it
     // connected, and keeps those connect-time values as a fixed "boost" when either end changes
     // its marks later. The reader side then acknowledges only every (new + old + 1) / 2 messages
@@ -143,7 +139,6 @@ struct socket::impl {
     pipe.connect(base + ".data");
     pipe.set(::zmq::sockopt::sndhwm, default_pipe_hwm);
     pipe.set(::zmq::sockopt::rcvhwm, default_pipe_hwm);
-    ctl.connect(base + ".ctl");
     // Thread start is the memory barrier ZeroMQ asks for when a socket changes threads.
     thread = std::thread([l = std::move(loop)]() mutable {
 #ifdef __linux__
@@ -162,16 +157,7 @@ struct socket::impl {
     std::future<void> done = c.done.get_future();
     std::string why;
     if (!shared->post(std::move(c), &why)) throw error(ETERM, why);
-    ring();
     done.get();
-  }
-
-  void ring() {
-    try {
-      (void)ctl.send(::zmq::const_buffer("c", 1), ::zmq::send_flags::dontwait);
-    } catch (const ::zmq::error_t&) {
-      // ETERM: the I/O thread sees the termination itself and fails the command.
-    }
   }
 
   // The engine's view of a message of `parts` parts and `bytes` bytes as the application gives
@@ -216,13 +202,12 @@ struct socket::impl {
       detail::command c;
       c.run = [](io_loop& io) { io.begin_close(); };
       std::string why;
-      if (shared->post(std::move(c), &why)) ring();
+      (void)shared->post(std::move(c), &why);
     } catch (...) {
     }
     if (thread.joinable()) thread.join();
     try {
       pipe.close();
-      ctl.close();
     } catch (...) {
     }
   }
