@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/engine_pair.hpp"
 #include "core/engine/simulation.hpp"
 #include "cryptcom/engine.hpp"
 #include "wire/frame.hpp"
@@ -15,64 +16,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr peer_id a_id = 0;  // how B names A
-constexpr peer_id b_id = 1;  // how A names B
+using testing::a_id;
+using testing::b_id;
 
-std::vector<byte> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
 std::string string_of(byte_view b) { return {b.begin(), b.end()}; }
 
-// Two engines and the frames between them, moved by hand.
-struct pair_fixture : ::testing::Test {
-  options opts;
-  time_point now = time_point{} + std::chrono::hours(1);
-  std::unique_ptr<key_source> keys_a = make_deterministic_key_source(1);
-  std::unique_ptr<key_source> keys_b = make_deterministic_key_source(2);
-  std::unique_ptr<random_source> rand_a = make_deterministic_random(1);
-  std::unique_ptr<random_source> rand_b = make_deterministic_random(2);
-  std::unique_ptr<engine> a, b;
-
-  void SetUp() override {
-    opts.pool_target = 8;
-    opts.pool_low_watermark = 4;
-    make_engines();
-  }
-  void make_engines() {
-    a = std::make_unique<engine>(opts, *keys_a, *rand_a, now);
-    b = std::make_unique<engine>(opts, *keys_b, *rand_b, now);
-    ASSERT_TRUE(a->construction_status().ok()) << a->construction_status().to_string();
-  }
-
-  static std::vector<transmit> out(engine& e) {
-    std::vector<transmit> v;
-    while (auto t = e.poll_transmit()) v.push_back(std::move(*t));
-    return v;
-  }
-  static std::vector<event> events(engine& e) {
-    std::vector<event> v;
-    while (auto x = e.poll_event()) v.push_back(std::move(*x));
-    return v;
-  }
-  // Carries frames both ways until both are quiet; returns the frames carried.
-  std::size_t settle() {
-    std::size_t carried = 0;
-    for (int round = 0; round < 100; ++round) {
-      auto from_a = out(*a);
-      auto from_b = out(*b);
-      if (from_a.empty() && from_b.empty()) break;
-      for (auto& t : from_a) (void)b->receive(a_id, t.frame, now), ++carried;
-      for (auto& t : from_b) (void)a->receive(b_id, t.frame, now), ++carried;
-    }
-    return carried;
-  }
-  result<message_id> send_text(engine& e, peer_id to, std::string_view text,
-                               std::optional<flow> f = std::nullopt) {
-    const auto data = bytes_of(text);
-    const byte_view part(data);
-    send_options how;
-    how.use_flow = f;
-    return e.send(to, std::span<const byte_view>(&part, 1), now, how);
-  }
-};
+using pair_fixture = testing::engine_pair;
 
 TEST_F(pair_fixture, push_delivers_after_one_key_exchange_and_destroys_the_key) {
   a->connect(b_id, now);
@@ -465,11 +414,7 @@ TEST_F(pair_fixture, resends_back_off_and_the_report_comes_exactly_at_delivery_t
 // refused as a replay, and a duplicated acknowledgement of the first use would pass for the
 // second message's.
 TEST_F(pair_fixture, an_offer_arriving_again_after_its_keys_were_used_is_ignored) {
-  a->connect(b_id, now);
-  auto request = out(*a);
-  ASSERT_EQ(request.size(), 1u);
-  ASSERT_TRUE(b->receive(a_id, request[0].frame, now).ok());
-  auto offer = out(*b);
+  auto offer = offer_from_b();
   ASSERT_EQ(offer.size(), 1u);
   const std::vector<byte> offer_copy = offer[0].frame;
   ASSERT_TRUE(a->receive(b_id, offer[0].frame, now).ok());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/engine_pair.hpp"
 #include "cryptcom/engine.hpp"
 #include "crypto/hpke.hpp"
 #include "wire/frame.hpp"
@@ -18,8 +19,8 @@
 namespace cryptcom {
 namespace {
 
-constexpr peer_id a_id = 0;  // how B names A
-constexpr peer_id b_id = 1;  // how A names B
+using testing::a_id;
+using testing::b_id;
 
 // A pattern no frame header or ciphertext contains by chance: where the plaintext shows.
 std::vector<byte> patterned(std::size_t size, std::uint8_t seed) {
@@ -41,28 +42,9 @@ bool lies_within(byte_view inner, byte_view outer) {
   return i0 >= o0 && i0 + inner.size() <= o0 + outer.size();
 }
 
-struct in_place_pair : ::testing::Test {
-  options opts;
-  time_point now = time_point{} + std::chrono::hours(1);
-  std::unique_ptr<key_source> keys_a = make_deterministic_key_source(21);
-  std::unique_ptr<key_source> keys_b = make_deterministic_key_source(22);
-  std::unique_ptr<random_source> rand_a = make_deterministic_random(21);
-  std::unique_ptr<random_source> rand_b = make_deterministic_random(22);
-  std::unique_ptr<engine> a, b;
+struct in_place_pair : testing::engine_pair {
+  in_place_pair() : engine_pair(21, 22) {}
 
-  void SetUp() override {
-    opts.pool_target = 8;
-    opts.pool_low_watermark = 4;
-    a = std::make_unique<engine>(opts, *keys_a, *rand_a, now);
-    b = std::make_unique<engine>(opts, *keys_b, *rand_b, now);
-    ASSERT_TRUE(a->construction_status().ok());
-  }
-
-  static std::vector<transmit> out(engine& e) {
-    std::vector<transmit> v;
-    while (auto t = e.poll_transmit()) v.push_back(std::move(*t));
-    return v;
-  }
   // Carries frames both ways, all of them in place, until both are quiet. Frames that carry no
   // data must come through untouched.
   void settle_in_place() {
@@ -196,11 +178,7 @@ TEST_F(in_place_pair, a_replayed_frame_in_place_is_refused_and_left_as_it_arrive
 // A frame sealed correctly to one of B's keys whose payload is not a list of parts: it opens,
 // so the plaintext was in the buffer, and must be wiped before the error returns.
 TEST_F(in_place_pair, a_frame_that_opens_to_a_malformed_payload_is_wiped_and_not_delivered) {
-  a->connect(b_id, now);
-  auto request = out(*a);
-  ASSERT_EQ(request.size(), 1u);
-  ASSERT_TRUE(b->receive(a_id, request[0].frame, now).ok());
-  auto offer = out(*b);
+  auto offer = offer_from_b();
   ASSERT_EQ(offer.size(), 1u);
   auto offered = wire::decode(offer[0].frame, wire::decode_limits{});
   ASSERT_TRUE(offered.ok());
