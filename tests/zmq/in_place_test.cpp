@@ -28,16 +28,6 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t large_frame = 100 * 1024;  // data frames of the large messages below
 
-std::vector<unsigned char> random_bytes(std::size_t n) {
-  std::vector<unsigned char> v(n);
-  if (n > 0) randombytes_buf(v.data(), n);
-  return v;
-}
-
-bool same(const ::zmq::message_t& m, const std::vector<unsigned char>& v) {
-  return m.size() == v.size() && (v.empty() || std::memcmp(m.data(), v.data(), v.size()) == 0);
-}
-
 // Whether `frame` holds any of a few 32-byte slices of `body`: where its plaintext would show.
 bool shows_plaintext(const ::zmq::message_t& frame, const std::vector<unsigned char>& body) {
   const std::string haystack = frame.to_string();

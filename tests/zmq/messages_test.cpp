@@ -14,17 +14,6 @@ namespace {
 
 using st = ::zmq::socket_type;
 
-std::vector<unsigned char> random_bytes(std::size_t n) {
-  std::vector<unsigned char> v(n);
-  if (n > 0) randombytes_buf(v.data(), n);
-  return v;
-}
-
-// memcmp must not see the null data pointer of an empty message.
-bool same(const ::zmq::message_t& m, const std::vector<unsigned char>& v) {
-  return m.size() == v.size() && (v.empty() || std::memcmp(m.data(), v.data(), v.size()) == 0);
-}
-
 TEST(zmq_messages, multipart_messages_of_up_to_100_parts_keep_every_part_and_its_order) {
   ::zmq::context_t ctx;
   auto router = make(ctx, st::router);

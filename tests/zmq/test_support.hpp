@@ -2,11 +2,13 @@
 // shared by the tests' sockets, timeouts that turn a hang into a failure, and message helpers.
 #pragma once
 
+#include <sodium.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +20,18 @@
 namespace cryptcom::zmq::test {
 
 enum class transport { tcp, ipc, inproc };
+
+// Random payload bytes (libsodium's generator), for messages whose content a test compares.
+inline std::vector<unsigned char> random_bytes(std::size_t n) {
+  std::vector<unsigned char> v(n);
+  if (n > 0) randombytes_buf(v.data(), n);
+  return v;
+}
+
+// memcmp must not see the null data pointer of an empty message.
+inline bool same(const ::zmq::message_t& m, const std::vector<unsigned char>& v) {
+  return m.size() == v.size() && (v.empty() || std::memcmp(m.data(), v.data(), v.size()) == 0);
+}
 
 inline const char* name_of(transport t) {
   switch (t) {
