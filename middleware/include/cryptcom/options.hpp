@@ -77,6 +77,21 @@ struct options {
   std::size_t max_pending_events = 10000;
   // A peer that has asked for keys and got none for this long is asked again. Default: 1 s.
   duration key_request_retry = std::chrono::seconds(1);
+
+  // Hostile peers. Opens that fail (a frame that does not authenticate under a live key of the
+  // peer's) cost an X25519 each; each peer may cause this many per second (token bucket of
+  // failed_open_burst). Beyond it, its data frames are refused with rate_limited before any
+  // agreement. Default: 4/s, burst 16.
+  std::size_t failed_open_rate = 4;
+  std::size_t failed_open_burst = 16;
+  // A key that failed to open this many times is retired (destroyed unused, as if expired): its
+  // genuine sender is told expired_key and re-seals under a new key. Default: 3.
+  std::size_t max_failed_opens_per_key = 3;
+  // A message is re-sealed in answer to the peer's rejections at most this many times (and at
+  // most once per transmission); beyond it, rejections are ignored and only the retransmission
+  // timer sends it again, so no frame of the peer's can make us send a message many times.
+  // Default: 3.
+  std::size_t max_rejection_resends = 3;
 };
 
 }  // namespace cryptcom

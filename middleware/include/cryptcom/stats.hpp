@@ -39,11 +39,24 @@ struct counters {
   std::uint64_t rejected_replay = 0;
   std::uint64_t rejected_authentication = 0;
   std::uint64_t rejected_too_large = 0;
-  std::uint64_t rejected_rate_limited = 0;  // key requests refused or trimmed
+  std::uint64_t rejected_rate_limited = 0;  // key requests trimmed, opens refused by budget
   std::uint64_t rejected_total() const noexcept {
     return rejected_malformed + rejected_unknown_key + rejected_expired_key + rejected_replay +
            rejected_authentication + rejected_too_large + rejected_rate_limited;
   }
+
+  // Of the frames rejected above: answered with a rejection naming their key, or dropped
+  // without an answer (no key id could be read, or the peer's rejection list was full).
+  std::uint64_t rejections_sent = 0;
+  std::uint64_t frames_dropped = 0;
+  // Data frames under a live key of the peer's refused before the agreement: the peer's budget
+  // of failed opens (options::failed_open_rate) was spent.
+  std::uint64_t opens_refused = 0;
+  // Keys destroyed unused because they failed to open max_failed_opens_per_key times.
+  std::uint64_t keys_retired = 0;
+  // Rejections of ours that the peer sent and we did not act on: duplicates, a transmission
+  // already answered, or beyond max_rejection_resends.
+  std::uint64_t rejections_ignored = 0;
 
   std::uint64_t peer_restarts = 0;
   std::uint64_t events_dropped = 0;  // events beyond options::max_pending_events

@@ -53,6 +53,8 @@ status check_options(const options& o) {
   if (o.retransmit_after <= duration::zero() || o.delivery_timeout < o.retransmit_after)
     return bad("delivery_timeout must be at least retransmit_after, which must be positive");
   if (o.key_grant_rate == 0) return bad("key_grant_rate must be above 0");
+  if (o.failed_open_rate == 0 || o.failed_open_burst == 0 || o.max_failed_opens_per_key == 0)
+    return bad("failed_open_rate, failed_open_burst and max_failed_opens_per_key must be above 0");
   const auto aead = static_cast<hpke::aead_id>(o.cipher);
   if (aead != hpke::aead_id::chacha20_poly1305 && aead != hpke::aead_id::aes_256_gcm)
     return bad("unknown AEAD");
@@ -132,6 +134,8 @@ struct engine::impl {
       const double rate = static_cast<double>(opts.key_grant_rate);
       const double burst = static_cast<double>(opts.max_keys_per_peer);
       peer_state fresh(token_bucket(rate, burst, now),
+                       token_bucket(static_cast<double>(opts.failed_open_rate),
+                                    static_cast<double>(opts.failed_open_burst), now),
                        retransmit_timer(opts.retransmit_after, opts.delivery_timeout / 2),
                        opts.retransmit_after);
       it = peers.emplace(id, std::move(fresh)).first;
@@ -180,7 +184,11 @@ struct engine::impl {
         count(p, &counters::rejected_authentication);
         break;
       case errc::message_too_large:
+      case errc::limit_exceeded:
         count(p, &counters::rejected_too_large);
+        break;
+      case errc::rate_limited:
+        count(p, &counters::rejected_rate_limited);
         break;
       default:
         count(p, &counters::rejected_malformed);
@@ -192,6 +200,9 @@ struct engine::impl {
     // learns of the problem by its own timeout.
     if (tell_sender && p.rejections.size() < limits.max_rejections) {
       p.rejections.push_back({key, reason});
+      count(p, &counters::rejections_sent);
+    } else {
+      count(p, &counters::frames_dropped);
     }
   }
 
@@ -355,7 +366,9 @@ struct engine::impl {
   // Seals `m` to `key` and queues the frame. The message then waits in `unacked`.
   void seal_and_send(peer_id id, peer_state& p, outgoing_message&& m, const peer_key& key,
                      time_point now) {
-    if (m.how == flow::pull && !m.reply_key) {
+    // A message sealed to a reply key answers the peer's request: nothing answers it in turn,
+    // so it carries no reply key of its own whatever its flow.
+    if (m.how == flow::pull && !m.reply_key && !key.reply) {
       auto rk = issue_key(id, p, now);
       if (rk.ok()) {
         m.reply_key = *rk;
@@ -437,13 +450,44 @@ struct engine::impl {
     return m;
   }
 
-  void give_up(peer_id id, peer_state& p, outgoing_message& m, std::string_view why) {
+  void give_up(peer_id id, peer_state& p, outgoing_message& m, std::string_view why,
+               errc reason = errc::undeliverable) {
     count(p, &counters::messages_undeliverable);
     const guid key = m.key ? m.key->id : guid{};
-    emit_event(event_kind::message_undeliverable, id, key, m.id, errc::undeliverable, why);
+    emit_event(event_kind::message_undeliverable, id, key, m.id, reason, why);
     sodium_memzero(m.payload.data(), m.payload.size());
   }
 
+  // A block's rejections, each key acted on once: a block that names one key a thousand times
+  // costs us what naming it once does.
+  void on_rejections(peer_id id, peer_state& p, const std::vector<wire::rejection>& rejections,
+                     time_point now) {
+    if (rejections.size() == 1) {
+      on_rejection(id, p, rejections.front(), now);
+      return;
+    }
+    std::unordered_set<guid> seen;
+    seen.reserve(rejections.size());
+    for (const auto& r : rejections) {
+      if (seen.insert(r.id).second) {
+        on_rejection(id, p, r, now);
+      } else {
+        count(p, &counters::rejections_ignored);
+      }
+    }
+  }
+
+  // What a rejection of one of our data frames means for its message (PROTOCOL.md §9):
+  //   replayed_key                      the key was used: wait for the acknowledgement
+  //   unknown_key, expired_key,         certainly not opened: re-seal under a new key
+  //   low_order_point
+  //   authentication_failed,            not opened, the key still lives there: the copy was
+  //   malformed_frame                   damaged on the way; send it again to the same key
+  //   rate_limited                      not opened: the retransmission timer sends it again
+  //   invalid_argument, limit_exceeded, the peer cannot accept it: report it undeliverable now
+  //   message_too_large
+  // Each transmission is answered once, and re-seals are capped per message, so the peer's
+  // rejections cost us at most max_rejection_resends copies of a message beyond the timer's.
   void on_rejection(peer_id id, peer_state& p, const wire::rejection& r, time_point now) {
     if (r.reason == errc::replayed_key) {
       // The key was used, but not necessarily by this message (a duplicated offer, or someone
@@ -451,19 +495,49 @@ struct engine::impl {
       // Until one comes the message stays unacknowledged; without one it is reported.
       return;
     }
-    auto m = take_unacked(p, r.id);
-    if (!m) return;  // already acknowledged or given up: a duplicate's rejection
-    emit_event(event_kind::message_rejected, id, r.id, m->id, r.reason,
-               std::string("peer refused our frame: ") + std::string(to_string(r.reason)));
-    if (r.reason == errc::authentication_failed && m->key && m->key->usable_until > now) {
-      // A tampered copy reached the peer; its key is still live there, so send ours again.
-      const peer_key key = *m->key;
-      seal_and_send(id, p, std::move(*m), key, now);
+    auto it = p.unacked_by_key.find(r.id);
+    if (it == p.unacked_by_key.end()) return;  // acknowledged or given up: a duplicate's rejection
+    outgoing_message& pending = *it->second;
+    if (pending.answered_attempt == pending.attempts) {
+      count(p, &counters::rejections_ignored);  // this transmission was answered already
       return;
     }
+    pending.answered_attempt = pending.attempts;
+    const bool terminal = r.reason == errc::invalid_argument || r.reason == errc::limit_exceeded ||
+                          r.reason == errc::message_too_large;
+    const bool resend = !terminal && r.reason != errc::rate_limited;
+    const bool same_key =
+        r.reason == errc::authentication_failed || r.reason == errc::malformed_frame;
+    if (resend && pending.rejection_resends >= opts.max_rejection_resends) {
+      // Re-seals used up: only the retransmission timer sends it again, at its own pace (under
+      // a new key if this one is dead).
+      count(p, &counters::rejections_ignored);
+      if (!same_key) pending.needs_new_key = true;
+      return;
+    }
+    if (!terminal && !resend) return;  // rate_limited: the timer sends it again
+    outgoing_message m = take_unacked(p, it->second);
+    if (terminal) {
+      give_up(id, p, m,
+              std::string("the peer refused it: ") + std::string(to_string(r.reason)) +
+                  " (it cannot be accepted there; not re-sent)",
+              r.reason);
+      return;
+    }
+    emit_event(event_kind::message_rejected, id, r.id, m.id, r.reason,
+               std::string("peer refused our frame: ") + std::string(to_string(r.reason)));
+    ++m.rejection_resends;
+    if (same_key) {
+      if (m.key && m.key->usable_until > now) {
+        // A damaged copy reached the peer; its key is still live there, so send ours again.
+        const peer_key key = *m.key;
+        seal_and_send(id, p, std::move(m), key, now);
+        return;
+      }
+    }
     // The peer certainly did not open it (unknown or expired key): re-seal under a new key.
-    m->key.reset();
-    p.queue.push_front(std::move(*m));
+    m.key.reset();
+    p.queue.push_front(std::move(m));
     if (r.reason == errc::unknown_key) {
       // The peer forgot the keys it gave us without changing instance (it dropped our state):
       // the rest of our pool from it is as dead, so drop it and ask afresh instead of burning
@@ -488,6 +562,7 @@ struct engine::impl {
     p.offers_due.reset();
     p.acks.clear();
     p.rejections.clear();
+    p.failed_opens.clear();
     // What the old instance may or may not have processed cannot be known: report it rather
     // than risk delivering it twice. Queued messages were never sent and simply go to the new one.
     for (auto& m : p.unacked) {
@@ -566,10 +641,32 @@ struct engine::impl {
         sodium_memzero(m->payload.data(), m->payload.size());
       }
     }
-    for (const auto& r : block.rejections) on_rejection(id, p, r, now);
+    if (!block.rejections.empty()) on_rejections(id, p, block.rejections, now);
   }
 
   // ---- receiving ----
+  // A frame under a live key of the peer's did not open: charge the peer's budget, and retire
+  // the key once it has failed max_failed_opens_per_key times (its genuine sender, told
+  // expired_key, re-seals under another).
+  void note_failed_open(peer_id id, peer_state& p, const guid& key, time_point now) {
+    (void)p.open_failures.take(1, now);
+    if (p.failed_opens.size() >= opts.max_keys_per_peer) {
+      // Forget counts of keys that are gone; bounded by the keys the peer holds.
+      std::erase_if(p.failed_opens, [&](const auto& e) {
+        return store.state(e.first, now) != keys::key_state::live;
+      });
+    }
+    if (++p.failed_opens[key] < opts.max_failed_opens_per_key) return;
+    p.failed_opens.erase(key);
+    if (store.retire(key).ok()) {
+      count(p, &counters::keys_retired);
+      count(p, &counters::keys_destroyed);
+      emit_event(event_kind::frame_rejected, id, key, 0, errc::authentication_failed,
+                 "key retired after " + std::to_string(opts.max_failed_opens_per_key) +
+                     " failed opens (max_failed_opens_per_key)");
+    }
+  }
+
   // One frame from the wire. `writable` is the frame's own bytes when the caller lets us open it
   // in place (receive_in_place), else null.
   status receive_frame(peer_id id, byte_view frame, byte* writable, time_point now) {
@@ -579,12 +676,23 @@ struct engine::impl {
     count(p, &counters::bytes_received, frame.size());
     auto decoded = wire::decode(frame, limits);
     if (!decoded.ok()) {
+      // A data frame whose key id can still be read is answered (its sender learns at once and
+      // the key, untouched, stays live); anything else is dropped. Nothing in a frame that does
+      // not decode is acted on.
       const status err = decoded.error();
-      refuse(
-          id, p, guid{},
-          err.code() == errc::message_too_large ? errc::message_too_large : errc::malformed_frame,
-          err.to_string(), false);
-      return status(err.code(), describe(id, nullptr, err.to_string()));
+      const std::optional<guid> key =
+          err.code() == errc::unsupported_version || err.code() == errc::unknown_kind
+              ? std::nullopt
+              : wire::readable_key_id(frame);
+      const errc reason =
+          err.code() == errc::message_too_large
+              ? errc::message_too_large
+              : (err.code() == errc::unsupported_version || err.code() == errc::unknown_kind
+                     ? err.code()
+                     : errc::malformed_frame);
+      refuse(id, p, key.value_or(guid{}), reason, err.to_string(), key.has_value());
+      if (key) flush(id, p, now);
+      return status(err.code(), describe(id, key ? &*key : nullptr, err.to_string()));
     }
     status result = status::success();
     if (decoded->kind == wire::frame_kind::control) {
@@ -611,8 +719,25 @@ struct engine::impl {
     }
     // Nothing sized by the frame is allocated for a key we do not hold.
     status opened = status::success();
-    switch (store.state(d.key_id, now)) {
+    // A key opens only for the peer it was issued to: from anyone else (a third party that saw
+    // the offer) it is unknown, and stays live for its owner.
+    const std::optional<keys::peer_id> owner = store.owner(d.key_id);
+    const keys::key_state state =
+        owner && *owner == id ? store.state(d.key_id, now) : keys::key_state::unknown;
+    switch (state) {
       case keys::key_state::live:
+        // Each failed open costs an X25519; a peer gets a budget of them, checked before the
+        // agreement.
+        if (!p.open_failures.available(now)) {
+          count(p, &counters::opens_refused);
+          refuse(id, p, d.key_id, errc::rate_limited,
+                 "the peer's failed opens exceeded failed_open_rate (" +
+                     std::to_string(opts.failed_open_rate) + "/s, burst " +
+                     std::to_string(opts.failed_open_burst) + "); not opened",
+                 true);
+          return status(errc::rate_limited,
+                        describe(id, &d.key_id, "failed_open_rate exceeded; not opened"));
+        }
         break;
       case keys::key_state::used:
         opened = status(errc::replayed_key, "used");
@@ -641,6 +766,7 @@ struct engine::impl {
                                d.ciphertext, target);
       });
     }
+    if (!opened.ok() && state == keys::key_state::live) note_failed_open(id, p, d.key_id, now);
     if (!opened.ok()) {
       std::string what;
       switch (opened.code()) {
@@ -665,13 +791,19 @@ struct engine::impl {
     }
     count(p, &counters::keys_used);
     count(p, &counters::keys_destroyed);
+    if (!p.failed_opens.empty()) p.failed_opens.erase(d.key_id);
 
     delivery out;
     out.peer = id;
     out.payload = std::move(plaintext);  // keeps its buffer: `target` still views it
     if (status s = wire::decode_payload(target, limits, out.parts); !s.ok()) {
+      // It opened, so the key is used up: the sender is told why at once and reports the
+      // message undeliverable (re-sealing it would fail the same way).
       sodium_memzero(target.data(), target.size());
-      refuse(id, p, d.key_id, errc::malformed_frame, "payload: " + s.message(), false);
+      const errc reason =
+          s.code() == errc::limit_exceeded ? errc::limit_exceeded : errc::invalid_argument;
+      refuse(id, p, d.key_id, reason, "the payload opened but is not acceptable: " + s.message(),
+             true);
       return s;
     }
     // Authenticated: the piggybacked control block and reply key can be trusted as the
@@ -681,7 +813,13 @@ struct engine::impl {
       const time_point until =
           now + std::chrono::milliseconds(d.reply_key->ttl_ms) - opts.expiry_margin;
       if (until > now) {
-        p.reply_keys.push_back({d.reply_key->id, d.reply_key->key, until});
+        // A reply key is used for the next message to the peer, whatever it is; unused, it is
+        // discarded at its TTL, or here when the peer sends more of them than we hold keys for.
+        if (p.reply_keys.size() >= opts.max_keys_per_peer) {
+          p.reply_keys.pop_front();
+          count(p, &counters::keys_discarded);
+        }
+        p.reply_keys.push_back({d.reply_key->id, d.reply_key->key, until, true});
         count(p, &counters::keys_received);
       }
       out.expects_reply = true;
@@ -711,9 +849,15 @@ struct engine::impl {
     bool timed_out = false;
     while (!p.unacked.empty() && p.unacked.front().last_sent_at + p.rto.timeout() <= now) {
       outgoing_message m = take_unacked(p, p.unacked.begin());
+      timed_out = true;
+      if (m.needs_new_key) {
+        m.needs_new_key = false;
+        m.key.reset();
+        p.queue.push_front(std::move(m));
+        continue;
+      }
       const peer_key key = *m.key;
       seal_and_send(id, p, std::move(m), key, now);
-      timed_out = true;
     }
     if (timed_out) p.rto.on_timeout();
     // Waiting for a key too long.

@@ -27,6 +27,7 @@ struct peer_key {
   guid id;
   public_key key;
   time_point usable_until;  // local arrival + TTL - expiry margin
+  bool reply = false;       // a reply key: what is sealed to it answers the peer's request
 };
 
 // A message accepted from the application, kept (as its encoded payload) until the peer
@@ -39,13 +40,22 @@ struct outgoing_message {
   time_point accepted_at;
   time_point last_sent_at;
   std::uint32_t attempts = 0;
+  // The transmission (attempt number) a rejection was last acted on for, and how many re-seals
+  // rejections caused: each transmission is answered once, and the total is capped
+  // (options::max_rejection_resends), so a peer cannot make us send one message many times.
+  std::uint32_t answered_attempt = 0;
+  std::uint32_t rejection_resends = 0;
+  // The peer said the key is dead after the re-seals were used up: the retransmission timer then
+  // re-seals under a new key instead of the same one.
+  bool needs_new_key = false;
   std::optional<peer_key> key;                 // the peer key it was last sealed to
   std::optional<wire::offered_key> reply_key;  // pull: our key for the reply, kept across resends
 };
 
 struct peer_state {
-  peer_state(token_bucket bucket, retransmit_timer timer, duration spent_window)
-      : spent(spent_window), rto(timer), grant_bucket(bucket) {}
+  peer_state(token_bucket bucket, token_bucket failures, retransmit_timer timer,
+             duration spent_window)
+      : spent(spent_window), rto(timer), grant_bucket(bucket), open_failures(failures) {}
 
   std::optional<guid> instance;      // the peer's endpoint instance, once it told us
   std::optional<flow> default_flow;  // set_flow(): overrides options::default_flow
@@ -87,6 +97,10 @@ struct peer_state {
   std::optional<time_point> acks_due;
   std::vector<wire::rejection> rejections;
   token_bucket grant_bucket;
+  // Failed opens this peer may still cause (each cost us an X25519), and how often each of our
+  // live keys issued to it failed to open.
+  token_bucket open_failures;
+  std::unordered_map<guid, std::uint32_t> failed_opens;
 
   counters stats;
 };

@@ -1,4 +1,4 @@
-// token_bucket: rate limit for key grants to one peer, on the caller's time.
+// token_bucket: a rate limit (key grants, failed opens) for one peer, on the caller's time.
 // Thread-safety: none.
 #pragma once
 
@@ -13,6 +13,12 @@ class token_bucket {
  public:
   token_bucket(double rate_per_second, double burst, time_point now)
       : rate_(rate_per_second), burst_(burst), tokens_(burst), last_(now) {}
+
+  // Whether a whole token is there now (nothing is taken).
+  bool available(time_point now) {
+    refill(now);
+    return tokens_ >= 1.0;
+  }
 
   // Takes up to `wanted` tokens; returns how many were granted.
   std::size_t take(std::size_t wanted, time_point now) {

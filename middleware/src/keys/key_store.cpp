@@ -339,6 +339,22 @@ status key_store::open_with(const guid& id, time_point now,
   return status::success();
 }
 
+std::optional<peer_id> key_store::owner(const guid& id) const {
+  const std::size_t b = find(id);
+  if (b == npos) return std::nullopt;
+  return peers_[at(seq_of(index_[b])).peer].id;
+}
+
+status key_store::retire(const guid& id) {
+  const std::size_t b = find(id);
+  if (b == npos) return status(errc::unknown_key, unknown_message(id));
+  record& r = at(seq_of(index_[b]));
+  if (!is_live(r.slot)) return status(errc::unknown_key, who(peers_[r.peer].id, id) + "not live");
+  destroy(r, k_expired);
+  ++tombstones_;
+  return status::success();
+}
+
 key_state key_store::state(const guid& id, time_point now) const {
   const std::size_t b = find(id);
   if (b == npos) return key_state::unknown;

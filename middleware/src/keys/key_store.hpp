@@ -73,6 +73,11 @@ class key_store {
                    peer_id* peer_out = nullptr);
 
   key_state state(const guid& id, time_point now) const;
+  // The peer a live key or a remembered one belongs to; empty when the GUID is unknown.
+  std::optional<peer_id> owner(const guid& id) const;
+  // Destroys one live key now, unused (slot zeroed); it reads as `expired` from then on, so its
+  // sender is told to re-seal under another key. Errors: unknown_key when it is not live.
+  status retire(const guid& id);
 
   // Destroys every key whose expiry is <= now (they become `expired` tombstones) and forgets
   // tombstones older than their expiry + grace. Returns the number of keys destroyed.

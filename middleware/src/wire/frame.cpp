@@ -181,6 +181,20 @@ result<decoded_frame> decode(byte_view frame, const decode_limits& limits) {
   return out;
 }
 
+std::optional<guid> readable_key_id(byte_view frame) {
+  reader r(frame);
+  (void)r.array_header({"frame"});
+  const std::uint64_t version = r.unsigned_int({"version"}, protocol_version);
+  const std::uint64_t kind = r.unsigned_int({"kind"}, static_cast<std::uint64_t>(frame_kind::data));
+  guid id;
+  r.exact_bin({"data.key_id"}, id.bytes);
+  if (!r.ok() || version != protocol_version ||
+      kind != static_cast<std::uint64_t>(frame_kind::data)) {
+    return std::nullopt;
+  }
+  return id;
+}
+
 void encode_control(const control_block& block, std::vector<byte>& out) {
   check_block(block);
   out.clear();

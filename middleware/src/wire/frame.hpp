@@ -84,6 +84,12 @@ struct decoded_frame {
 // unknown_kind, limit_exceeded (naming the limit), message_too_large.
 result<decoded_frame> decode(byte_view frame, const decode_limits& limits);
 
+// The key id of a data frame that decode() refused, when it can still be read: the frame starts
+// as a data frame of this version ([1, 2, key_id, ...], any array header) and its key_id is a bin
+// of 16 bytes. Lets a receiver answer a damaged data frame with a rejection naming the key,
+// without trusting anything else in it.
+std::optional<guid> readable_key_id(byte_view frame);
+
 // Encoders append to `out` (which is cleared first). They never fail for valid input; input that
 // no 32-bit msgpack length can express (a list or ciphertext of 2^32 or more) is caller misuse and
 // aborts. They write what they are given: keeping lists within the peer's decode_limits and
