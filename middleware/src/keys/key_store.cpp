@@ -10,7 +10,6 @@
 namespace cryptcom::keys {
 namespace {
 
-constexpr std::size_t k_block = 256;         // records per ring block (16 KiB)
 constexpr std::size_t k_arena_chunk = 1024;  // key slots per locked chunk (about 36 KiB)
 constexpr std::size_t k_min_buckets = 16;
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
@@ -90,7 +89,13 @@ key_store::~key_store() = default;
 key_store::record& key_store::at(std::uint64_t seq) const noexcept {
   assert(seq >= tail_ && seq < head_);
   const std::uint64_t off = seq - block_base_;
-  return blocks_[off / k_block][off % k_block];
+  return blocks_[off / block_records]->records[off % block_records];
+}
+
+key_store::link& key_store::link_at(std::uint64_t seq) const noexcept {
+  assert(seq >= tail_ && seq < head_);
+  const std::uint64_t off = seq - block_base_;
+  return blocks_[off / block_records]->links[off % block_records];
 }
 
 std::uint64_t key_store::seq_of(std::uint32_t value) const noexcept {
@@ -100,9 +105,9 @@ std::uint64_t key_store::seq_of(std::uint32_t value) const noexcept {
 
 // Makes sure the next `n` records have a place, so that push() does not allocate.
 void key_store::ensure_room(std::size_t n) {
-  while (head_ + n - block_base_ > blocks_.size() * k_block) {
+  while (head_ + n - block_base_ > blocks_.size() * block_records) {
     blocks_.reserve(blocks_.size() + 1);
-    blocks_.push_back(spare_ ? std::move(spare_) : std::make_unique<record[]>(k_block));
+    blocks_.push_back(spare_ ? std::move(spare_) : std::make_unique<block>());
   }
 }
 
@@ -111,30 +116,58 @@ void key_store::push(const record& r) noexcept {
     // This seq's index value would read as an empty bucket: give it to a record that is never
     // indexed and is freed as soon as it reaches the tail.
     const std::uint64_t off = head_ - block_base_;
-    blocks_[off / k_block][off % k_block] = record{{}, {}, k_min_time, k_no_peer, k_dropped};
+    blocks_[off / block_records]->records[off % block_records] =
+        record{{}, {}, k_min_time, k_no_peer, k_dropped};
     ++head_;
   }
   const std::uint64_t off = head_ - block_base_;
-  blocks_[off / k_block][off % k_block] = r;
+  blocks_[off / block_records]->records[off % block_records] = r;
   ++head_;
 }
 
 void key_store::pop_tail() noexcept {
+  ++touched_;
   record& r = at(tail_);
   if (r.peer != k_no_peer) {
+    // Live keys stop trim() and dropped records belong to no peer: this is a tombstone.
+    assert(!is_live(r.slot));
     peer_entry& p = peers_[r.peer];
-    if (--p.records == 0) {
-      assert(p.live == 0);
-      peer_index_.erase(p.id);
-      free_peers_.push_back(r.peer);  // reserved in peer_slot(): no allocation
-    }
+    list_erase(p.tombstones, tail_);
+    if (--p.records == 0) free_peer(r.peer);
   }
   ++tail_;
   expired_to_ = std::max(expired_to_, tail_);
-  if (tail_ - block_base_ == k_block) {
+  if (tail_ - block_base_ == block_records) {
     if (!spare_) spare_ = std::move(blocks_.front());
     blocks_.erase(blocks_.begin());
-    block_base_ += k_block;
+    block_base_ += block_records;
+  }
+}
+
+// ---- a peer's lists ----
+
+void key_store::list_push_back(list& l, std::uint64_t seq) noexcept {
+  const auto v = static_cast<std::uint32_t>(seq);
+  link_at(seq) = link{l.tail, k_empty};
+  if (l.tail == k_empty) {
+    l.head = v;
+  } else {
+    link_at(seq_of(l.tail)).next = v;
+  }
+  l.tail = v;
+}
+
+void key_store::list_erase(list& l, std::uint64_t seq) noexcept {
+  const link n = link_at(seq);
+  if (n.prev == k_empty) {
+    l.head = n.next;
+  } else {
+    link_at(seq_of(n.prev)).next = n.next;
+  }
+  if (n.next == k_empty) {
+    l.tail = n.prev;
+  } else {
+    link_at(seq_of(n.next)).prev = n.prev;
   }
 }
 
@@ -224,18 +257,25 @@ void key_store::maybe_shrink_index() {
 std::uint32_t key_store::peer_slot(peer_id peer) {
   auto it = peer_index_.find(peer);
   if (it != peer_index_.end()) return it->second;
+  const peer_entry fresh{peer, 0, 0, {k_empty, k_empty}, {k_empty, k_empty}};
   std::uint32_t pi;
   if (!free_peers_.empty()) {
     pi = free_peers_.back();
     free_peers_.pop_back();
-    peers_[pi] = peer_entry{peer, 0, 0};
+    peers_[pi] = fresh;
   } else {
     pi = static_cast<std::uint32_t>(peers_.size());
-    peers_.push_back(peer_entry{peer, 0, 0});
+    peers_.push_back(fresh);
     free_peers_.reserve(peers_.capacity());
   }
   try {
     peer_index_.emplace(peer, pi);
+    try {
+      holders_.emplace(0, pi);
+    } catch (...) {
+      peer_index_.erase(peer);
+      throw;
+    }
   } catch (...) {
     free_peers_.push_back(pi);
     throw;
@@ -243,14 +283,41 @@ std::uint32_t key_store::peer_slot(peer_id peer) {
   return pi;
 }
 
+// Forgets a peer that has no record left in the ring.
+void key_store::free_peer(std::uint32_t pi) noexcept {
+  peer_entry& p = peers_[pi];
+  assert(p.live == 0 && p.records == 0);
+  peer_index_.erase(p.id);
+  holders_.erase({0, pi});
+  free_peers_.push_back(pi);  // reserved in peer_slot(): no allocation
+}
+
+// Moves the peer to its place in holders_ after its live count changed from `live_before`.
+void key_store::rerank(std::uint32_t pi, std::uint32_t live_before) noexcept {
+  const std::uint32_t now_live = peers_[pi].live;
+  if (now_live == live_before) return;
+  // Reuses the node: no allocation, so nothing here can fail.
+  auto node = holders_.extract({live_before, pi});
+  assert(!node.empty());
+  node.value().first = now_live;
+  holders_.insert(std::move(node));
+}
+
 // ---- keys ----
 
-void key_store::destroy(record& r, std::uint32_t marker) noexcept {
-  assert(is_live(r.slot));
+// Destroys the live key at `seq`, which becomes a tombstone (`marker`: k_used or k_expired).
+// The caller reranks its peer.
+void key_store::destroy(std::uint64_t seq, std::uint32_t marker) noexcept {
+  record& r = at(seq);
+  assert(is_live(r.slot) && (marker == k_used || marker == k_expired));
   arena_.release(r.slot);  // zeroes the private key
   r.slot = marker;
   --live_;
-  --peers_[r.peer].live;
+  ++tombstones_;
+  peer_entry& p = peers_[r.peer];
+  --p.live;
+  list_erase(p.live_keys, seq);
+  list_push_back(p.tombstones, seq);
 }
 
 status key_store::insert(peer_id peer, const guid& id, time_point expiry,
@@ -277,10 +344,7 @@ status key_store::insert(peer_id peer, const guid& id, time_point expiry,
 
   auto slot = arena_.allocate();
   if (!slot.ok()) {
-    if (peers_[pi].records == 0) {
-      peer_index_.erase(peer);
-      free_peers_.push_back(pi);
-    }
+    if (peers_[pi].records == 0) free_peer(pi);
     return status(slot.error().code(), who(peer, id) + slot.error().message());
   }
   const std::span<byte> secret = arena_.bytes(*slot);
@@ -289,10 +353,7 @@ status key_store::insert(peer_id peer, const guid& id, time_point expiry,
     pub = fill(mutable_secret_key_view(secret.data(), secret_key_size));
   } catch (...) {
     arena_.release(*slot);
-    if (peers_[pi].records == 0) {
-      peer_index_.erase(peer);
-      free_peers_.push_back(pi);
-    }
+    if (peers_[pi].records == 0) free_peer(pi);
     throw;
   }
 
@@ -307,8 +368,11 @@ status key_store::insert(peer_id peer, const guid& id, time_point expiry,
     high_water_ = t;
   }
   ++live_;
-  ++peers_[pi].live;
-  ++peers_[pi].records;
+  peer_entry& p = peers_[pi];
+  ++p.live;
+  ++p.records;
+  list_push_back(p.live_keys, seq);
+  rerank(pi, p.live - 1);
   return status::success();
 }
 
@@ -317,7 +381,8 @@ status key_store::open_with(const guid& id, time_point now,
                             peer_id* peer_out) {
   const std::size_t b = find(id);
   if (b == npos) return status(errc::unknown_key, unknown_message(id));
-  record& r = at(seq_of(index_[b]));
+  const std::uint64_t seq = seq_of(index_[b]);
+  record& r = at(seq);
   const peer_id owner = peers_[r.peer].id;
   if (peer_out != nullptr) *peer_out = owner;
   const std::int64_t t = ticks(now);
@@ -334,24 +399,9 @@ status key_store::open_with(const guid& id, time_point now,
   const std::span<const byte> secret = arena_.bytes(r.slot);
   status opened = open(secret_key_view(secret.data(), secret_key_size), r.pub);
   if (!opened.ok()) return status(opened.code(), who(owner, id) + opened.message());
-  destroy(r, k_used);
-  ++tombstones_;
-  return status::success();
-}
-
-std::optional<peer_id> key_store::owner(const guid& id) const {
-  const std::size_t b = find(id);
-  if (b == npos) return std::nullopt;
-  return peers_[at(seq_of(index_[b])).peer].id;
-}
-
-status key_store::retire(const guid& id) {
-  const std::size_t b = find(id);
-  if (b == npos) return status(errc::unknown_key, unknown_message(id));
-  record& r = at(seq_of(index_[b]));
-  if (!is_live(r.slot)) return status(errc::unknown_key, who(peers_[r.peer].id, id) + "not live");
-  destroy(r, k_expired);
-  ++tombstones_;
+  const std::uint32_t pi = r.peer;
+  destroy(seq, k_used);
+  rerank(pi, peers_[pi].live + 1);
   return status::success();
 }
 
@@ -381,8 +431,9 @@ std::size_t key_store::expire(time_point now, function_ref<void(peer_id)> on_exp
     record& r = at(e.seq);
     if (is_live(r.slot)) {
       on_expired(peers_[r.peer].id);
-      destroy(r, k_expired);
-      ++tombstones_;
+      const std::uint32_t pi = r.peer;
+      destroy(e.seq, k_expired);
+      rerank(pi, peers_[pi].live + 1);
       ++destroyed;
     }
   }
@@ -393,8 +444,9 @@ std::size_t key_store::expire(time_point now, function_ref<void(peer_id)> on_exp
     if (r.expiry > t) break;
     if (is_live(r.slot)) {
       on_expired(peers_[r.peer].id);
-      destroy(r, k_expired);
-      ++tombstones_;
+      const std::uint32_t pi = r.peer;
+      destroy(expired_to_, k_expired);
+      rerank(pi, peers_[pi].live + 1);
       ++destroyed;
     }
     ++expired_to_;
@@ -409,22 +461,74 @@ std::size_t key_store::drop_peer(peer_id peer) {
   const auto it = peer_index_.find(peer);
   if (it == peer_index_.end()) return 0;
   const std::uint32_t pi = it->second;
-  std::size_t destroyed = 0;
-  for (std::uint64_t seq = tail_; seq < head_; ++seq) {
-    record& r = at(seq);
-    if (r.peer != pi || r.slot == k_dropped) continue;
-    if (is_live(r.slot)) {
-      destroy(r, k_dropped);
-      ++destroyed;
-    } else {
-      --tombstones_;
+  peer_entry& p = peers_[pi];
+  const std::size_t destroyed = p.live;
+  // The records stay in the ring until they reach its front, belonging to no peer.
+  const auto forget = [&](std::uint32_t v) {
+    while (v != k_empty) {
+      ++touched_;
+      const std::uint64_t seq = seq_of(v);
+      record& r = at(seq);
+      v = link_at(seq).next;
+      if (is_live(r.slot)) {
+        arena_.release(r.slot);  // zeroes the private key
+        --live_;
+      } else {
+        --tombstones_;
+      }
+      index_erase(r.id);
       r.slot = k_dropped;
+      r.peer = k_no_peer;
     }
-    index_erase(r.id);
-  }
+  };
+  forget(p.live_keys.head);
+  forget(p.tombstones.head);
+  const std::uint32_t live_before = p.live;
+  p.live = 0;
+  p.records = 0;
+  p.live_keys = p.tombstones = list{k_empty, k_empty};
+  rerank(pi, live_before);
+  free_peer(pi);
   trim(k_min_time);
   maybe_shrink_index();
   return destroyed;
+}
+
+std::size_t key_store::retire_oldest(peer_id peer, std::size_t n) {
+  const auto it = peer_index_.find(peer);
+  if (it == peer_index_.end()) return 0;
+  const std::uint32_t pi = it->second;
+  const std::uint32_t live_before = peers_[pi].live;
+  std::size_t destroyed = 0;
+  for (; destroyed < n && peers_[pi].live_keys.head != k_empty; ++destroyed) {
+    ++touched_;
+    destroy(seq_of(peers_[pi].live_keys.head), k_expired);
+  }
+  rerank(pi, live_before);
+  return destroyed;
+}
+
+status key_store::retire(const guid& id) {
+  const std::size_t b = find(id);
+  const std::uint64_t seq = b == npos ? 0 : seq_of(index_[b]);
+  if (b == npos || !is_live(at(seq).slot)) {
+    return status(errc::unknown_key, "key " + id.short_hex() + ": no live key to retire");
+  }
+  const std::uint32_t pi = at(seq).peer;
+  destroy(seq, k_expired);
+  rerank(pi, peers_[pi].live + 1);
+  return status::success();
+}
+
+std::optional<peer_id> key_store::owner(const guid& id) const {
+  const std::size_t b = find(id);
+  if (b == npos) return std::nullopt;
+  return peers_[at(seq_of(index_[b])).peer].id;
+}
+
+std::optional<peer_id> key_store::largest_holder() const {
+  if (holders_.empty() || holders_.rbegin()->first == 0) return std::nullopt;
+  return peers_[holders_.rbegin()->second].id;
 }
 
 std::size_t key_store::live() const noexcept { return live_; }
@@ -458,11 +562,14 @@ std::size_t key_store::locked_bytes() const noexcept { return arena_.locked_byte
 std::size_t key_store::bookkeeping_bytes() const noexcept {
   // unordered_map: a node holds the next pointer and the pair; malloc rounds it to 32 bytes.
   constexpr std::size_t map_node = 32;
-  return sizeof(*this) + (blocks_.size() + (spare_ ? 1 : 0)) * k_block * sizeof(record) +
+  // std::set: a node holds three pointers, the colour and the pair; malloc rounds it to 48 bytes.
+  constexpr std::size_t set_node = 48;
+  return sizeof(*this) + (blocks_.size() + (spare_ ? 1 : 0)) * sizeof(block) +
          blocks_.capacity() * sizeof(blocks_[0]) + heap_.capacity() * sizeof(heap_entry) +
          index_.capacity() * sizeof(std::uint32_t) + peers_.capacity() * sizeof(peer_entry) +
          free_peers_.capacity() * sizeof(std::uint32_t) + peer_index_.size() * map_node +
-         peer_index_.bucket_count() * sizeof(void*) + arena_.bookkeeping_bytes();
+         peer_index_.bucket_count() * sizeof(void*) + holders_.size() * set_node +
+         arena_.bookkeeping_bytes();
 }
 
 bool key_store::fully_locked() const noexcept { return arena_.fully_locked(); }

@@ -15,6 +15,12 @@
 #include "cryptcom/random.hpp"
 
 namespace cryptcom::keys {
+
+// How many records the store's operations walked so far: the work they did, counted.
+struct key_store_probe {
+  static std::uint64_t touched(const key_store& store) { return store.touched_; }
+};
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -345,6 +351,175 @@ TEST(key_store, hundreds_of_keys_across_the_index_wrap_all_open_once) {
   }
 }
 
+TEST(key_store, retire_oldest_destroys_the_peers_oldest_live_keys_as_expired_tombstones) {
+  key_store store(small_limits());
+  issuer keys;
+  const guid a1 = keys.add(store, 1, t0 + 60s);
+  const guid b1 = keys.add(store, 2, t0 + 10s);
+  const guid a2 = keys.add(store, 1, t0 + 50s);
+  const guid a3 = keys.add(store, 1, t0 + 40s);
+  const guid a4 = keys.add(store, 1, t0 + 30s);
+  opener open;
+  ASSERT_TRUE(store.open_with(a2, t0, std::ref(open)).ok());  // a used key is not retired again
+
+  EXPECT_EQ(store.retire_oldest(1, 2), 2u);
+  for (const guid& g : {a1, a3}) {
+    EXPECT_TRUE(keys.wiped(g));
+    EXPECT_EQ(store.state(g, t0), key_state::expired);
+    // The sender that still seals to it is told the key expired, and re-seals.
+    EXPECT_EQ(store.open_with(g, t0, std::ref(open)).code(), errc::expired_key);
+    EXPECT_EQ(store.owner(g), 1u);
+  }
+  EXPECT_EQ(store.state(a2, t0), key_state::used);
+  EXPECT_EQ(store.state(a4, t0), key_state::live);
+  EXPECT_FALSE(keys.wiped(a4));
+  EXPECT_EQ(store.live(1), 1u);
+  EXPECT_EQ(store.live(), 2u);
+  EXPECT_EQ(store.tombstones(), 3u);
+
+  EXPECT_EQ(store.retire_oldest(1, 5), 1u) << "only what the peer holds";
+  EXPECT_TRUE(keys.wiped(a4));
+  EXPECT_EQ(store.retire_oldest(1, 5), 0u);
+  EXPECT_EQ(store.retire_oldest(2, 0), 0u);
+  EXPECT_EQ(store.retire_oldest(99, 3), 0u);
+  EXPECT_EQ(store.state(b1, t0), key_state::live);
+  EXPECT_EQ(store.next_expiry(), t0 + 10s);
+  // Retired keys are no longer due to expire; their tombstones go after expiry + grace.
+  EXPECT_EQ(store.expire(t0 + 60s), 1u);
+  EXPECT_EQ(store.expire(t0 + 60s + small_limits().tombstone_grace), 0u);
+  EXPECT_EQ(store.tombstones(), 0u);
+  EXPECT_EQ(store.owner(a1), std::nullopt);
+}
+
+TEST(key_store, retire_destroys_one_live_key_and_refuses_anything_else_as_unknown_key) {
+  key_store store(small_limits());
+  issuer keys;
+  const guid a = keys.add(store, 1, t0 + 60s);
+  const guid b = keys.add(store, 1, t0 + 60s);
+  const guid late = keys.add(store, 2, t0 + 1s);
+  opener open;
+  ASSERT_TRUE(store.open_with(b, t0, std::ref(open)).ok());
+
+  ASSERT_TRUE(store.retire(a).ok());
+  EXPECT_TRUE(keys.wiped(a));
+  EXPECT_EQ(store.state(a, t0), key_state::expired);
+  EXPECT_EQ(store.open_with(a, t0, std::ref(open)).code(), errc::expired_key);
+  EXPECT_EQ(store.live(1), 0u);
+
+  const guid never = keys.new_guid();
+  for (const guid& g : {a, b, never}) {
+    const status s = store.retire(g);
+    EXPECT_EQ(s.code(), errc::unknown_key);
+    EXPECT_TRUE(has(s.message(), g.short_hex())) << s.message();
+  }
+  EXPECT_EQ(store.state(b, t0), key_state::used) << "a refused retire changes nothing";
+
+  // Past its expiry but not yet reached by expire(): still holds its secret, which goes now.
+  ASSERT_TRUE(store.retire(late).ok());
+  EXPECT_TRUE(keys.wiped(late));
+  EXPECT_EQ(store.expire(t0 + 2s), 0u);
+  EXPECT_EQ(store.live(), 0u);
+  EXPECT_EQ(store.next_expiry(), std::nullopt);
+}
+
+TEST(key_store, owner_names_the_peer_of_a_live_key_or_tombstone_until_it_is_forgotten) {
+  key_store store(small_limits());
+  issuer keys;
+  const guid a = keys.add(store, 7, t0 + 60s);
+  const guid b = keys.add(store, 8, t0 + 60s);
+  const guid c = keys.add(store, 8, t0 + 60s);
+  opener open;
+  ASSERT_TRUE(store.open_with(b, t0, std::ref(open)).ok());
+  EXPECT_EQ(store.owner(a), 7u);
+  EXPECT_EQ(store.owner(b), 8u);
+  EXPECT_EQ(store.owner(c), 8u);
+  EXPECT_EQ(store.owner(keys.new_guid()), std::nullopt);
+  EXPECT_EQ(store.drop_peer(8), 1u);
+  EXPECT_EQ(store.owner(b), std::nullopt);
+  EXPECT_EQ(store.owner(c), std::nullopt);
+  EXPECT_EQ(store.owner(a), 7u);
+}
+
+TEST(key_store, largest_holder_follows_live_counts_through_every_change) {
+  key_store_limits limits = small_limits();
+  key_store store(limits);
+  issuer keys;
+  EXPECT_EQ(store.largest_holder(), std::nullopt);
+  const guid a1 = keys.add(store, 1, t0 + 60s);
+  EXPECT_EQ(store.largest_holder(), 1u);
+  const guid b1 = keys.add(store, 2, t0 + 5s);
+  const guid b2 = keys.add(store, 2, t0 + 60s);
+  EXPECT_EQ(store.largest_holder(), 2u);
+  const guid c1 = keys.add(store, 3, t0 + 60s);
+  const guid c2 = keys.add(store, 3, t0 + 60s);
+  const guid c3 = keys.add(store, 3, t0 + 60s);
+  EXPECT_EQ(store.largest_holder(), 3u);
+  opener open;
+  ASSERT_TRUE(store.open_with(c1, t0, std::ref(open)).ok());  // 3 holds 2, tied with 2
+  const auto tied = store.largest_holder();
+  EXPECT_TRUE(tied == 2u || tied == 3u);
+  ASSERT_TRUE(store.retire(c2).ok());
+  EXPECT_EQ(store.largest_holder(), 2u);
+  EXPECT_EQ(store.expire(t0 + 5s), 1u);  // b1: 2 now holds 1, like 1 and 3
+  EXPECT_EQ(store.retire_oldest(2, 1), 1u);
+  EXPECT_EQ(store.drop_peer(3), 1u);
+  EXPECT_EQ(store.largest_holder(), 1u);
+  ASSERT_TRUE(store.retire(a1).ok());
+  EXPECT_EQ(store.largest_holder(), std::nullopt) << "tombstones hold nothing";
+  (void)b1;
+  (void)b2;
+  (void)c3;
+}
+
+// Dropping a peer (a restart announced by a new instance id, possibly on every frame of a
+// hostile peer) costs that peer's own records, not the ring's.
+TEST(key_store, drop_peer_and_retire_oldest_touch_only_the_peers_own_records) {
+  key_store_limits limits;
+  limits.max_total = 70000;
+  limits.max_per_peer = 4096;
+  key_store store(limits);
+  auto random = make_deterministic_random(5);
+  const auto cheap = [](mutable_secret_key_view secret) {
+    randombytes_buf(secret.data(), secret.size());
+    return public_key{};
+  };
+  std::vector<guid> mine;
+  for (std::size_t i = 0; i < 60000; ++i) {
+    // Twenty other peers, and in their midst three keys of peer 99 (one of them used).
+    ASSERT_TRUE(store.insert(i % 20, random->next_guid(), t0 + 60s, cheap).ok());
+    if (i % 20000 == 10000) {
+      mine.push_back(random->next_guid());
+      ASSERT_TRUE(store.insert(99, mine.back(), t0 + 60s, cheap).ok());
+    }
+  }
+  ASSERT_EQ(mine.size(), 3u);
+  ASSERT_TRUE(store
+                  .open_with(mine[1], t0,
+                             [](secret_key_view, const public_key&) { return status::success(); })
+                  .ok());
+
+  std::uint64_t before = key_store_probe::touched(store);
+  EXPECT_EQ(store.drop_peer(99), 2u);
+  EXPECT_EQ(key_store_probe::touched(store) - before, 3u) << "its two keys and one tombstone";
+  EXPECT_EQ(store.live(), 60000u);
+  for (const guid& g : mine) EXPECT_EQ(store.state(g, t0), key_state::unknown);
+
+  // Twenty of peer 7's 3,000 keys, the oldest, ten at a time: the second ten lie behind the
+  // first ten's tombstones, which are not walked again.
+  before = key_store_probe::touched(store);
+  EXPECT_EQ(store.retire_oldest(7, 10), 10u);
+  EXPECT_EQ(store.retire_oldest(7, 10), 10u);
+  EXPECT_EQ(key_store_probe::touched(store) - before, 20u);
+  EXPECT_EQ(store.live(7), 2980u);
+  ASSERT_TRUE(store.largest_holder().has_value());
+  EXPECT_NE(store.largest_holder(), 7u);
+
+  before = key_store_probe::touched(store);
+  EXPECT_EQ(store.drop_peer(7), 2980u);
+  EXPECT_EQ(key_store_probe::touched(store) - before, 3000u) << "2,980 keys and 20 tombstones";
+  EXPECT_EQ(store.live(), 57000u);
+}
+
 // ---- a reference model, driven at random against the store ----
 
 struct model_key {
@@ -382,7 +557,7 @@ TEST(key_store, agrees_with_a_reference_model_over_random_operations) {
   const auto expected_state = [&](const model_key& k) {
     if (forgotten(k)) return key_state::unknown;
     if (k.used) return key_state::used;
-    return k.expiry <= now ? key_state::expired : key_state::live;
+    return k.destroyed || k.expiry <= now ? key_state::expired : key_state::live;
   };
   const auto is_live = [](const model_key& k) { return !k.used && !k.destroyed && !k.dropped; };
 
@@ -409,7 +584,7 @@ TEST(key_store, agrees_with_a_reference_model_over_random_operations) {
         ASSERT_TRUE(s.ok()) << step << " " << s.to_string();
         model.push_back(model_key{id, peer, now + ttl});
       }
-    } else if (op < 75 && !model.empty()) {  // open, sometimes a forged copy
+    } else if (op < 70 && !model.empty()) {  // open, sometimes a forged copy
       model_key& k = model[roll(static_cast<std::uint32_t>(model.size()))];
       const guid id = k.id;
       opener open;
@@ -446,9 +621,9 @@ TEST(key_store, agrees_with_a_reference_model_over_random_operations) {
       if (before != key_state::unknown) {
         ASSERT_EQ(owner, k.peer) << step;
       }
-    } else if (op < 85) {  // time passes
+    } else if (op < 80) {  // time passes
       now += std::chrono::milliseconds(roll(4000));
-    } else if (op < 97) {  // expire
+    } else if (op < 91) {  // expire
       std::size_t due = 0;
       std::vector<guid> destroyed_now;
       for (model_key& k : model) {
@@ -460,6 +635,28 @@ TEST(key_store, agrees_with_a_reference_model_over_random_operations) {
       }
       ASSERT_EQ(store.expire(now), due) << step;
       for (const guid& g : destroyed_now) ASSERT_TRUE(keys.wiped(g)) << step;
+    } else if (op < 94 && !model.empty()) {  // one key retired (it failed to open too often)
+      model_key& k = model[roll(static_cast<std::uint32_t>(model.size()))];
+      const status s = store.retire(k.id);
+      if (is_live(k)) {
+        ASSERT_TRUE(s.ok()) << step << " " << s.to_string();
+        ASSERT_TRUE(keys.wiped(k.id)) << step;
+        k.destroyed = true;
+      } else {
+        ASSERT_EQ(s.code(), errc::unknown_key) << step;
+      }
+    } else if (op < 97) {  // a peer's oldest keys retired
+      const peer_id peer = roll(5);
+      const std::size_t n = roll(4);
+      std::vector<guid> retired;
+      for (model_key& k : model) {
+        if (retired.size() == n) break;
+        if (k.peer != peer || !is_live(k)) continue;
+        k.destroyed = true;
+        retired.push_back(k.id);
+      }
+      ASSERT_EQ(store.retire_oldest(peer, n), retired.size()) << step;
+      for (const guid& g : retired) ASSERT_TRUE(keys.wiped(g)) << step;
     } else {  // a peer restarts
       const peer_id peer = roll(5);
       std::size_t dropped = 0;
@@ -494,6 +691,14 @@ TEST(key_store, agrees_with_a_reference_model_over_random_operations) {
     }
     ASSERT_EQ(store.live(), live_total) << step;
     for (peer_id p = 0; p < 5; ++p) ASSERT_EQ(store.live(p), per_peer[p]) << step;
+    const std::optional<peer_id> largest = store.largest_holder();
+    if (live_total == 0) {
+      ASSERT_FALSE(largest.has_value()) << step;
+    } else {
+      ASSERT_TRUE(largest.has_value()) << step;
+      ASSERT_LT(*largest, 5u) << step;
+      ASSERT_EQ(per_peer[*largest], *std::max_element(per_peer.begin(), per_peer.end())) << step;
+    }
     ASSERT_EQ(store.next_expiry(), earliest) << step;
     // Forgetting may lag behind time (never ahead of it), and reads as unknown meanwhile.
     ASSERT_GE(store.tombstones(), tombstones_due) << step;
@@ -501,6 +706,11 @@ TEST(key_store, agrees_with_a_reference_model_over_random_operations) {
     for (int i = 0; i < 4 && !model.empty(); ++i) {
       const model_key& k = model[roll(static_cast<std::uint32_t>(model.size()))];
       ASSERT_EQ(store.state(k.id, now), expected_state(k)) << step;
+      if (k.dropped) {
+        ASSERT_EQ(store.owner(k.id), std::nullopt) << step;
+      } else if (!forgotten(k)) {
+        ASSERT_EQ(store.owner(k.id), k.peer) << step;
+      }
     }
     if (!gone.empty()) {
       const guid& g = gone[roll(static_cast<std::uint32_t>(gone.size()))];
