@@ -114,6 +114,11 @@ class engine {
   // Sets the flow used for messages to `peer` that do not name one (overrides
   // options::default_flow for that peer).
   void set_flow(peer_id peer, flow how, time_point now);
+  // Puts `peer` in `group` (a transport names its connection: peers behind one connection, e.g.
+  // routing paths a broker or a forger claims, share a group). Peers of one group share one
+  // budget of keys granted before they have used any (options::unproven_grant_rate). By default
+  // a peer is a group of its own.
+  void set_group(peer_id peer, std::uint64_t group, time_point now);
   // Forgets a peer: its keys are destroyed, its queued and unacknowledged messages are reported
   // undeliverable.
   void disconnect(peer_id peer, time_point now);

@@ -43,9 +43,23 @@ struct options {
   // requests. Default: 1024 / 65536.
   std::size_t max_keys_per_peer = 1024;
   std::size_t max_keys_total = 65536;
-  // Keys granted to one peer per second of requests (token bucket, burst = max_keys_per_peer).
-  // Default: 100000.
+  // Keys granted to one peer per second of requests (token bucket, burst = max_keys_per_peer):
+  // a ceiling above the rules below. Default: 100000.
   std::size_t key_grant_rate = 100000;
+  // A peer may hold (unused) at most its allowance of our keys: pool_target until it has used
+  // one, then twice what it used in the last key_ttl, between pool_target and max_keys_per_peer.
+  // So a peer's grant grows only with the messages it actually sends.
+  // Keys granted to peers that have not used any yet come from a budget per group of peers (the
+  // transport's connection, see engine::set_group; by default each peer is its own group):
+  // unproven_grant_rate keys per second, burst unproven_grant_burst. Forged routing paths or
+  // instance churn on one connection then cost at most that many key generations per second.
+  // Default: 256/s, burst 256.
+  std::size_t unproven_grant_rate = 256;
+  std::size_t unproven_grant_burst = 256;
+  // A peer may announce a new instance (a restart: its keys are dropped and granted afresh) at
+  // most once per this interval (burst of 2); a control block announcing one sooner is dropped.
+  // Default: 1 s.
+  duration peer_restart_interval = std::chrono::seconds(1);
 
   // Largest plaintext message (all parts) accepted for sending or receiving. Default: 64 MiB.
   std::size_t max_message_size = 64u * 1024 * 1024;

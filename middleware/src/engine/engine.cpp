@@ -53,6 +53,10 @@ status check_options(const options& o) {
   if (o.retransmit_after <= duration::zero() || o.delivery_timeout < o.retransmit_after)
     return bad("delivery_timeout must be at least retransmit_after, which must be positive");
   if (o.key_grant_rate == 0) return bad("key_grant_rate must be above 0");
+  if (o.unproven_grant_rate == 0 || o.unproven_grant_burst == 0)
+    return bad("unproven_grant_rate and unproven_grant_burst must be above 0");
+  if (o.peer_restart_interval <= duration::zero())
+    return bad("peer_restart_interval must be positive");
   if (o.failed_open_rate == 0 || o.failed_open_burst == 0 || o.max_failed_opens_per_key == 0)
     return bad("failed_open_rate, failed_open_burst and max_failed_opens_per_key must be above 0");
   const auto aead = static_cast<hpke::aead_id>(o.cipher);
@@ -121,6 +125,12 @@ struct engine::impl {
   wire::decode_limits limits;
 
   std::unordered_map<peer_id, peer_state> peers;
+  // Budgets of keys for peers that have not used one yet, per group set with set_group().
+  struct group_budget {
+    token_bucket bucket;
+    std::size_t members = 0;
+  };
+  std::unordered_map<std::uint64_t, group_budget> groups;
   std::deque<transmit> transmits;
   std::deque<delivery> deliveries;
   std::deque<event> events;
@@ -133,15 +143,36 @@ struct engine::impl {
     if (it == peers.end()) {
       const double rate = static_cast<double>(opts.key_grant_rate);
       const double burst = static_cast<double>(opts.max_keys_per_peer);
+      const double restarts_per_second =
+          1.0 / std::chrono::duration<double>(opts.peer_restart_interval).count();
       peer_state fresh(token_bucket(rate, burst, now),
                        token_bucket(static_cast<double>(opts.failed_open_rate),
                                     static_cast<double>(opts.failed_open_burst), now),
+                       token_bucket(restarts_per_second, 2.0, now),
                        retransmit_timer(opts.retransmit_after, opts.delivery_timeout / 2),
                        opts.retransmit_after);
       it = peers.emplace(id, std::move(fresh)).first;
       it->second.pool_goal = opts.pool_target;
+      it->second.own_budget.emplace(unproven_budget(now));
     }
     return it->second;
+  }
+
+  token_bucket unproven_budget(time_point now) const {
+    return token_bucket(static_cast<double>(opts.unproven_grant_rate),
+                        static_cast<double>(opts.unproven_grant_burst), now);
+  }
+
+  token_bucket& budget_of(peer_state& p) {
+    if (p.group) return groups.at(*p.group).bucket;
+    return *p.own_budget;
+  }
+
+  void leave_group(peer_state& p) {
+    if (!p.group) return;
+    auto it = groups.find(*p.group);
+    if (it != groups.end() && --it->second.members == 0) groups.erase(it);
+    p.group.reset();
   }
 
   template <class Field>
@@ -299,6 +330,90 @@ struct engine::impl {
     return k;
   }
 
+  // ---- grants: how many keys a peer may have from us ----
+  // Keys the peer used (messages from it that opened) in windows of key_ttl.
+  void roll_used_window(peer_state& p, time_point now) {
+    if (now - p.used_window_start < opts.key_ttl) return;
+    p.used_last_window = now - p.used_window_start < 2 * opts.key_ttl ? p.used_in_window : 0;
+    p.used_in_window = 0;
+    p.used_window_start = now;
+  }
+
+  void note_used(peer_state& p, time_point now) {
+    roll_used_window(p, now);
+    ++p.used_in_window;
+    p.proven = true;
+  }
+
+  // The unused keys the peer may hold: pool_target until it has used one, then twice its use of
+  // the last one to two key_ttl, up to max_keys_per_peer.
+  std::size_t allowance(peer_state& p, time_point now) {
+    if (!p.proven) return opts.pool_target;
+    roll_used_window(p, now);
+    const std::size_t used = p.used_in_window + p.used_last_window;
+    return std::clamp(2 * used, opts.pool_target, opts.max_keys_per_peer);
+  }
+
+  void grant(peer_id id, peer_state& p, std::uint32_t wanted, time_point now, bool defer_offers) {
+    const std::size_t allowed = allowance(p, now);
+    const std::size_t held = store.live(id) + p.keys_owed;
+    std::size_t n = std::min<std::size_t>(wanted, allowed - std::min(allowed, held));
+    std::string bound = "its allowance (" + std::to_string(allowed) +
+                        ": pool_target until it uses keys, then twice its use, at most "
+                        "max_keys_per_peer)";
+    if (n > 0 && !p.proven) {
+      const std::size_t paid = budget_of(p).take(n, now);
+      if (paid < n) {
+        bound = "unproven_grant_rate (" + std::to_string(opts.unproven_grant_rate) +
+                "/s for the peers of its group that have used no key yet)";
+      }
+      n = paid;
+    }
+    const std::size_t capped = p.grant_bucket.take(n, now);
+    if (capped < n) bound = "key_grant_rate (" + std::to_string(opts.key_grant_rate) + "/s)";
+    n = capped;
+    if (n < wanted) {
+      count(p, &counters::rejected_rate_limited);
+      emit_event(event_kind::frame_rejected, id, guid{}, 0,
+                 n == 0 ? errc::rate_limited : errc::limit_exceeded,
+                 "asked for " + std::to_string(wanted) + " keys, granted " + std::to_string(n) +
+                     ", bounded by " + bound);
+    }
+    p.keys_owed += n;
+    if (n > 0) {
+      if (defer_offers) {
+        if (!p.offers_due) p.offers_due = now + opts.ack_delay;
+      } else {
+        p.offers_due.reset();
+      }
+    }
+  }
+
+  // max_keys_total is reached: unused keys of the biggest holders give way, one at a time, to a
+  // peer that holds fewer, so a newcomer is always served however many keys others took.
+  void make_room(peer_id id, peer_state& p, std::size_t n) {
+    std::size_t free = opts.max_keys_total - std::min(opts.max_keys_total, store.live());
+    std::size_t retired = 0;
+    while (free < n) {
+      const std::optional<keys::peer_id> victim = store.largest_holder();
+      if (!victim || *victim == id || store.live(*victim) <= store.live(id) + 1) break;
+      if (store.retire_oldest(*victim, 1) == 0) break;
+      ++free;
+      ++retired;
+      if (auto it = peers.find(*victim); it != peers.end()) {
+        count(it->second, &counters::keys_retired);
+        count(it->second, &counters::keys_destroyed);
+      }
+    }
+    if (retired > 0) {
+      emit_event(event_kind::frame_rejected, id, guid{}, 0, errc::limit_exceeded,
+                 "max_keys_total (" + std::to_string(opts.max_keys_total) + ") reached: retired " +
+                     std::to_string(retired) +
+                     " unused keys of the largest holders to grant this peer");
+    }
+    (void)p;
+  }
+
   // ---- control blocks ----
   bool offers_ready(const peer_state& p, time_point now) const {
     return p.keys_owed > 0 && (!p.offers_due || *p.offers_due <= now);
@@ -320,6 +435,7 @@ struct engine::impl {
       const std::size_t room =
           opts.max_keys_per_peer - std::min(opts.max_keys_per_peer, store.live(id));
       std::size_t n = std::min({p.keys_owed, room, limits.max_offers});
+      make_room(id, p, n);
       for (; n > 0; --n) {
         auto k = issue_key(id, p, now);
         if (!k.ok()) {
@@ -563,6 +679,9 @@ struct engine::impl {
     p.acks.clear();
     p.rejections.clear();
     p.failed_opens.clear();
+    // The new instance has used none of our keys: its grants start from scratch.
+    p.proven = false;
+    p.used_in_window = p.used_last_window = 0;
     // What the old instance may or may not have processed cannot be known: report it rather
     // than risk delivering it twice. Queued messages were never sent and simply go to the new one.
     for (auto& m : p.unacked) {
@@ -582,33 +701,21 @@ struct engine::impl {
   // reply: the keys it asks for then ride on that reply.
   void apply_control(peer_id id, peer_state& p, const wire::control_block& block, time_point now,
                      bool defer_offers) {
-    if (p.instance && *p.instance != block.instance) on_peer_restart(id, p, block.instance);
+    if (p.instance && *p.instance != block.instance) {
+      // A restart costs us a drop and a fresh grant: at most one per peer_restart_interval.
+      if (!p.restart_budget.take(1, now)) {
+        count(p, &counters::rejected_rate_limited);
+        emit_event(event_kind::frame_rejected, id, block.instance, 0, errc::rate_limited,
+                   "instance " + block.instance.short_hex() +
+                       " announced sooner than peer_restart_interval after the last restart; the "
+                       "control block is ignored");
+        return;
+      }
+      on_peer_restart(id, p, block.instance);
+    }
     p.instance = block.instance;
 
-    if (block.wanted > 0) {
-      const std::size_t live = store.live(id);
-      const std::size_t room =
-          opts.max_keys_per_peer - std::min(opts.max_keys_per_peer, live + p.keys_owed);
-      const std::size_t asked = std::min<std::size_t>(block.wanted, room);
-      const std::size_t granted = p.grant_bucket.take(asked, now);
-      if (granted < block.wanted) {
-        count(p, &counters::rejected_rate_limited);
-        emit_event(event_kind::frame_rejected, id, guid{}, 0,
-                   granted < asked ? errc::rate_limited : errc::limit_exceeded,
-                   "asked for " + std::to_string(block.wanted) + " keys, granted " +
-                       std::to_string(granted) + " (max_keys_per_peer " +
-                       std::to_string(opts.max_keys_per_peer) + ", key_grant_rate " +
-                       std::to_string(opts.key_grant_rate) + "/s)");
-      }
-      p.keys_owed += granted;
-      if (granted > 0) {
-        if (defer_offers) {
-          if (!p.offers_due) p.offers_due = now + opts.ack_delay;
-        } else {
-          p.offers_due.reset();
-        }
-      }
-    }
+    if (block.wanted > 0) grant(id, p, block.wanted, now, defer_offers);
 
     if (!block.offers.empty()) {
       const std::size_t room =
@@ -791,6 +898,7 @@ struct engine::impl {
     }
     count(p, &counters::keys_used);
     count(p, &counters::keys_destroyed);
+    note_used(p, now);
     if (!p.failed_opens.empty()) p.failed_opens.erase(d.key_id);
 
     delivery out;
@@ -910,6 +1018,19 @@ void engine::set_flow(peer_id peer, flow how, time_point now) {
   impl_->peer(peer, now).default_flow = how;
 }
 
+void engine::set_group(peer_id peer, std::uint64_t group, time_point now) {
+  auto& im = *impl_;
+  if (!im.init_status.ok()) return;
+  auto& p = im.peer(peer, now);
+  if (p.group == group) return;
+  im.leave_group(p);
+  auto [it, fresh] =
+      im.groups.try_emplace(group, engine::impl::group_budget{im.unproven_budget(now)});
+  (void)fresh;
+  ++it->second.members;
+  p.group = group;
+}
+
 void engine::disconnect(peer_id peer, time_point now) {
   (void)now;
   auto it = impl_->peers.find(peer);
@@ -919,6 +1040,7 @@ void engine::disconnect(peer_id peer, time_point now) {
   for (auto& m : p.unacked) impl_->give_up(peer, p, m, "peer disconnected before acknowledging");
   const std::size_t destroyed = impl_->store.drop_peer(peer);
   impl_->count(p, &counters::keys_destroyed, destroyed);
+  impl_->leave_group(p);
   impl_->peers.erase(it);
 }
 

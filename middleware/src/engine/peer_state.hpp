@@ -53,9 +53,13 @@ struct outgoing_message {
 };
 
 struct peer_state {
-  peer_state(token_bucket bucket, token_bucket failures, retransmit_timer timer,
-             duration spent_window)
-      : spent(spent_window), rto(timer), grant_bucket(bucket), open_failures(failures) {}
+  peer_state(token_bucket bucket, token_bucket failures, token_bucket restarts,
+             retransmit_timer timer, duration spent_window)
+      : spent(spent_window),
+        rto(timer),
+        grant_bucket(bucket),
+        restart_budget(restarts),
+        open_failures(failures) {}
 
   std::optional<guid> instance;      // the peer's endpoint instance, once it told us
   std::optional<flow> default_flow;  // set_flow(): overrides options::default_flow
@@ -97,6 +101,15 @@ struct peer_state {
   std::optional<time_point> acks_due;
   std::vector<wire::rejection> rejections;
   token_bucket grant_bucket;
+  // Grants: the group whose budget pays for keys until the peer has used one (proven), and the
+  // keys it used in the current and the last window of key_ttl, which size its allowance.
+  std::optional<std::uint64_t> group;  // set_group(); empty: the peer is a group of its own
+  std::optional<token_bucket> own_budget;
+  bool proven = false;
+  time_point used_window_start{};
+  std::size_t used_in_window = 0;
+  std::size_t used_last_window = 0;
+  token_bucket restart_budget;
   // Failed opens this peer may still cause (each cost us an X25519), and how often each of our
   // live keys issued to it failed to open.
   token_bucket open_failures;

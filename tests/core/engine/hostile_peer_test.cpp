@@ -382,5 +382,119 @@ TEST_F(hostile_peer, a_reply_sealed_to_a_reply_key_carries_no_reply_key_of_its_o
   EXPECT_EQ(b->stats().total.keys_generated, generated);
 }
 
+// ---- grants ----
+
+// Control frames as a peer with instance `instance` would send them.
+std::vector<byte> asking(std::uint8_t instance, std::uint32_t wanted) {
+  wire::control_block block;
+  block.instance.bytes[0] = instance;
+  block.wanted = wanted;
+  return control_frame(block);
+}
+
+std::size_t offered_to(const std::vector<transmit>& ts, peer_id peer) {
+  std::size_t n = 0;
+  for (const auto& t : ts) {
+    if (t.peer == peer) n += offers_in({t}).size();
+  }
+  return n;
+}
+
+TEST_F(hostile_peer, a_peer_gets_its_allowance_and_more_keys_only_as_it_uses_them) {
+  // Asking for every key there is, again and again, yields pool_target keys and no more.
+  constexpr peer_id greedy_id = 9;
+  std::size_t offered = 0;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(b->receive(greedy_id, asking(1, 0xffffffffu), now).ok());
+    offered += offered_to(out(*b), greedy_id);
+  }
+  EXPECT_EQ(offered, opts.pool_target);
+  EXPECT_EQ(b->stats().live_keys, opts.pool_target);
+  b->disconnect(greedy_id, now);
+  bool named = false;
+  for (const auto& e : events(*b)) named |= e.detail.find("allowance") != std::string::npos;
+  EXPECT_TRUE(named) << "the bound that trimmed the request is named";
+
+  // A real sender that uses its keys has its allowance grow with its use.
+  a->connect(b_id, now);
+  settle();
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(send_text(*a, b_id, "m" + std::to_string(i)).ok());
+    settle();
+    while (b->poll_delivery()) {
+    }
+  }
+  EXPECT_EQ(b->stats().total.messages_opened, 40u);
+  wire::control_block greedy;
+  greedy.instance = a->instance();
+  greedy.wanted = 0xffffffffu;
+  ASSERT_TRUE(b->receive(a_id, control_frame(greedy), now).ok());
+  (void)offered_to(out(*b), a_id);
+  // Twice its use (80 keys) is what it may hold now, the keys it holds already included.
+  EXPECT_GT(b->stats().live_keys, opts.pool_target);
+  EXPECT_LE(b->stats().live_keys, 80u);
+}
+
+TEST_F(hostile_peer, peers_of_one_group_share_one_budget_and_another_group_is_served) {
+  opts.unproven_grant_rate = 10;
+  opts.unproven_grant_burst = 40;
+  make_engines();
+  // 1000 forged paths behind one connection (group 77), each asking for everything.
+  std::size_t offered_to_group = 0;
+  for (peer_id forged = 100; forged < 1100; ++forged) {
+    b->set_group(forged, 77, now);
+    ASSERT_TRUE(b->receive(forged, asking(3, 0xffffffffu), now).ok());
+    for (const auto& t : out(*b)) offered_to_group += offers_in({t}).size();
+  }
+  EXPECT_EQ(offered_to_group, opts.unproven_grant_burst);
+  EXPECT_EQ(b->stats().total.keys_generated, opts.unproven_grant_burst);
+  // A newcomer on its own connection gets its whole first grant at once.
+  b->set_group(a_id, 1, now);
+  a->connect(b_id, now);
+  settle();
+  EXPECT_EQ(a->usable_keys(b_id), opts.pool_target);
+  // The group's budget refills at its rate, not faster.
+  now += 1s;
+  std::size_t later = 0;
+  for (peer_id forged = 2000; forged < 2100; ++forged) {
+    b->set_group(forged, 77, now);
+    ASSERT_TRUE(b->receive(forged, asking(3, 0xffffffffu), now).ok());
+    for (const auto& t : out(*b)) later += offers_in({t}).size();
+  }
+  EXPECT_EQ(later, opts.unproven_grant_rate);
+}
+
+TEST_F(hostile_peer, with_every_key_taken_a_newcomer_is_served_from_the_largest_holders) {
+  opts.max_keys_total = 64;
+  opts.max_keys_per_peer = 32;
+  make_engines();
+  for (peer_id hog = 100; hog < 108; ++hog) {
+    ASSERT_TRUE(b->receive(hog, asking(4, 0xffffffffu), now).ok());
+  }
+  (void)out(*b);
+  ASSERT_EQ(b->stats().live_keys, opts.max_keys_total);
+  a->connect(b_id, now);
+  settle();
+  EXPECT_EQ(a->usable_keys(b_id), opts.pool_target);
+  EXPECT_LE(b->stats().live_keys, opts.max_keys_total);
+  EXPECT_EQ(b->stats().total.keys_retired, opts.pool_target);
+  ASSERT_TRUE(send_text(*a, b_id, "served").ok());
+  settle();
+  EXPECT_TRUE(b->poll_delivery());
+}
+
+TEST_F(hostile_peer, a_new_instance_on_every_frame_is_a_restart_at_most_once_per_interval) {
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(b->receive(a_id, asking(static_cast<std::uint8_t>(i), 0xffffffffu), now).ok());
+    (void)out(*b);
+    now += 1ms;
+  }
+  const auto st = b->stats().total;
+  // The first block records the instance; then a burst of two restarts, then one per second.
+  EXPECT_LE(st.peer_restarts, 3u);
+  EXPECT_LE(st.keys_generated, (st.peer_restarts + 1) * opts.pool_target);
+  EXPECT_GE(st.rejected_rate_limited, 990u);
+}
+
 }  // namespace
 }  // namespace cryptcom
