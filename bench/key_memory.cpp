@@ -43,7 +43,8 @@ double measure_key_memory(std::size_t keys, const cryptcom_settings& settings) {
   o.pool_low_watermark = keys / 2;
   o.max_keys_per_peer = keys;
   o.max_keys_total = keys;
-  o.key_grant_rate = keys;  // the burst is max_keys_per_peer: all of them at once
+  o.key_grant_rate = keys;        // the burst is max_keys_per_peer: all of them at once
+  o.unproven_grant_burst = keys;  // granted before A has used any
   // Long enough that nothing expires while the keys are generated.
   o.key_ttl = std::chrono::hours(1);
 

@@ -102,6 +102,10 @@ struct engine::impl {
     limits.max_offers = std::max<std::size_t>(o.max_keys_per_peer, 1);
     limits.max_acks = std::max<std::size_t>(o.ack_batch * 4, 4096);
     limits.max_parts = o.max_parts;
+    own_hello.aead = static_cast<std::uint16_t>(o.cipher);
+    own_hello.max_message_bytes = o.max_message_size;
+    own_hello.max_parts = static_cast<std::uint32_t>(
+        std::min<std::size_t>(o.max_parts, std::numeric_limits<std::uint32_t>::max()));
     if (init_status.ok()) {
       auto slot = scratch.allocate();
       if (!slot.ok()) {
@@ -121,8 +125,9 @@ struct engine::impl {
   keys::key_store store;
   keys::locked_arena scratch;  // one slot: the ephemeral private key of the seal in progress
   keys::locked_arena::slot scratch_slot = keys::locked_arena::no_slot;
-  hpke::aead_id aead;
+  hpke::aead_id aead;  // what we open with; what we seal with is what each peer announced
   wire::decode_limits limits;
+  wire::hello own_hello;  // what every control block we send says of us
 
   std::unordered_map<peer_id, peer_state> peers;
   // Budgets of keys for peers that have not used one yet, per group set with set_group().
@@ -424,6 +429,7 @@ struct engine::impl {
   wire::control_block take_control(peer_id id, peer_state& p, time_point now, bool on_data) {
     wire::control_block block;
     block.instance = instance;
+    block.about_sender = own_hello;
     const std::size_t want = keys_to_request(p, now);
     if (want > 0) {
       block.wanted = static_cast<std::uint32_t>(want);
@@ -472,6 +478,7 @@ struct engine::impl {
     transmit t;
     t.peer = id;
     wire::encode_control(block, t.frame);
+    p.hello_sent = true;
     count(p, &counters::frames_sent);
     count(p, &counters::control_frames_sent);
     count(p, &counters::bytes_sent, t.frame.size());
@@ -480,8 +487,38 @@ struct engine::impl {
 
   // ---- sealing ----
   // Seals `m` to `key` and queues the frame. The message then waits in `unacked`.
+  // What the peer cannot accept, by what it announced (nullopt: nothing known against it).
+  std::optional<std::pair<errc, std::string>> refused_by_peer(const peer_state& p,
+                                                              std::size_t parts,
+                                                              std::size_t bytes) const {
+    if (!p.told) return std::nullopt;
+    const auto peer_aead = static_cast<hpke::aead_id>(p.told->aead);
+    if ((peer_aead != hpke::aead_id::chacha20_poly1305 &&
+         peer_aead != hpke::aead_id::aes_256_gcm) ||
+        !hpke::aead_available(peer_aead)) {
+      return std::pair{errc::unavailable, "the peer opens with AEAD " +
+                                              std::to_string(p.told->aead) +
+                                              ", which this endpoint cannot seal with"};
+    }
+    if (bytes > p.told->max_message_bytes) {
+      return std::pair{errc::message_too_large,
+                       std::to_string(bytes) + " bytes exceeds the peer's max_message_size (" +
+                           std::to_string(p.told->max_message_bytes) + ")"};
+    }
+    if (parts > p.told->max_parts) {
+      return std::pair{errc::limit_exceeded, std::to_string(parts) +
+                                                 " parts exceeds the peer's max_parts (" +
+                                                 std::to_string(p.told->max_parts) + ")"};
+    }
+    return std::nullopt;
+  }
+
   void seal_and_send(peer_id id, peer_state& p, outgoing_message&& m, const peer_key& key,
                      time_point now) {
+    if (auto refused = refused_by_peer(p, m.parts, m.bytes)) {
+      give_up(id, p, m, refused->second, refused->first);
+      return;
+    }
     // A message sealed to a reply key answers the peer's request: nothing answers it in turn,
     // so it carries no reply key of its own whatever its flow.
     if (m.how == flow::pull && !m.reply_key && !key.reply) {
@@ -495,7 +532,9 @@ struct engine::impl {
       }
     }
     wire::control_block block = take_control(id, p, now, true);
-    const bool has_control = !block.empty() || block.wanted > 0;
+    // A peer we give a reply key must know which AEAD we open with: tell it at least once.
+    const bool has_control = !block.empty() || (m.reply_key && !p.hello_sent);
+    if (has_control) p.hello_sent = true;
 
     auto ephemeral_secret = scratch.bytes(scratch_slot).first<secret_key_size>();
     hpke::ephemeral_key eph{ephemeral_secret, key_gen.next(ephemeral_secret)};
@@ -507,8 +546,10 @@ struct engine::impl {
     const wire::data_layout layout = wire::encode_data(
         key.id, eph.public_value, m.reply_key, has_control ? &block : nullptr, ct_size, t.frame);
     public_key enc;
-    const status s = hpke::seal_base(aead, key.key, info_bytes(), layout.associated_data, m.payload,
-                                     eph, enc, layout.ciphertext);
+    const auto peer_aead =
+        p.told ? static_cast<hpke::aead_id>(p.told->aead) : hpke::aead_id::chacha20_poly1305;
+    const status s = hpke::seal_base(peer_aead, key.key, info_bytes(), layout.associated_data,
+                                     m.payload, eph, enc, layout.ciphertext);
     sodium_memzero(ephemeral_secret.data(), ephemeral_secret.size());
     if (!s.ok()) {
       // Only a low-order public key from the peer can make sealing fail: that key is useless.
@@ -679,6 +720,8 @@ struct engine::impl {
     p.acks.clear();
     p.rejections.clear();
     p.failed_opens.clear();
+    p.told.reset();
+    p.hello_sent = false;
     // The new instance has used none of our keys: its grants start from scratch.
     p.proven = false;
     p.used_in_window = p.used_last_window = 0;
@@ -714,6 +757,7 @@ struct engine::impl {
       on_peer_restart(id, p, block.instance);
     }
     p.instance = block.instance;
+    if (block.about_sender) p.told = block.about_sender;
 
     if (block.wanted > 0) grant(id, p, block.wanted, now, defer_offers);
 
@@ -1076,10 +1120,16 @@ result<message_id> engine::send(peer_id peer, std::span<const byte_view> parts, 
                                std::to_string(im.opts.max_unacknowledged_per_peer) +
                                ") messages await acknowledgement"));
   }
+  // Against what the peer announced it accepts: refused here rather than there.
+  if (auto refused = im.refused_by_peer(p, parts.size(), bytes)) {
+    return status(refused->first, describe(peer, nullptr, refused->second));
+  }
   outgoing_message m;
   m.id = im.next_message++;
   m.how = how.use_flow.value_or(p.default_flow.value_or(im.opts.default_flow));
   m.accepted_at = now;
+  m.parts = parts.size();
+  m.bytes = bytes;
   m.payload.resize(wire::payload_size(parts));
   wire::encode_payload(parts, m.payload);
   // A peer with no reply key waiting for us needs a pool of its offered keys.

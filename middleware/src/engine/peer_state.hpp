@@ -37,6 +37,8 @@ struct outgoing_message {
   // wire::encode_payload of the parts; resized without zeroing, as the encoder fills it whole.
   std::vector<byte, uninitialized_allocator<byte>> payload;
   flow how = flow::push;
+  std::size_t parts = 0;  // the application's parts and their bytes, against the peer's limits
+  std::size_t bytes = 0;
   time_point accepted_at;
   time_point last_sent_at;
   std::uint32_t attempts = 0;
@@ -62,6 +64,8 @@ struct peer_state {
         open_failures(failures) {}
 
   std::optional<guid> instance;      // the peer's endpoint instance, once it told us
+  std::optional<wire::hello> told;   // what the peer said of itself (AEAD, limits), once it did
+  bool hello_sent = false;           // we told it ours (again after it restarts)
   std::optional<flow> default_flow;  // set_flow(): overrides options::default_flow
 
   // Keys for sending to the peer: reply keys (pull) are used first, then offered keys.

@@ -16,6 +16,9 @@ namespace {
 using packer = msgpack::packer<vector_sink>;
 
 constexpr std::uint64_t uint32_max = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint64_t uint64_max = std::numeric_limits<std::uint64_t>::max();
+// The most a hello takes as our encoder writes it (uint32, uint64, uint16, uint64, uint32).
+constexpr std::size_t hello_bound = 1 + 5 + 9 + 3 + 9 + 5;
 // Rejection reasons are errc values other than ok; errc::internal is the last one defined.
 // Keep this in step with status.hpp: a reason we cannot name is malformed.
 constexpr std::uint64_t last_known_reason = static_cast<std::uint64_t>(errc::internal);
@@ -39,7 +42,7 @@ void pack_offered_key(packer& pk, const offered_key& key) {
 }
 
 void pack_control_block(packer& pk, const control_block& block) {
-  pk.pack_array(5);
+  pk.pack_array(block.about_sender ? 6 : 5);
   pack_bytes(pk, block.instance.bytes);
   pk.pack_uint32(block.wanted);
   pk.pack_array(static_cast<std::uint32_t>(block.offers.size()));
@@ -52,6 +55,14 @@ void pack_control_block(packer& pk, const control_block& block) {
     pack_bytes(pk, r.id.bytes);
     pk.pack_uint8(static_cast<std::uint8_t>(r.reason));
   }
+  if (const auto& h = block.about_sender) {
+    pk.pack_array(5);
+    pk.pack_uint32(h->max_version);
+    pk.pack_uint64(h->features);
+    pk.pack_uint16(h->aead);
+    pk.pack_uint64(h->max_message_bytes);
+    pk.pack_uint32(h->max_parts);
+  }
 }
 
 // An upper bound of pack_control_block's output, so that encoding reallocates at most once.
@@ -59,7 +70,7 @@ std::size_t control_block_bound(const control_block& block) {
   return 1 + encoded_guid_bytes + 5 + 5 +
          block.offers.size() * (1 + encoded_guid_bytes + encoded_key_bytes + 5) + 5 +
          block.acks.size() * encoded_guid_bytes + 5 +
-         block.rejections.size() * (1 + encoded_guid_bytes + 2);
+         block.rejections.size() * (1 + encoded_guid_bytes + 2) + hello_bound;
 }
 
 void check_block(const control_block& block) {
@@ -79,9 +90,32 @@ void read_offered_key(reader& r, field_name base, offered_key& out) {
   out.ttl_ms = static_cast<std::uint32_t>(r.unsigned_int(base, uint32_max));
 }
 
+void read_hello(reader& r, std::string_view path, hello& out) {
+  r.exact_array({path, ".hello"}, 5);
+  const std::size_t version_at = r.offset();
+  out.max_version =
+      static_cast<std::uint32_t>(r.unsigned_int({path, ".hello.max_version"}, uint32_max));
+  if (r.ok() && out.max_version < protocol_version) {
+    r.fail(errc::malformed_frame, version_at,
+           "expected max_version >= 1 (" + field_name{path, ".hello.max_version"}.str() +
+               "), got " + std::to_string(out.max_version));
+  }
+  out.features = r.unsigned_int({path, ".hello.features"}, uint64_max);
+  out.aead = static_cast<std::uint16_t>(r.unsigned_int({path, ".hello.aead"}, 0xffff));
+  out.max_message_bytes = r.unsigned_int({path, ".hello.max_message_bytes"}, uint64_max);
+  out.max_parts =
+      static_cast<std::uint32_t>(r.unsigned_int({path, ".hello.max_parts"}, uint32_max));
+}
+
 void read_control_block(reader& r, std::string_view path, const decode_limits& limits,
                         control_block& out) {
-  r.exact_array({path}, 5);
+  const std::size_t block_at = r.offset();
+  const std::uint32_t elements = r.array_header({path});
+  if (r.ok() && elements != 5 && elements != 6) {
+    r.fail(errc::malformed_frame, block_at,
+           "expected an array of 5 or 6 elements (" + std::string(path) + "), got " +
+               std::to_string(elements));
+  }
   r.exact_bin({path, ".instance"}, out.instance.bytes);
   out.wanted = static_cast<std::uint32_t>(r.unsigned_int({path, ".wanted"}, uint32_max));
 
@@ -116,6 +150,7 @@ void read_control_block(reader& r, std::string_view path, const decode_limits& l
     }
     rej.reason = static_cast<errc>(reason);
   }
+  if (elements == 6 && r.ok()) read_hello(r, path, out.about_sender.emplace());
 }
 
 void read_data(reader& r, byte_view frame, const decode_limits& limits, data_view& out) {

@@ -3,7 +3,8 @@
 // Two frame kinds travel (docs/PROTOCOL.md is the normative description):
 //   control = [version, 1, control_block]
 //   data    = [version, 2, key_id, enc, reply_key | nil, control_block | nil, ciphertext]
-// control_block = [instance, wanted, [offered_key...], [ack_guid...], [rejection...]]
+// control_block = [instance, wanted, [offered_key...], [ack_guid...], [rejection...] (, hello)]
+// hello         = [max_version, features, aead, max_message_bytes, max_parts]
 // offered_key   = [guid, public_key, ttl_ms]          rejection = [guid, reason]
 // A control block is a key request (wanted > 0), a key offer (offers), acknowledgements (acks)
 // and rejections, in any combination, so that they can all ride on one frame, or on a data frame.
@@ -43,12 +44,26 @@ struct rejection {
   friend bool operator==(const rejection&, const rejection&) = default;
 };
 
+// What the sender of a control block is and accepts (docs/PROTOCOL.md §4): its protocol version
+// and optional features, the AEAD that messages sealed to its keys must use, and the largest
+// message it accepts. Rides in the block's optional sixth element.
+struct hello {
+  std::uint32_t max_version = protocol_version;  // highest frame version the sender speaks
+  std::uint64_t features = 0;                    // optional behaviours (none defined in v1)
+  std::uint16_t aead = 0x0003;                   // HPKE AEAD id: 3 ChaCha20-Poly1305, 2 AES-256-GCM
+  std::uint64_t max_message_bytes = 0;           // all parts of one message together
+  std::uint32_t max_parts = 0;                   // parts of one message
+  friend bool operator==(const hello&, const hello&) = default;
+};
+
 struct control_block {
   guid instance;                      // the sender's endpoint instance (changes on restart)
   std::uint32_t wanted = 0;           // keys the sender asks for (0: none)
   std::vector<offered_key> offers;    // keys the receiver may use to send to the sender
   std::vector<guid> acks;             // the receiver's data frames the sender opened
   std::vector<rejection> rejections;  // the receiver's data frames the sender could not open
+  std::optional<hello> about_sender;  // absent in blocks of older peers
+  // Nothing asked, offered, acknowledged or rejected (a hello alone does not need a frame).
   bool empty() const noexcept {
     return wanted == 0 && offers.empty() && acks.empty() && rejections.empty();
   }

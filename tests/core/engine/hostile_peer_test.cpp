@@ -496,5 +496,84 @@ TEST_F(hostile_peer, a_new_instance_on_every_frame_is_a_restart_at_most_once_per
   EXPECT_GE(st.rejected_rate_limited, 990u);
 }
 
+// ---- what a peer says of itself (hello) ----
+
+TEST_F(hostile_peer, every_control_block_says_which_aead_and_limits_its_sender_accepts) {
+  a->connect(b_id, now);
+  auto request = out(*a);
+  ASSERT_EQ(request.size(), 1u);
+  const auto d = decoded(request[0].frame);
+  ASSERT_TRUE(d.control.about_sender);
+  EXPECT_EQ(d.control.about_sender->max_version, 1u);
+  EXPECT_EQ(d.control.about_sender->features, 0u);
+  EXPECT_EQ(d.control.about_sender->aead, static_cast<std::uint16_t>(opts.cipher));
+  EXPECT_EQ(d.control.about_sender->max_message_bytes, opts.max_message_size);
+  EXPECT_EQ(d.control.about_sender->max_parts, opts.max_parts);
+}
+
+TEST_F(hostile_peer, a_message_over_the_peers_announced_limits_is_refused_at_the_sender) {
+  options small = opts;
+  small.max_parts = 3;
+  small.max_message_size = 100;
+  b = std::make_unique<engine>(small, *keys_b, *rand_b, now);
+  // Queued before A knows B's limits: given up when B's offers tell them, never sent.
+  const std::vector<byte> big(200, 7);
+  const byte_view big_part(big);
+  const auto early = a->send(b_id, std::span<const byte_view>(&big_part, 1), now);
+  ASSERT_TRUE(early.ok());
+  a->connect(b_id, now);
+  settle();
+  bool reported = false;
+  for (const auto& e : events(*a)) {
+    if (e.kind == event_kind::message_undeliverable && e.message == *early) {
+      reported = e.reason == errc::message_too_large &&
+                 e.detail.find("max_message_size (100)") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(a->stats().total.messages_sealed, 0u) << "never sealed, never sent";
+  // Once known, refused synchronously.
+  const std::vector<byte_view> four(4, byte_view(big).first(1));
+  EXPECT_EQ(a->send(b_id, four, now).error().code(), errc::limit_exceeded);
+  EXPECT_EQ(a->send(b_id, std::span<const byte_view>(&big_part, 1), now).error().code(),
+            errc::message_too_large);
+  EXPECT_TRUE(send_text(*a, b_id, "fits").ok());
+  settle();
+  EXPECT_TRUE(b->poll_delivery());
+}
+
+TEST_F(hostile_peer, each_side_seals_with_the_aead_its_peer_announced) {
+  if (hpke::aead_available(hpke::aead_id::aes_256_gcm)) {
+    // A opens with AES-256-GCM, B with ChaCha20-Poly1305: both ways work, in both flows.
+    options aes = opts;
+    aes.cipher = aead::aes_256_gcm;
+    a = std::make_unique<engine>(aes, *keys_a, *rand_a, now);
+    a->connect(b_id, now);
+    b->connect(a_id, now);
+    settle();
+    ASSERT_TRUE(send_text(*a, b_id, "to chacha", flow::pull).ok());
+    settle();
+    auto request = b->poll_delivery();
+    ASSERT_TRUE(request);
+    ASSERT_TRUE(send_text(*b, a_id, "to aes").ok());
+    settle();
+    auto reply = a->poll_delivery();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(std::string(reply->parts[0].begin(), reply->parts[0].end()), "to aes");
+    EXPECT_EQ(a->stats().total.rejected_authentication + b->stats().total.rejected_authentication,
+              0u);
+  } else {
+    // This CPU cannot seal with AES-256-GCM: a peer that opens only with it is told apart from
+    // tampering, and the message is reported unavailable instead of failing every open.
+    wire::control_block offer;
+    offer.instance.bytes[0] = 1;
+    offer.about_sender = wire::hello{1, 0, 0x0002, 1000, 10};
+    offer.offers.push_back({guid{}, public_key{}, 60000});
+    offer.offers.back().id.bytes[0] = 9;
+    ASSERT_TRUE(a->receive(b_id, control_frame(offer), now).ok());
+    EXPECT_EQ(send_text(*a, b_id, "x").error().code(), errc::unavailable);
+  }
+}
+
 }  // namespace
 }  // namespace cryptcom

@@ -107,8 +107,22 @@ std::vector<bad_frame> bad_frames() {
       {"block_as_map", mp{}.array(3).uint(1).uint(1).map(0).bytes(), malformed, "fixmap"},
       {"block_of_4",
        mp{}.array(3).uint(1).uint(1).array(4).bin(16).uint(0).array(0).array(0).bytes(), malformed,
-       "5 elements"},
-      {"block_of_6",
+       "5 or 6 elements"},
+      {"block_of_7",
+       mp{}.array(3)
+           .uint(1)
+           .uint(1)
+           .array(7)
+           .bin(16)
+           .uint(0)
+           .array(0)
+           .array(0)
+           .array(0)
+           .nil()
+           .nil()
+           .bytes(),
+       malformed, "5 or 6 elements"},
+      {"hello_as_nil",
        mp{}.array(3)
            .uint(1)
            .uint(1)
@@ -120,7 +134,60 @@ std::vector<bad_frame> bad_frames() {
            .array(0)
            .nil()
            .bytes(),
-       malformed, "5 elements"},
+       malformed, "control.hello"},
+      {"hello_of_4",
+       mp{}.array(3)
+           .uint(1)
+           .uint(1)
+           .array(6)
+           .bin(16)
+           .uint(0)
+           .array(0)
+           .array(0)
+           .array(0)
+           .array(4)
+           .uint(1)
+           .uint(0)
+           .uint(3)
+           .uint(100)
+           .bytes(),
+       malformed, "control.hello"},
+      {"hello_max_version_0",
+       mp{}.array(3)
+           .uint(1)
+           .uint(1)
+           .array(6)
+           .bin(16)
+           .uint(0)
+           .array(0)
+           .array(0)
+           .array(0)
+           .array(5)
+           .uint(0)
+           .uint(0)
+           .uint(3)
+           .uint(100)
+           .uint(10)
+           .bytes(),
+       malformed, "max_version"},
+      {"hello_aead_above_16_bits",
+       mp{}.array(3)
+           .uint(1)
+           .uint(1)
+           .array(6)
+           .bin(16)
+           .uint(0)
+           .array(0)
+           .array(0)
+           .array(0)
+           .array(5)
+           .uint(1)
+           .uint(0)
+           .uint(0x10000)
+           .uint(100)
+           .uint(10)
+           .bytes(),
+       malformed, "control.hello.aead"},
       {"instance_of_15_bytes",
        mp{}.array(3).uint(1).uint(1).array(5).bin(15).uint(0).array(0).array(0).array(0).bytes(),
        malformed, "control.instance"},
@@ -528,14 +595,15 @@ std::vector<bad_frame> bad_frames() {
       {"nesting_bomb_fixarray_as_version", nesting_bomb(mp{}.array(3).bytes(), 1 << 20, 0x91),
        malformed, "offset 1"},
       {"nesting_bomb_as_control_block",
-       nesting_bomb(mp{}.array(3).uint(1).uint(1).bytes(), 1 << 20, 0x91), malformed, "5 elements"},
+       nesting_bomb(mp{}.array(3).uint(1).uint(1).bytes(), 1 << 20, 0x91), malformed,
+       "5 or 6 elements"},
       {"nesting_bomb_array32_as_block",
        [] {
          std::vector<byte> v = mp{}.array(3).uint(1).uint(1).bytes();
          for (int i = 0; i < 100000; ++i) v.insert(v.end(), {0xdd, 0xff, 0xff, 0xff, 0xff});
          return v;
        }(),
-       malformed, "5 elements"},
+       malformed, "5 or 6 elements"},
       {"nesting_bomb_inside_offers",
        nesting_bomb(mp{}.array(3).uint(1).uint(1).block_head().array(1).bytes(), 1 << 16, 0x93),
        malformed, "control.offers[0].id"},

@@ -36,6 +36,31 @@ TEST(wire, control_frame_carrying_a_key_request_round_trips) {
   EXPECT_EQ(decode_control_ok(control_frame(block)), block);
 }
 
+TEST(wire, control_block_with_a_hello_round_trips_alone_and_on_a_data_frame) {
+  control_block block = full_block();
+  block.about_sender = hello{1, 0xfffffffffffffffful, 0x0002, 64u << 20, 1000};
+  EXPECT_EQ(decode_control_ok(control_frame(block)), block);
+  block.about_sender->max_version = 0xffffffffu;
+  block.about_sender->max_message_bytes = 0xfffffffffffffffful;
+  EXPECT_EQ(decode_control_ok(control_frame(block)), block);
+
+  std::vector<byte> frame;
+  auto layout = encode_data(make_guid(1), public_key{}, std::nullopt, &block, 16, frame);
+  std::fill(layout.ciphertext.begin(), layout.ciphertext.end(), byte{0});
+  auto decoded = decode(frame, decode_limits{});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().to_string();
+  ASSERT_TRUE(decoded->data.control);
+  EXPECT_EQ(*decoded->data.control, block);
+}
+
+TEST(wire, a_block_without_a_hello_from_an_older_peer_still_decodes) {
+  control_block block = full_block();
+  ASSERT_FALSE(block.about_sender);
+  const auto decoded = decode_control_ok(control_frame(block));
+  EXPECT_FALSE(decoded.about_sender);
+  EXPECT_EQ(decoded, block);
+}
+
 TEST(wire, control_frame_carrying_the_largest_key_request_round_trips) {
   control_block block;
   block.instance = make_guid(9);
