@@ -89,6 +89,9 @@ struct peer_state {
   token_bucket grant_bucket;
 
   counters stats;
+
+  // The deadline peer_timers holds for this peer: impl::flush keeps it equal to peer_deadline.
+  std::optional<time_point> scheduled;
 };
 
 }  // namespace cryptcom::engine_detail
