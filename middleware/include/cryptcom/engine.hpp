@@ -50,6 +50,10 @@
 
 namespace cryptcom {
 
+namespace engine_detail {
+struct engine_probe;  // tests: counts the work an engine did
+}
+
 using peer_id = std::uint64_t;
 // Numbers the messages an engine accepted for sending: 1, 2, 3, ...
 using message_id = std::uint64_t;
@@ -143,7 +147,10 @@ class engine {
   // Errors as receive().
   status receive_in_place(peer_id peer, mutable_byte_view frame, time_point now);
 
+  // Runs the timers that are due at `now` (expiring keys, retransmitting, giving up, sending
+  // acknowledgements and key requests). Visits only the peers whose deadline has passed.
   void tick(time_point now);
+  // When tick() must be called next at the latest; nullopt: no timer is set. O(1).
   std::optional<time_point> poll_timeout() const;
 
   std::optional<transmit> poll_transmit();
@@ -159,6 +166,7 @@ class engine {
   stats_snapshot stats() const;
 
  private:
+  friend struct engine_detail::engine_probe;
   struct impl;
   std::unique_ptr<impl> impl_;
 };

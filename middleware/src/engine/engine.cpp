@@ -12,7 +12,9 @@
 #include <utility>
 
 #include "crypto/hpke.hpp"
+#include "engine/engine_probe.hpp"
 #include "engine/peer_state.hpp"
+#include "engine/peer_timers.hpp"
 #include "keys/key_store.hpp"
 #include "keys/locked_arena.hpp"
 #include "wire/frame.hpp"
@@ -141,6 +143,11 @@ struct engine::impl {
   std::deque<event> events;
   counters total;
   message_id next_message = 1;
+
+  // Peers by next deadline (see peer_timers.hpp); `due` is tick()'s list, kept for its capacity.
+  engine_detail::peer_timers timers;
+  std::vector<peer_id> due;
+  mutable std::uint64_t peer_visits = 0;  // deadlines computed and timers run (engine_probe)
 
   // ---- helpers ----
   peer_state& peer(peer_id id, time_point now) {
@@ -590,6 +597,7 @@ struct engine::impl {
       seal_and_send(id, p, std::move(m), *key, now);
     }
     if (control_due(p, now)) emit_control(id, p, now);
+    timers.schedule(id, p.scheduled, peer_deadline(p));
   }
 
   // ---- acknowledgement and rejection of our messages ----
@@ -1021,6 +1029,7 @@ struct engine::impl {
   }
 
   std::optional<time_point> peer_deadline(const peer_state& p) const {
+    ++peer_visits;
     std::optional<time_point> t;
     auto consider = [&](time_point x) {
       if (!t || x < *t) t = x;
@@ -1085,6 +1094,7 @@ void engine::disconnect(peer_id peer, time_point now) {
   const std::size_t destroyed = impl_->store.drop_peer(peer);
   impl_->count(p, &counters::keys_destroyed, destroyed);
   impl_->leave_group(p);
+  impl_->timers.schedule(peer, p.scheduled, std::nullopt);
   impl_->peers.erase(it);
 }
 
@@ -1161,7 +1171,11 @@ void engine::tick(time_point now) {
     im.count(it->second, &counters::keys_expired);
     im.count(it->second, &counters::keys_destroyed);
   });
-  for (auto& [id, p] : im.peers) {
+  // Only the peers that are due: flush() schedules each again.
+  im.timers.due(now, im.due);
+  for (const peer_id id : im.due) {
+    peer_state& p = im.peers.at(id);
+    ++im.peer_visits;
     im.on_timers(id, p, now);
     im.flush(id, p, now);
   }
@@ -1170,9 +1184,7 @@ void engine::tick(time_point now) {
 std::optional<time_point> engine::poll_timeout() const {
   const auto& im = *impl_;
   std::optional<time_point> t = im.store.next_expiry();
-  for (const auto& [id, p] : im.peers) {
-    if (auto d = im.peer_deadline(p); d && (!t || *d < *t)) t = d;
-  }
+  if (auto d = im.timers.next(); d && (!t || *d < *t)) t = d;
   return t;
 }
 
@@ -1219,6 +1231,36 @@ stats_snapshot engine::stats() const {
     s.unacknowledged += p.unacked.size();
   }
   return s;
+}
+
+std::uint64_t engine_detail::engine_probe::peer_visits(const engine& e) {
+  return e.impl_->peer_visits;
+}
+
+std::string engine_detail::engine_probe::timers_mismatch(const engine& e) {
+  const auto& im = *e.impl_;
+  const auto text = [](std::optional<time_point> t) {
+    return t ? std::to_string(t->time_since_epoch().count()) : std::string("none");
+  };
+  const std::uint64_t visits = im.peer_visits;  // the check is not the engine's work
+  std::size_t scheduled = 0;
+  std::string mismatch;
+  for (const auto& [id, p] : im.peers) {
+    const std::optional<time_point> want = im.peer_deadline(p);
+    const bool in_table = !want || im.timers.contains(id, *want);
+    if (p.scheduled != want || !in_table) {
+      mismatch = "peer " + std::to_string(id) + ": deadline " + text(want) + ", scheduled " +
+                 text(p.scheduled) + (in_table ? "" : " (not in the table)");
+      break;
+    }
+    if (want) ++scheduled;
+  }
+  if (mismatch.empty() && scheduled != im.timers.size()) {
+    mismatch = std::to_string(im.timers.size()) + " deadlines scheduled for " +
+               std::to_string(scheduled) + " peers that have one";
+  }
+  im.peer_visits = visits;
+  return mismatch;
 }
 
 }  // namespace cryptcom

@@ -120,6 +120,9 @@ struct peer_state {
   std::unordered_map<guid, std::uint32_t> failed_opens;
 
   counters stats;
+
+  // The deadline peer_timers holds for this peer: impl::flush keeps it equal to peer_deadline.
+  std::optional<time_point> scheduled;
 };
 
 }  // namespace cryptcom::engine_detail
