@@ -79,6 +79,36 @@ keys::key_store_limits store_limits(const options& o) {
   return limits;
 }
 
+// What a rejection of one of our data frames tells us to do with its message (PROTOCOL.md §4).
+enum class rejection_answer : std::uint8_t {
+  wait_for_acknowledgement,  // replayed_key: the key was used; only an ack says by what
+  new_key,                   // certainly not opened: re-seal under another key
+  same_key,                  // not opened and the key still lives there: send it again to it
+  retransmit_later,          // not opened, not tried: the retransmission timer sends it again
+  give_up,                   // the peer cannot accept it: report it undeliverable now
+};
+
+rejection_answer answer_to(errc reason) {
+  switch (reason) {
+    case errc::replayed_key:
+      return rejection_answer::wait_for_acknowledgement;
+    case errc::unknown_key:
+    case errc::expired_key:
+    case errc::low_order_point:
+      return rejection_answer::new_key;
+    case errc::rate_limited:
+      return rejection_answer::retransmit_later;
+    case errc::invalid_argument:
+    case errc::limit_exceeded:
+    case errc::message_too_large:
+      return rejection_answer::give_up;
+    default:
+      // authentication_failed, malformed_frame, and reasons we do not send (the safe reading:
+      // the key may still be live, and a new one could deliver twice).
+      return rejection_answer::same_key;
+  }
+}
+
 std::string describe(peer_id peer, const guid* key, std::string_view what) {
   std::string s = "peer " + std::to_string(peer);
   if (key != nullptr && !key->is_zero()) s += ", key " + key->short_hex();
@@ -642,24 +672,15 @@ struct engine::impl {
     }
   }
 
-  // What a rejection of one of our data frames means for its message (PROTOCOL.md §9):
-  //   replayed_key                      the key was used: wait for the acknowledgement
-  //   unknown_key, expired_key,         certainly not opened: re-seal under a new key
-  //   low_order_point
-  //   authentication_failed,            not opened, the key still lives there: the copy was
-  //   malformed_frame                   damaged on the way; send it again to the same key
-  //   rate_limited                      not opened: the retransmission timer sends it again
-  //   invalid_argument, limit_exceeded, the peer cannot accept it: report it undeliverable now
-  //   message_too_large
+  // A rejection of one of our data frames (see answer_to for what each reason means).
   // Each transmission is answered once, and re-seals are capped per message, so the peer's
   // rejections cost us at most max_rejection_resends copies of a message beyond the timer's.
   void on_rejection(peer_id id, peer_state& p, const wire::rejection& r, time_point now) {
-    if (r.reason == errc::replayed_key) {
-      // The key was used, but not necessarily by this message (a duplicated offer, or someone
-      // else sealing to a key they saw offered): only an acknowledgement says it was delivered.
-      // Until one comes the message stays unacknowledged; without one it is reported.
-      return;
-    }
+    const rejection_answer answer = answer_to(r.reason);
+    // replayed_key: the key was used, but not necessarily by this message (a duplicated offer,
+    // or someone else sealing to a key they saw offered): only an acknowledgement says it was
+    // delivered. Until one comes the message stays unacknowledged; without one it is reported.
+    if (answer == rejection_answer::wait_for_acknowledgement) return;
     auto it = p.unacked_by_key.find(r.id);
     if (it == p.unacked_by_key.end()) return;  // acknowledged or given up: a duplicate's rejection
     outgoing_message& pending = *it->second;
@@ -668,37 +689,35 @@ struct engine::impl {
       return;
     }
     pending.answered_attempt = pending.attempts;
-    const bool terminal = r.reason == errc::invalid_argument || r.reason == errc::limit_exceeded ||
-                          r.reason == errc::message_too_large;
-    const bool resend = !terminal && r.reason != errc::rate_limited;
-    const bool same_key =
-        r.reason == errc::authentication_failed || r.reason == errc::malformed_frame;
-    if (resend && pending.rejection_resends >= opts.max_rejection_resends) {
-      // Re-seals used up: only the retransmission timer sends it again, at its own pace (under
-      // a new key if this one is dead).
-      count(p, &counters::rejections_ignored);
-      if (!same_key) pending.needs_new_key = true;
-      return;
-    }
-    if (!terminal && !resend) return;  // rate_limited: the timer sends it again
-    outgoing_message m = take_unacked(p, it->second);
-    if (terminal) {
+    if (answer == rejection_answer::retransmit_later) return;  // the timer sends it again
+    if (answer == rejection_answer::give_up) {
+      outgoing_message m = take_unacked(p, it->second);
       give_up(id, p, m,
               std::string("the peer refused it: ") + std::string(to_string(r.reason)) +
                   " (it cannot be accepted there; not re-sent)",
               r.reason);
       return;
     }
+    const bool same_key = answer == rejection_answer::same_key;
+    // Same key: only while we may still use it; a copy may yet have opened there, so never a
+    // new key for these (the timer and the acknowledgement settle it).
+    const bool key_usable = pending.key && pending.key->usable_until > now;
+    if (pending.rejection_resends >= opts.max_rejection_resends || (same_key && !key_usable)) {
+      // Re-seals used up: only the retransmission timer sends it again, at its own pace (under
+      // a new key if the peer said this one is dead).
+      count(p, &counters::rejections_ignored);
+      if (!same_key) pending.needs_new_key = true;
+      return;
+    }
+    outgoing_message m = take_unacked(p, it->second);
     emit_event(event_kind::message_rejected, id, r.id, m.id, r.reason,
                std::string("peer refused our frame: ") + std::string(to_string(r.reason)));
     ++m.rejection_resends;
     if (same_key) {
-      if (m.key && m.key->usable_until > now) {
-        // A damaged copy reached the peer; its key is still live there, so send ours again.
-        const peer_key key = *m.key;
-        seal_and_send(id, p, std::move(m), key, now);
-        return;
-      }
+      // A damaged copy reached the peer; its key is still live there, so send ours again.
+      const peer_key key = *m.key;
+      seal_and_send(id, p, std::move(m), key, now);
+      return;
     }
     // The peer certainly did not open it (unknown or expired key): re-seal under a new key.
     m.key.reset();

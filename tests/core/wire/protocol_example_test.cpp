@@ -109,5 +109,24 @@ TEST(wire, the_data_frame_shape_of_the_specification_is_what_the_encoder_writes)
   EXPECT_EQ(layout.ciphertext.data(), frame.data() + 59);
 }
 
+// The second example: the same block with the hello our engine adds (ChaCha20-Poly1305, 64 MiB,
+// 1000 parts): the block's header becomes fixarray(6) and 12 bytes follow the rejections.
+TEST(wire, the_control_frame_example_with_a_hello_is_what_the_encoder_writes) {
+  control_block block = example_block();
+  block.about_sender = hello{1, 0, 0x0003, 64u * 1024 * 1024, 1000};
+  std::vector<byte> expected = specified_bytes();
+  expected[3] = 0x96;
+  for (int b : {0x95, 0x01, 0x00, 0x03, 0xce, 0x04, 0x00, 0x00, 0x00, 0xcd, 0x03, 0xe8}) {
+    expected.push_back(static_cast<byte>(b));
+  }
+  std::vector<byte> frame;
+  encode_control(block, frame);
+  EXPECT_EQ(frame, expected);
+  EXPECT_EQ(frame.size(), 132u);
+  auto decoded = decode(expected, decode_limits{});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().to_string();
+  EXPECT_EQ(decoded->control, block);
+}
+
 }  // namespace
 }  // namespace cryptcom::wire
