@@ -198,6 +198,31 @@ TEST(zmq_envelope_wire, req_to_rep_through_a_broker_puts_no_empty_frame_on_the_w
   EXPECT_GE(check_wire(tap.messages(), 1), static_cast<std::size_t>(2 * count));
 }
 
+TEST(zmq_envelope_wire, a_router_behind_a_broker_sees_a_req_s_delimiter_and_sends_none) {
+  ::zmq::context_t ctx;
+  proxy_tap tap(ctx);
+  auto server = make(ctx, st::router);
+  server.connect(tap.backend());
+  auto client = make(ctx, st::req);
+  client.connect(tap.frontend());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(send_strings(client, {"body " + std::to_string(i)}));
+    auto got = recv_strings(server);
+    ASSERT_TRUE(got) << i;
+    // The broker's connection, the client's routing id, the REQ's delimiter, the body.
+    ASSERT_EQ(got->size(), 4u) << i;
+    EXPECT_EQ((*got)[2], "") << i;
+    EXPECT_EQ((*got)[3], "body " + std::to_string(i)) << i;
+    (*got)[3] = "reply " + std::to_string(i);
+    ASSERT_TRUE(send_strings(server, *got));
+    auto back = recv_strings(client);
+    ASSERT_TRUE(back) << i;
+    EXPECT_EQ(*back, strings{"reply " + std::to_string(i)}) << i;
+  }
+  tap.stop();
+  EXPECT_GE(check_wire(tap.messages(), 1), 6u);
+}
+
 TEST(zmq_envelope_wire, a_dealer_s_leading_empty_part_travels_sealed_not_as_a_wire_frame) {
   ::zmq::context_t ctx;
   proxy_tap tap(ctx);

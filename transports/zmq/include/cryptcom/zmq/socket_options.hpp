@@ -31,8 +31,8 @@ struct socket_options {
   // The flow of messages this socket sends (see cryptcom/options.hpp: push or pull).
   // Default: unset, which means: pull for REQ (every request expects a reply, which is then
   // sealed to a key the request carried, so the replier needs no key pool of ours); for a DEALER,
-  // pull for a message that starts with an empty delimiter frame (REQ-style, talking to a REP)
-  // and push otherwise; push for REP, ROUTER and PAIR.
+  // pull for a message whose first part (after its routing frames, if any) is empty (REQ-style,
+  // talking to a REP) and push otherwise; push for REP, ROUTER and PAIR.
   std::optional<cryptcom::flow> flow;
 
   // Where one-time key pairs come from. Default: nullptr: the socket makes its own pool with
