@@ -175,13 +175,21 @@ std::size_t check_wire(const std::vector<strings>& messages, std::size_t routing
   return data;
 }
 
-TEST(zmq_envelope_wire, req_to_rep_through_a_broker_puts_no_empty_frame_on_the_wire) {
+// A client and a server talking through a tapped broker.
+struct tapped {
+  tapped(st server_type, st client_type, const socket_options& o = test_options())
+      : tap(ctx), server(make(ctx, server_type, o)), client(make(ctx, client_type, o)) {
+    server.connect(tap.backend());
+    client.connect(tap.frontend());
+  }
   ::zmq::context_t ctx;
-  proxy_tap tap(ctx);
-  auto server = make(ctx, st::rep);
-  server.connect(tap.backend());
-  auto client = make(ctx, st::req);
-  client.connect(tap.frontend());
+  proxy_tap tap;
+  socket server, client;
+};
+
+TEST(zmq_envelope_wire, req_to_rep_through_a_broker_puts_no_empty_frame_on_the_wire) {
+  tapped t(st::rep, st::req);
+  auto& [ctx, tap, server, client] = t;
   constexpr int count = 5;
   for (int i = 0; i < count; ++i) {
     ASSERT_TRUE(send_strings(client, {"", "q", std::to_string(i)}));
@@ -199,12 +207,8 @@ TEST(zmq_envelope_wire, req_to_rep_through_a_broker_puts_no_empty_frame_on_the_w
 }
 
 TEST(zmq_envelope_wire, a_router_behind_a_broker_sees_a_req_s_delimiter_and_sends_none) {
-  ::zmq::context_t ctx;
-  proxy_tap tap(ctx);
-  auto server = make(ctx, st::router);
-  server.connect(tap.backend());
-  auto client = make(ctx, st::req);
-  client.connect(tap.frontend());
+  tapped t(st::router, st::req);
+  auto& [ctx, tap, server, client] = t;
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(send_strings(client, {"body " + std::to_string(i)}));
     auto got = recv_strings(server);
@@ -224,14 +228,10 @@ TEST(zmq_envelope_wire, a_router_behind_a_broker_sees_a_req_s_delimiter_and_send
 }
 
 TEST(zmq_envelope_wire, a_dealer_s_leading_empty_part_travels_sealed_not_as_a_wire_frame) {
-  ::zmq::context_t ctx;
-  proxy_tap tap(ctx);
   socket_options push = test_options();
   push.flow = flow::push;
-  auto router = make(ctx, st::router, push);
-  router.connect(tap.backend());
-  auto client = make(ctx, st::dealer, push);
-  client.connect(tap.frontend());
+  tapped t(st::router, st::dealer, push);
+  auto& [ctx, tap, router, client] = t;
   const strings sent{"", "abcd", ""};
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(send_strings(client, sent));
