@@ -46,7 +46,7 @@ struct wiretap {
     (void)ctl_client.send(::zmq::str_buffer("TERMINATE"));
     proxy.join();
     // The capture repeats each message frame by frame; its last frame is the payload (routing
-    // id and delimiter come first).
+    // id first; with plain ZeroMQ also the REQ/REP delimiter, which cryptcom seals).
     std::vector<std::string> seen;
     std::vector<::zmq::message_t> parts;
     while (::zmq::recv_multipart(sink, std::back_inserter(parts), ::zmq::recv_flags::dontwait)) {

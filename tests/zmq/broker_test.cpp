@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "test_support.hpp"
+#include "proxy_tap.hpp"
 
 namespace cryptcom::zmq::test {
 namespace {
@@ -32,69 +32,12 @@ std::string random_text() {
   return std::string("secret-") + hex;
 }
 
-// A plain ZeroMQ broker with a capture, running until stopped.
-class broker {
- public:
-  explicit broker(::zmq::context_t& ctx)
-      : frontend_(ctx, st::router),
-        backend_(ctx, st::dealer),
-        capture_out_(ctx, st::pair),
-        capture_in_(ctx, st::pair),
-        control_(ctx, st::pair),
-        control_client_(ctx, st::pair) {
-    frontend_.bind("tcp://127.0.0.1:*");
-    backend_.bind("tcp://127.0.0.1:*");
-    front_ = frontend_.get(::zmq::sockopt::last_endpoint);
-    back_ = backend_.get(::zmq::sockopt::last_endpoint);
-    const std::string cap = bind_endpoint(transport::inproc);
-    capture_in_.bind(cap);
-    capture_out_.connect(cap);
-    const std::string ctl = bind_endpoint(transport::inproc);
-    control_.bind(ctl);
-    control_client_.connect(ctl);
-    proxy_ = std::thread([this] {
-      ::zmq::proxy_steerable(::zmq::socket_ref(frontend_), backend_, capture_out_, control_);
-    });
-    collector_ = std::thread([this] {
-      capture_in_.set(::zmq::sockopt::rcvtimeo, 50);
-      while (!stop_) {
-        ::zmq::message_t m;
-        while (capture_in_.recv(m)) captured_.push_back(m.to_string());
-      }
-    });
-  }
-  ~broker() { stop(); }
-
-  void stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    (void)control_client_.send(::zmq::str_buffer("TERMINATE"));
-    proxy_.join();
-    std::this_thread::sleep_for(100ms);
-    stop_ = true;
-    collector_.join();
-  }
-
-  const std::string& frontend() const { return front_; }
-  const std::string& backend() const { return back_; }
-  // Every frame that crossed the broker, both directions (valid after stop()).
-  const std::vector<std::string>& captured() const { return captured_; }
-
- private:
-  ::zmq::socket_t frontend_, backend_, capture_out_, capture_in_, control_, control_client_;
-  std::string front_, back_;
-  std::thread proxy_, collector_;
-  std::atomic<bool> stop_{false};
-  bool stopped_ = false;
-  std::vector<std::string> captured_;
-};
-
 TEST(zmq_broker, clients_and_a_worker_talk_through_zmq_proxy_which_never_sees_plaintext) {
   constexpr int req_clients = 4;
   constexpr int dealer_clients = 2;
   constexpr int per_client = 40;
   ::zmq::context_t ctx;
-  broker b(ctx);
+  proxy_tap b(ctx);
 
   auto worker = make(ctx, st::rep);
   worker.connect(b.backend());
@@ -161,7 +104,7 @@ TEST(zmq_broker, clients_and_a_worker_talk_through_zmq_proxy_which_never_sees_pl
   // The worker kept one engine peer per client, all behind the one broker connection.
   EXPECT_EQ(worker.stats().transport.peers, static_cast<std::size_t>(req_clients + dealer_clients));
 
-  const auto& wire = b.captured();
+  const auto wire = b.frames();
   ASSERT_GT(wire.size(), static_cast<std::size_t>(4 * per_client));
   std::size_t leaks = 0;
   for (const auto& frame : wire) {

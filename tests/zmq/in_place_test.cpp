@@ -83,6 +83,14 @@ class relay {
     std::lock_guard lock(mutex_);
     return loans_;
   }
+  // While held, messages from A are kept instead of forwarded; release() forwards them, those
+  // with a large frame first.
+  void hold() { holding_ = true; }
+  void release() { holding_ = false; }
+  std::size_t held_large() {
+    std::lock_guard lock(mutex_);
+    return held_large_;
+  }
 
  private:
   void run() {
@@ -92,6 +100,14 @@ class relay {
       ::zmq::poll(items.data(), items.size(), 10ms);
       if (items[0].revents & ZMQ_POLLIN) forward(a_side_, b_side_, true);
       if (items[1].revents & ZMQ_POLLIN) forward(b_side_, a_side_, false);
+      if (!holding_ && !held_.empty()) {
+        std::stable_partition(held_.begin(), held_.end(), [](const auto& m) {
+          return std::any_of(m.begin(), m.end(),
+                             [](const ::zmq::message_t& f) { return f.size() >= large_frame; });
+        });
+        for (auto& m : held_) (void)::zmq::send_multipart(b_side_, m);
+        held_.clear();
+      }
     }
   }
 
@@ -113,6 +129,12 @@ class relay {
         loans_.push_back(std::move(l));
       }
     }
+    if (from_a && holding_) {
+      std::lock_guard lock(mutex_);
+      for (const auto& f : frames) held_large_ += f.size() >= large_frame ? 1 : 0;
+      held_.push_back(std::move(frames));
+      return;
+    }
     (void)::zmq::send_multipart(to, frames);
   }
 
@@ -124,15 +146,40 @@ class relay {
   std::mutex mutex_;
   std::vector<::zmq::message_t> copies_;
   std::vector<std::shared_ptr<loan>> loans_;
+  std::atomic<bool> holding_{false};
+  std::vector<std::vector<::zmq::message_t>> held_;  // the relay thread's only
+  std::size_t held_large_ = 0;
 };
 
-TEST(zmq_in_place, a_frame_whose_content_another_message_shares_is_not_decrypted_in_place) {
+// Two cryptcom PAIR sockets, A and B, connected through a relay.
+struct relayed_pair {
+  explicit relayed_pair(relay::large_frames how)
+      : r(ctx, how), a(make(ctx, st::pair)), b(make(ctx, st::pair)) {
+    a.connect(r.a_endpoint());
+    b.connect(r.b_endpoint());
+  }
   ::zmq::context_t ctx;
-  relay r(ctx, relay::large_frames::keep_a_shared_copy);
-  auto a = make(ctx, st::pair);
-  auto b = make(ctx, st::pair);
-  a.connect(r.a_endpoint());
-  b.connect(r.b_endpoint());
+  relay r;
+  socket a, b;
+};
+
+// Waits (bounded) until the relay gets a lent buffer back; true when it did, all zero.
+bool given_back_wiped(const loan& l) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!l.returned.load(std::memory_order_acquire) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  if (!l.returned.load(std::memory_order_acquire)) return false;
+  const auto* buffer = static_cast<const unsigned char*>(l.original.data());
+  return std::all_of(buffer, buffer + l.original.size(), [](unsigned char c) { return c == 0; });
+}
+
+TEST(zmq_in_place, a_frame_whose_content_another_message_shares_is_not_decrypted_in_place) {
+  relayed_pair p(relay::large_frames::keep_a_shared_copy);
+  relay& r = p.r;
+  socket& a = p.a;
+  socket& b = p.b;
 
   std::vector<std::vector<unsigned char>> sent;
   for (std::size_t size : {std::size_t{200} * 1024, std::size_t{1} << 20}) {
@@ -156,12 +203,10 @@ TEST(zmq_in_place, a_frame_whose_content_another_message_shares_is_not_decrypted
 }
 
 TEST(zmq_in_place, a_frame_only_we_hold_is_opened_in_its_own_buffer_and_wiped_after_use) {
-  ::zmq::context_t ctx;
-  relay r(ctx, relay::large_frames::lend_the_buffer);
-  auto a = make(ctx, st::pair);
-  auto b = make(ctx, st::pair);
-  a.connect(r.a_endpoint());
-  b.connect(r.b_endpoint());
+  relayed_pair p(relay::large_frames::lend_the_buffer);
+  relay& r = p.r;
+  socket& a = p.a;
+  socket& b = p.b;
 
   const auto body = random_bytes(300 * 1024);
   ASSERT_TRUE(a.send(::zmq::const_buffer(body.data(), body.size())));
@@ -178,14 +223,43 @@ TEST(zmq_in_place, a_frame_only_we_hold_is_opened_in_its_own_buffer_and_wiped_af
   EXPECT_FALSE(loans[0]->returned.load(std::memory_order_acquire)) << "the message still uses it";
 
   got = ::zmq::message_t();  // the application is done with it
+  EXPECT_TRUE(given_back_wiped(*loans[0])) << "the opened frame is wiped before it is given back";
+}
+
+// A large message that arrives while its receiver is closing is opened (and acknowledged) but
+// never handed over: the frame it was opened in is wiped before it is freed.
+TEST(zmq_in_place, a_frame_opened_in_place_while_the_socket_closes_is_wiped_when_dropped) {
+  relayed_pair p(relay::large_frames::lend_the_buffer);
+  relay& r = p.r;
+  socket& a = p.a;
+  socket& b = p.b;
+  ASSERT_TRUE(a.send(::zmq::str_buffer("warm")));
+  ::zmq::message_t m;
+  ASSERT_TRUE(b.recv(m));
+  // Everything A sends to B is held from now on: B's next message stays unacknowledged, so
+  // B's close lingers, and A's large message reaches B only once B is closing.
+  r.hold();
+  ASSERT_TRUE(b.send(::zmq::str_buffer("ping")));
+  ASSERT_TRUE(a.recv(m));
+  const auto body = random_bytes(300 * 1024);
+  ASSERT_TRUE(a.send(::zmq::const_buffer(body.data(), body.size())));
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!loans[0]->returned.load(std::memory_order_acquire) &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (r.held_large() == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(1ms);
   }
-  ASSERT_TRUE(loans[0]->returned.load(std::memory_order_acquire));
-  EXPECT_TRUE(std::all_of(buffer, buffer + size, [](unsigned char c) { return c == 0; }))
-      << "the opened frame is wiped before it is given back";
+  ASSERT_EQ(r.held_large(), 1u);
+  std::thread closer([&] { b.close(); });
+  std::this_thread::sleep_for(100ms);
+  r.release();
+  closer.join();
+
+  const auto s = b.stats();  // the last snapshot
+  EXPECT_EQ(s.engine.total.messages_opened, 2u) << "the large message was opened";
+  EXPECT_EQ(s.transport.messages_received, 1u) << "but not handed over";
+  EXPECT_EQ(s.transport.messages_dropped, 1u);
+  auto loans = r.loans();
+  ASSERT_EQ(loans.size(), 1u);
+  EXPECT_TRUE(given_back_wiped(*loans[0])) << "the frame opened in place was freed without a wipe";
 }
 
 class zmq_in_place_transports : public ::testing::TestWithParam<transport> {};

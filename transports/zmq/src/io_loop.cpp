@@ -68,6 +68,13 @@ long timeout_until(time_point t, time_point now) {
   return static_cast<long>(std::clamp<std::int64_t>(ms, 1, 3'600'000));
 }
 
+// REQ and REP: their ends of the pipe add and strip the delimiter themselves, so the one the
+// peer sealed in front of the message (§11) is taken off, when parts follow it. A message
+// without it is delivered as it is.
+void drop_leading_empty_part(delivery& d) {
+  if (d.parts.size() > 1 && d.parts.front().empty()) d.parts.erase(d.parts.begin());
+}
+
 }  // namespace
 
 io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socket_options& options,
@@ -80,6 +87,7 @@ io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socke
       engine_(engine_options(kind, options), *pool_, *random_, clock_type::now()),
       wire_(context, kind.wire),
       data_(context, kind.io_end),
+      routes_(kind.wire == ::zmq::socket_type::router ? 1 : 0),
       linger_ms_(static_cast<int>(options.linger.count())) {
   if (const status s = engine_.construction_status(); !s.ok()) {
     throw error(EINVAL, "cryptcom::zmq::socket: the engine refused the options: " + s.to_string());
@@ -99,7 +107,6 @@ io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socke
             static_cast<std::int64_t>(std::min<std::uint64_t>(max_frame, INT64_MAX)));
   const time_point now = clock_type::now();
   if (kind_.has_direct_peer) routes_.add_direct(direct_peer, now);
-  if (kind_.what == role::req) routes_.get(direct_peer)->delimiter_out = true;
   idle_timeout_ = options_.peer_idle_timeout;
   if (idle_timeout_.count() > 0) {
     // Not before the keys the peer holds for us have expired on its side (a returning peer then
@@ -153,7 +160,8 @@ socket_stats io_loop::stats() {
   s.transport = counters_;
   s.transport.events_dropped = shared_->events_dropped();
   s.transport.peers = routes_.size();
-  for (const auto& [id, r] : routes_.all()) s.routes[id] = r.path;
+  s.transport.peers_unestablished = routes_.unestablished();
+  for (peer_number id : routes_.peers()) s.routes[id] = routes_.path_copy(id);
   return s;
 }
 
@@ -299,14 +307,17 @@ bool io_loop::read_wire_one(time_point now) {
               " routing frames was dropped (more than a ZeroMQ envelope can have)"});
     return true;
   }
-  const bool delimiter = envelope > 0 && frames[envelope - 1].size() == 0;
-  const std::size_t path_len = envelope - (delimiter ? 1 : 0);
+  // The routing path: the envelope's frames, empty ones ignored (docs/PROTOCOL.md §11: routing
+  // ids are never empty; a peer that still puts REQ/REP's delimiter on the wire lands on the
+  // same path).
   std::vector<std::string_view> path;
-  path.reserve(path_len);
-  for (std::size_t i = 0; i < path_len; ++i) path.push_back(view_of(frames[i]));
+  path.reserve(envelope);
+  for (std::size_t i = 0; i < envelope; ++i) {
+    if (frames[i].size() > 0) path.push_back(view_of(frames[i]));
+  }
   std::optional<peer_number> peer = routes_.find(path);
   if (!peer) {
-    if (routes_.size() >= options_.max_peers) {
+    if (!make_room(path, false, now)) {
       ++counters_.messages_dropped;
       emit({event_kind::message_dropped,
             {path.begin(), path.end()},
@@ -314,17 +325,13 @@ bool io_loop::read_wire_one(time_point now) {
             errc::limit_exceeded,
             {},
             "a wire message from a new routing path was dropped: max_peers (" +
-                std::to_string(options_.max_peers) + ") paths are known"});
+                std::to_string(options_.max_peers) +
+                ") paths are known and each is owed a reply or holds a message"});
       return true;
     }
-    peer = routes_.add({path.begin(), path.end()}, now);
+    peer = routes_.add(path, false, now);
   }
-  route& r = *routes_.get(*peer);
-  r.last_active = now;
-  r.delimiter_in = delimiter;
-  // A ROUTER or REP answers in the form it was spoken to; a DEALER keeps the form its
-  // application chose, a REQ always uses the delimiter, a PAIR never.
-  if (kind_.what == role::router || kind_.what == role::rep) r.delimiter_out = delimiter;
+  routes_.touch(*peer, now);
   // Problems with the frame are reported by the engine as events and counted in its stats.
   if (in_place_frame_ref in_place = take_for_in_place(frames.back())) {
     // Opened where it lies: the delivery views the frame, so it is handed over before the frame
@@ -359,52 +366,61 @@ bool io_loop::read_app_one(time_point now) {
 
   switch (kind_.what) {
     case role::req: {
-      // [pipe routing id, "", parts...] from the REQ end: keep the envelope for the reply.
+      // [pipe routing id, "", parts...] from the REQ end: the routing id addresses the reply;
+      // the empty part is the first part sealed, as a plain REQ puts it on the wire (§11).
       std::size_t i = 0;
       while (i < views.size() && !views[i].empty()) ++i;
-      m.payload_begin = std::min(i + 1, views.size());
+      m.payload_begin = i;
       req_envelope_.clear();
-      for (std::size_t j = 0; j < m.payload_begin; ++j)
-        req_envelope_.push_back(std::move(m.parts[j]));
+      for (std::size_t j = 0; j < i; ++j) req_envelope_.push_back(std::move(m.parts[j]));
       req_outstanding_ = true;
       m.peer = direct_peer;
       break;
     }
     case role::rep: {
-      // ["", parts...] from the REP end: the reply to the oldest request handed out.
-      m.payload_begin = (!views.empty() && views[0].empty()) ? 1 : 0;
+      // ["", parts...] from the REP end: the reply to the oldest request handed out, sealed
+      // whole, its empty part included, as a plain REP puts it on the wire (§11).
+      m.payload_begin = 0;
       if (rep_pending_.empty()) {
         refuse(m, errc::invalid_argument, "a REP reply with no request to answer");
         return true;
       }
       m.peer = rep_pending_.front();
       rep_pending_.pop_front();
+      routes_.unpin(m.peer);
       break;
     }
     case role::router:
     case role::dealer: {
       const std::size_t min_path = kind_.what == role::router ? 1 : 0;
-      const split s = routes_.split_outgoing(views, min_path);
       if (views.size() <= min_path) {
         refuse(m, errc::invalid_argument,
                "a ROUTER message needs its routing id frame and at least one part after it");
         return true;
       }
-      m.payload_begin = s.payload_begin();
+      const split s = routes_.split_outgoing(views, min_path);
+      m.payload_begin = s.path_frames;
       if (s.peer) {
         m.peer = *s.peer;
       } else {
         // A ROUTER's first send to a routing id it has not heard from (e.g. a peer with a known
         // ZMQ_ROUTING_ID): the engine asks it for keys through the ROUTER.
-        if (routes_.size() >= options_.max_peers) {
-          refuse(m, errc::limit_exceeded, "max_peers routing paths are already known");
+        const std::span<const std::string_view> path(views.data(), s.path_frames);
+        if (std::any_of(path.begin(), path.end(), [](std::string_view f) { return f.empty(); })) {
+          refuse(m, errc::invalid_argument, "a routing id frame is never empty");
           return true;
         }
-        m.peer = routes_.add(std::vector<std::string>(views.begin(), views.begin() + s.path_frames),
-                             now);
+        if (!make_room(path, true, now)) {
+          refuse(m, errc::limit_exceeded,
+                 "max_peers (" + std::to_string(options_.max_peers) +
+                     ") routing paths are known and each is owed a reply or holds a message");
+          return true;
+        }
+        m.peer = routes_.add(path, true, now);
       }
-      routes_.get(m.peer)->delimiter_out = s.delimiter;
-      if (!options_.flow) m.how = default_flow(kind_.what, s.delimiter);
+      // The application named the path: it is established, whatever the wire did so far.
+      routes_.establish(m.peer);
+      if (!options_.flow) m.how = default_flow(kind_.what, views[m.payload_begin].empty());
       break;
     }
     case role::pair:
@@ -430,7 +446,7 @@ bool io_loop::submit(outgoing& m, time_point now) {
   result<message_id> r = engine_.send(m.peer, parts, now, how);
   if (r.ok()) {
     note_number(*r, m.number);
-    if (route* rt = routes_.get(m.peer)) rt->last_active = now;
+    routes_.touch(m.peer, now);
     return true;
   }
   const status err = r.error();
@@ -465,8 +481,7 @@ std::uint64_t io_loop::number_of(message_id engine_id) const {
 }
 
 std::vector<std::string> io_loop::route_of(peer_number peer) const {
-  if (const route* r = routes_.get(peer)) return r->path;
-  return {};
+  return routes_.path_copy(peer);
 }
 
 void io_loop::emit(event e) { shared_->push_event(std::move(e)); }
@@ -477,12 +492,12 @@ void io_loop::emit(event e) { shared_->push_event(std::move(e)); }
 void io_loop::pump(time_point now) {
   (void)now;
   while (auto t = engine_.poll_transmit()) {
-    const route* r = routes_.get(t->peer);
-    if (r == nullptr) continue;  // the peer was forgotten meanwhile
+    if (!routes_.contains(t->peer)) continue;  // the peer was forgotten meanwhile
+    // Routing frames, then the one cryptcom frame: never an empty frame (§11).
+    const std::vector<std::string_view> path = routes_.path_of(t->peer);
     std::vector<::zmq::message_t> frames;
-    frames.reserve(r->path.size() + 2);
-    for (const auto& f : r->path) frames.emplace_back(f.data(), f.size());
-    if (r->delimiter_out) frames.emplace_back();
+    frames.reserve(path.size() + 1);
+    for (std::string_view f : path) frames.emplace_back(f.data(), f.size());
     ++counters_.wire_messages_sent;
     counters_.wire_bytes_sent += t->frame.size();
     frames.push_back(frame_message(std::move(t->frame)));
@@ -502,18 +517,23 @@ void io_loop::pump(time_point now) {
 }
 
 void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
+  // A message delivered from a path completes an exchange with it (it asked for keys, got them
+  // and sealed to one): the path is established.
+  routes_.establish(d.peer);
   if (closing_) {
     // The application closed the socket: nobody will read this. Counted, like unread messages
-    // left in a closed zmq::socket_t.
+    // left in a closed zmq::socket_t, and wiped (a delivery opened in place is wiped with its
+    // frame, which read_wire_one marked as holding plaintext).
     ++counters_.messages_dropped;
+    wipe(d);
     return;
   }
   std::vector<::zmq::message_t> out;
-  const route* r = routes_.get(d.peer);
   switch (kind_.what) {
     case role::req:
       if (!req_outstanding_) {
         ++counters_.messages_dropped;
+        wipe(d);
         emit({event_kind::message_dropped,
               route_of(d.peer),
               0,
@@ -526,17 +546,18 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
       req_outstanding_ = false;
       out = std::move(req_envelope_);
       req_envelope_.clear();
+      out.emplace_back();  // the REQ end's delimiter, in place of the reply's own (§11)
+      drop_leading_empty_part(d);
       break;
     case role::rep:
       rep_pending_.push_back(d.peer);
-      out.emplace_back();  // the REP end's delimiter
+      routes_.pin(d.peer);
+      out.emplace_back();  // the REP end's delimiter, in place of the request's own (§11)
+      drop_leading_empty_part(d);
       break;
     case role::router:
     case role::dealer:
-      if (r != nullptr) {
-        for (const auto& f : r->path) out.emplace_back(f.data(), f.size());
-        if (r->delimiter_in) out.emplace_back();
-      }
+      for (std::string_view f : routes_.path_of(d.peer)) out.emplace_back(f.data(), f.size());
       break;
     case role::pair:
       break;
@@ -593,20 +614,45 @@ bool io_loop::flush_wire_backlog() {
 }
 
 void io_loop::forget_idle_peers(time_point now) {
-  std::vector<peer_number> idle;
-  for (const auto& [id, r] : routes_.all()) {
-    if (kind_.has_direct_peer && id == direct_peer) continue;
-    if (now - r.last_active < idle_timeout_) continue;
-    if (std::find(rep_pending_.begin(), rep_pending_.end(), id) != rep_pending_.end()) continue;
-    if (held_ && held_->peer == id) continue;
-    idle.push_back(id);
-  }
-  for (peer_number id : idle) {
-    engine_.disconnect(id, now);
+  std::optional<peer_number> keep;
+  if (held_) keep = held_->peer;
+  while (auto id = routes_.idle(now - idle_timeout_, keep, now)) {
+    engine_.disconnect(*id, now);
     pump(now);  // its events still name its route
-    routes_.erase(id);
+    routes_.erase(*id);
     ++counters_.peers_forgotten;
   }
+}
+
+bool io_loop::make_room(std::span<const std::string_view> path, bool established, time_point now) {
+  const route_limits limits{options_.max_peers, options_.max_unestablished_per_connection};
+  std::optional<peer_number> keep;
+  if (held_) keep = held_->peer;
+  while (auto v = routes_.victim_for(path, established, limits, keep, now)) evict(*v, now);
+  return routes_.size() < options_.max_peers;
+}
+
+void io_loop::evict(const routing_table::victim& v, time_point now) {
+  const bool established = routes_.established(v.peer);
+  const std::size_t limit =
+      v.why == bound::max_peers ? options_.max_peers : options_.max_unestablished_per_connection;
+  std::string detail = std::string("a routing path was evicted to make room for a new one: ") +
+                       name_of(v.why) + " (" + std::to_string(limit) + ") reached; it was ";
+  if (established) {
+    detail += "the least recently active path";
+  } else if (v.why == bound::max_peers) {
+    detail +=
+        "the oldest path that never completed an exchange, of the connection holding the "
+        "most of those";
+  } else {
+    detail += "its connection's oldest path that never completed an exchange";
+  }
+  std::vector<std::string> path = route_of(v.peer);
+  engine_.disconnect(v.peer, now);
+  pump(now);  // its events still name its route
+  routes_.erase(v.peer);
+  ++counters_.peers_evicted;
+  emit({event_kind::peer_evicted, std::move(path), 0, errc::limit_exceeded, {}, std::move(detail)});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -615,6 +661,7 @@ void io_loop::forget_idle_peers(time_point now) {
 void io_loop::finish(const std::string& why) noexcept {
   try {
     const time_point now = clock_type::now();
+    closing_ = true;  // from here on, whatever the engine delivers is dropped and wiped
     if (held_) {
       emit({event_kind::message_undeliverable,
             route_of(held_->peer),
@@ -626,6 +673,7 @@ void io_loop::finish(const std::string& why) noexcept {
       held_.reset();
     }
     counters_.messages_dropped += app_backlog_.size();
+    for (auto& parts : app_backlog_) wipe(parts);
     app_backlog_.clear();
     // Messages the application sent that the linger left no time to read: never sent.
     for (;;) {
@@ -644,12 +692,12 @@ void io_loop::finish(const std::string& why) noexcept {
     }
     socket_stats last = stats();
     // Everything still queued or unacknowledged is reported undeliverable by the engine.
-    std::vector<peer_number> peers;
-    for (const auto& [id, r] : routes_.all()) peers.push_back(id);
-    for (peer_number id : peers) engine_.disconnect(id, now);
+    for (peer_number id : routes_.peers()) engine_.disconnect(id, now);
     while (engine_.poll_transmit()) {
     }
-    while (engine_.poll_delivery()) {
+    while (auto d = engine_.poll_delivery()) {
+      ++counters_.messages_dropped;
+      wipe(*d);
     }
     pump(now);
     const stats_snapshot after = engine_.stats();

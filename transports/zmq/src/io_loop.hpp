@@ -32,7 +32,9 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
@@ -103,6 +105,10 @@ class io_loop {
   bool flush_wire_backlog();
   bool flush_app_backlog();
   void forget_idle_peers(time_point now);
+  // Evicts what the bounds ask for before a new path is added; false: no room (every known path
+  // is owed a reply or holds a message).
+  bool make_room(std::span<const std::string_view> path, bool established, time_point now);
+  void evict(const routing_table::victim& v, time_point now);
   bool close_complete(time_point now);
   void finish(const std::string& why) noexcept;
 

@@ -28,7 +28,8 @@ struct socket_kind {
 socket_kind kind_of(::zmq::socket_type type);
 
 // The flow a message takes when the options leave it open (see socket_options::flow).
-// `req_style` is true for a DEALER message that starts with an empty delimiter frame.
+// `req_style` is true for a DEALER message whose first part (after its routing path, if any) is
+// empty: REQ-style, as a DEALER talking to a REP sends.
 flow default_flow(role r, bool req_style);
 
 const char* type_name(::zmq::socket_type type);

@@ -119,6 +119,12 @@ void append_parts(delivery&& d, in_place_frame* opened_in, std::vector<::zmq::me
   }
 }
 
+void wipe(delivery& d) noexcept { sodium_memzero(d.payload.data(), d.payload.size()); }
+
+void wipe(std::vector<::zmq::message_t>& parts) noexcept {
+  for (auto& m : parts) sodium_memzero(m.data(), m.size());
+}
+
 byte_view bytes_of(const ::zmq::message_t& m) noexcept {
   return {static_cast<const byte*>(m.data()), m.size()};
 }

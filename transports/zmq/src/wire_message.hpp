@@ -51,6 +51,16 @@ void mark_opened(in_place_frame& f) noexcept;
 // which its large parts then keep alive; `opened_in` is unused otherwise.
 void append_parts(delivery&& d, in_place_frame* opened_in, std::vector<::zmq::message_t>& out);
 
+// Plaintext the transport drops instead of handing it over (socket closing, a REQ's unexpected
+// reply, the I/O thread stopping) is wiped first, as the engine wipes its own:
+// - a delivery: its payload is zeroed (its parts then view zeros). One opened in place has no
+//   payload: its frame was marked opened and is wiped when its last reference goes.
+void wipe(delivery& d) noexcept;
+// - messages the transport built from deliveries (waiting for room in the application's pipe):
+//   their content is zeroed. Never pass an application's own messages: their buffers may be
+//   the application's (zero-copy) or shared, and are not ours to write.
+void wipe(std::vector<::zmq::message_t>& parts) noexcept;
+
 byte_view bytes_of(const ::zmq::message_t& m) noexcept;
 
 }  // namespace cryptcom::zmq::detail

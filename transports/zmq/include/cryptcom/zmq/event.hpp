@@ -35,10 +35,15 @@ enum class event_kind : std::uint8_t {
   // peer full): it never left. `message` names it.
   message_refused,
   // A message from the wire could not be handed to the application: a reply reached a REQ that
-  // had no request outstanding, or a wire message came from a path beyond max_peers.
+  // had no request outstanding, or a wire message came from a new path while every one of the
+  // max_peers known paths was owed a reply.
   message_dropped,
   // The I/O thread stopped on an error (detail), e.g. the context was terminated.
   transport_error,
+  // A routing path was evicted to make room for a new one: `route` names it, `detail` the bound
+  // (socket_options::max_unestablished_per_connection or max_peers), `reason` limit_exceeded.
+  // Its keys were destroyed; its pending messages, if any, are reported undeliverable.
+  peer_evicted,
 };
 
 struct event {
@@ -67,9 +72,11 @@ struct transport_counters {
   std::uint64_t wire_bytes_received = 0;
   std::uint64_t wire_send_waits = 0;          // a wire message waited because the socket was full
   std::uint64_t wire_messages_discarded = 0;  // wire backlog overflow; the engine resends
-  std::uint64_t peers_forgotten = 0;
-  std::uint64_t events_dropped = 0;  // beyond socket_options::max_events
-  std::size_t peers = 0;             // routing paths known now
+  std::uint64_t peers_forgotten = 0;          // idle beyond socket_options::peer_idle_timeout
+  std::uint64_t peers_evicted = 0;            // see event_kind::peer_evicted
+  std::uint64_t events_dropped = 0;           // beyond socket_options::max_events
+  std::size_t peers = 0;                      // routing paths known now
+  std::size_t peers_unestablished = 0;        // of which have not completed an exchange
 };
 
 struct socket_stats {

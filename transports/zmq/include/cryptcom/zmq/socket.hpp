@@ -28,20 +28,24 @@
 //    wake a poll, so recv with dontwait after a poll always has a message;
 //  - REQ and REP alternation holds exactly: the application end of the pipe is a real REQ (or
 //    REP) socket, so libzmq itself enforces it (EFSM), while the wire socket under a REQ is a
-//    DEALER and under a REP a ROUTER, free to carry the protocol's frames in any order. A REQ
-//    still adds the empty delimiter frame on the wire and a REP keeps each request's whole routing
-//    envelope for its reply, so both interoperate with each other, with ROUTER and DEALER, and
-//    through brokers.
-// Wire mapping. Every wire message is the routing envelope (routing frames, then the empty
-// delimiter where REQ/REP use one) followed by exactly one engine frame. The application's
-// multipart message is one engine message: its parts travel inside the ciphertext and come out as
-// the same parts. A ROUTER's (or REP's) peer is the routing path (the envelope without the
-// delimiter), so a ROUTER keeps one engine peer per client, also per client behind a broker; on
-// recv the application sees the envelope as usual (routing id frame(s), and the empty delimiter
-// when the peer is a REQ) and gives it back on send. To split an outgoing ROUTER or DEALER message
-// into envelope and payload, the longest routing path already seen from the wire that prefixes the
-// message is taken (a ROUTER's unknown first frame is taken as a new routing id); an empty frame
-// right after it, followed by more parts, is the delimiter.
+//    DEALER and under a REP a ROUTER, free to carry the protocol's frames in any order. A REQ's
+//    request and a REP's reply carry their empty delimiter part inside the ciphertext, so both
+//    interoperate with each other, with ROUTER and DEALER, and through brokers.
+// Wire mapping (docs/PROTOCOL.md §11). Every wire message is the routing frames a ROUTER hop
+// needs (none between directly connected peers) followed by exactly one engine frame; no empty
+// frame ever goes on the wire, and empty frames received in front of an engine frame are
+// ignored. The application's multipart message is one engine message: all its parts after the
+// routing path, empty ones included, travel inside the ciphertext and come out as the same
+// parts. A ROUTER's (or REP's) peer is the routing path, so a ROUTER keeps one engine peer per
+// client, also per client behind a broker; on recv the application sees the routing id frame(s)
+// and then the message (from a REQ: the empty delimiter, then the body, as with a plain REQ) and
+// gives the routing frames back on send. To split an outgoing ROUTER or DEALER message into
+// routing path and message, the longest routing path already seen from the wire that prefixes
+// the message is taken (a ROUTER's unknown first frame is taken as a new routing id); routing ids
+// are never empty, so an empty frame is always part of the message. REQ and REP strip the empty
+// part in front of a reply or request they receive (when more parts follow it).
+// Peers are bounded (socket_options::max_peers, max_unestablished_per_connection): a new path
+// evicts an old one rather than being refused; see socket_options.hpp.
 // Limitation: one engine peer per routing path. A DEALER or REQ connected to several servers, or
 // a broker that load-balances one client over several workers, would hand a message sealed to one
 // server's key to another, which cannot open it (and whose different instance id looks like a

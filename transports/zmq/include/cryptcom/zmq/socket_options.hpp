@@ -31,8 +31,8 @@ struct socket_options {
   // The flow of messages this socket sends (see cryptcom/options.hpp: push or pull).
   // Default: unset, which means: pull for REQ (every request expects a reply, which is then
   // sealed to a key the request carried, so the replier needs no key pool of ours); for a DEALER,
-  // pull for a message that starts with an empty delimiter frame (REQ-style, talking to a REP)
-  // and push otherwise; push for REP, ROUTER and PAIR.
+  // pull for a message whose first part (after its routing frames, if any) is empty (REQ-style,
+  // talking to a REP) and push otherwise; push for REP, ROUTER and PAIR.
   std::optional<cryptcom::flow> flow;
 
   // Where one-time key pairs come from. Default: nullptr: the socket makes its own pool with
@@ -57,10 +57,26 @@ struct socket_options {
   // Events kept for poll_event(); beyond it the oldest are dropped and counted. Default: 10000.
   std::size_t max_events = 10000;
 
-  // Routing paths (peers) a ROUTER, REP or DEALER keeps at once. Wire messages from further new
-  // paths are dropped and counted, so a flood of forged routing envelopes cannot grow memory
-  // without bound. Default: 65536.
+  // Routing paths (peers) a socket keeps at once. A new path beyond it evicts a known one: the
+  // oldest path that never completed an exchange (see below) of the connection holding the most
+  // of those, else the least recently active path, so a flood of forged routing envelopes can
+  // neither grow memory without bound nor lock new peers out. An evicted peer's keys are
+  // destroyed and its pending messages reported; if it comes back, its next frame is refused as
+  // sealed to an unknown key and it asks for new keys (one round trip). Each eviction is counted
+  // (stats().transport.peers_evicted) and reported (event_kind::peer_evicted, naming the bound).
+  // A path is refused (event_kind::message_dropped) only while every known path is owed a reply.
+  // Default: 65536.
   std::size_t max_peers = 65536;
+  // Paths of one connection that have not completed an exchange (no message from them was
+  // delivered, and the application has not sent to them) kept at once; a new one beyond it
+  // evicts that connection's oldest. On a ROUTER or REP the connection is the one the message
+  // came on (the first routing frame, which libzmq sets); the frames after it are the peer's
+  // claim, legitimately many behind a broker, but free to forge. On a DEALER, REQ or PAIR all
+  // paths share the socket's one connection. 0: no bound of its own (max_peers still applies).
+  // Default: 1024: as many clients behind one broker as connect within one key exchange's round
+  // trip; beyond it they still get through, each at the cost of one more round trip, while one
+  // connection's forged paths hold at most ~3.6 MB (about 3.5 KB each with the key granted).
+  std::size_t max_unestablished_per_connection = 1024;
   // A peer (other than the directly connected peer of a DEALER, REQ or PAIR) that sent nothing
   // and was sent nothing for this long is forgotten and the keys held for it are destroyed; if it
   // comes back, it asks for new keys like a new peer. Never less than `engine.key_ttl` (so the
