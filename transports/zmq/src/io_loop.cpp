@@ -330,6 +330,9 @@ bool io_loop::read_wire_one(time_point now) {
       return true;
     }
     peer = routes_.add(path, false, now);
+    // The paths of one connection share one budget of keys granted before they prove
+    // themselves: forged paths cost what one connection may cost.
+    if (auto c = routes_.connection_number(*peer)) engine_.set_group(*peer, *c, now);
   }
   routes_.touch(*peer, now);
   // Problems with the frame are reported by the engine as events and counted in its stats.
@@ -417,6 +420,7 @@ bool io_loop::read_app_one(time_point now) {
           return true;
         }
         m.peer = routes_.add(path, true, now);
+        if (auto c = routes_.connection_number(m.peer)) engine_.set_group(m.peer, *c, now);
       }
       // The application named the path: it is established, whatever the wire did so far.
       routes_.establish(m.peer);

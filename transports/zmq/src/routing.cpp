@@ -40,6 +40,12 @@ std::optional<peer_number> routing_table::find(std::span<const std::string_view>
   return it->second->peer;
 }
 
+std::optional<std::uint64_t> routing_table::connection_number(peer_number peer) const {
+  const route* r = get(peer);
+  if (r == nullptr || r->conn == nullptr) return std::nullopt;
+  return r->conn->number;
+}
+
 std::string routing_table::connection_of(std::span<const std::string_view> path) const {
   return key_of(path.first(std::min(connection_frames_, path.size())));
 }
@@ -58,6 +64,7 @@ peer_number routing_table::add(std::span<const std::string_view> path, bool esta
   if (!slot) {
     slot = std::make_unique<connection>();
     slot->id = connection_of(path);
+    slot->number = next_connection_++;
   }
   r.conn = slot.get();
   ++r.conn->routes;

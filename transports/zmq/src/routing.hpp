@@ -74,6 +74,9 @@ class routing_table {
   // Adds a path, which must not be known (make room first: victim_for), and returns its new
   // peer number.
   peer_number add(std::span<const std::string_view> path, bool established, time_point now);
+  // A number naming the connection a peer's path came through (unique while the socket lives),
+  // for the engine's key budget shared by a connection's paths; none for the direct peer.
+  std::optional<std::uint64_t> connection_number(peer_number peer) const;
   // Adds the empty path as peer `number` (the direct peer): established, never idle or evicted.
   void add_direct(peer_number number, time_point now);
   bool contains(peer_number peer) const { return routes_.count(peer) != 0; }
@@ -132,6 +135,7 @@ class routing_table {
   };
   struct connection {
     std::string id;
+    std::uint64_t number = 0;
     route_list<route, &route::by_age> waiting;  // unestablished paths, oldest first
     std::size_t routes = 0;
   };
@@ -161,6 +165,7 @@ class routing_table {
   std::size_t pinned_ = 0;
   std::size_t longest_ = 0;
   peer_number next_ = 2;  // 1 is the direct peer
+  std::uint64_t next_connection_ = 1;
 };
 
 }  // namespace cryptcom::zmq::detail
