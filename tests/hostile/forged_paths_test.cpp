@@ -14,8 +14,8 @@
 #include "attacker/floods.hpp"
 #include "attacker/forge.hpp"
 #include "attacker/raw_peer.hpp"
+#include "attacker/served_client.hpp"
 #include "hostile_support.hpp"
-#include "newcomer.hpp"
 
 namespace cryptcom::hostile::test {
 namespace {

@@ -12,16 +12,12 @@
 // 65,536 (2.6 s of X25519 on one core).
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "attacker/floods.hpp"
-#include "attacker/forge.hpp"
-#include "attacker/raw_peer.hpp"
+#include "attacker/key_hoarder.hpp"
+#include "attacker/served_client.hpp"
 #include "hostile_support.hpp"
-#include "newcomer.hpp"
 
 namespace cryptcom::hostile::test {
 namespace {
@@ -33,61 +29,11 @@ cryptcom::zmq::socket_options hoard_options() {
   return o;
 }
 
-// The attack: `connections` raw DEALERs with `paths` forged routing paths each (0: the connection
-// itself), every path asking for all the keys it can, then asking again every 500 ms (with the
-// same instance id: no restart) until the hoarder is destroyed.
-class hoarder {
- public:
-  hoarder(const std::string& endpoint, int connections, int paths)
-      : thread_([this, endpoint, connections, paths] { run(endpoint, connections, paths); }) {}
-  ~hoarder() {
-    stop_ = true;
-    thread_.join();
-  }
-  std::uint64_t first_round() const { return first_round_.load(); }
-  bool failed() const { return failed_.load(); }
-
- private:
-  void run(const std::string& endpoint, int connections, int paths) {
-    ::zmq::context_t ctx;
-    std::vector<raw_peer> wires;
-    for (int c = 0; c < connections; ++c) {
-      wires.push_back(raw_peer::dealer(ctx, endpoint, "hoarder-" + std::to_string(c)));
-    }
-    const int per = paths == 0 ? 1 : paths;
-    std::vector<bytes> asks;  // one per path, each from an instance of its own
-    for (int i = 0; i < connections * per; ++i)
-      asks.push_back(key_request(random_guid(), all_keys));
-    std::uint64_t sent = 0;
-    for (bool first = true; !stop_; first = false) {
-      for (int c = 0; c < connections && !stop_; ++c) {
-        for (int p = 0; p < per && !stop_; ++p) {
-          std::vector<std::string> path;
-          if (paths > 0) path.push_back(forged_path_frame(static_cast<std::uint64_t>(p)));
-          if (!wires[static_cast<std::size_t>(c)].send(
-                  path, asks[static_cast<std::size_t>(c * per + p)])) {
-            failed_ = true;
-            return;
-          }
-          ++sent;
-        }
-      }
-      if (first) first_round_ = sent;
-      for (int i = 0; i < 50 && !stop_; ++i) std::this_thread::sleep_for(10ms);
-    }
-  }
-
-  std::atomic<bool> stop_{false};
-  std::atomic<std::uint64_t> first_round_{0};
-  std::atomic<bool> failed_{false};
-  std::thread thread_;
-};
-
 void newcomer_is_served_while_keys_are_hoarded(int connections, int paths) {
   const cryptcom::zmq::socket_options options = hoard_options();
   echo_server server(options);
-  hoarder attack(server.endpoint(), connections, paths);
-  const std::uint64_t asks = static_cast<std::uint64_t>(connections) * (paths == 0 ? 1 : paths);
+  key_hoarder attack(server.endpoint(), connections, paths);
+  const std::uint64_t asks = attack.asks();
   ASSERT_TRUE(wait_until(
       [&] {
         return attack.first_round() == asks &&
@@ -111,7 +57,7 @@ void newcomer_is_served_while_keys_are_hoarded(int connections, int paths) {
   // ... and reported by an event naming the bound.
   const auto events = server.events();
   EXPECT_GT(expect_refusals_name_their_bound(events), 0u);
-  EXPECT_FALSE(refusals_of(events, "hoarder-0").empty());
+  EXPECT_FALSE(refusals_of(events, key_hoarder::routing_id(0)).empty());
 }
 
 TEST(hostile_key_hoarding, a_new_client_is_served_within_1_s_while_64_connections_hoard_keys) {

@@ -59,6 +59,16 @@ std::vector<double> served_client::round_trips_us(std::size_t size,
   return out;
 }
 
+std::optional<std::chrono::milliseconds> first_echo(const std::string& endpoint,
+                                                    const cryptcom::zmq::socket_options& options,
+                                                    std::chrono::milliseconds timeout) {
+  ::zmq::context_t ctx;
+  const auto start = clock_type::now();
+  served_client client(ctx, endpoint, options);
+  if (!client.round_trip(64, timeout)) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
+}
+
 double quantile(std::vector<double> samples, double q) {
   if (samples.empty()) return std::numeric_limits<double>::quiet_NaN();
   std::sort(samples.begin(), samples.end());

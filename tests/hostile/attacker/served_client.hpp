@@ -40,6 +40,13 @@ class served_client {
   bool timed_out_ = false;
 };
 
+// A newcomer: a fresh client (with a context of its own) that connects while an attack is on;
+// the time from connect to its first echo of a 64-byte message, or nothing within `timeout`.
+// Issue 9: "a new client gets its first echo within 1 s".
+std::optional<std::chrono::milliseconds> first_echo(const std::string& endpoint,
+                                                    const cryptcom::zmq::socket_options& options,
+                                                    std::chrono::milliseconds timeout);
+
 // The q-quantile (0..1) of `samples` by the nearest-rank method; NaN when there are none.
 double quantile(std::vector<double> samples, double q);
 

@@ -1,0 +1,43 @@
+// key_hoarder: issue 9's finding 2 as an attack that runs in the background: `connections` raw
+// DEALERs, each with `paths` forged routing paths (0: just the connection), every path asking
+// the target for all the keys it can (wanted = 2^32-1), then asking again every `every` with the
+// same instance id (so it is no restart) until the hoarder is destroyed.
+// Thread-safety: the public members may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+
+namespace cryptcom::hostile {
+
+class key_hoarder {
+ public:
+  key_hoarder(const std::string& endpoint, int connections, int paths,
+              std::chrono::milliseconds every = std::chrono::milliseconds(500));
+  ~key_hoarder();
+  key_hoarder(const key_hoarder&) = delete;
+  key_hoarder& operator=(const key_hoarder&) = delete;
+
+  // Requests the first round put on the wire: connections * max(paths, 1) once it is complete.
+  std::uint64_t first_round() const noexcept { return first_round_.load(); }
+  std::uint64_t asks() const noexcept { return asks_; }
+  // A send found no room for a whole second (the target stopped reading): the hoarder gave up.
+  bool failed() const noexcept { return failed_.load(); }
+  // The routing id of connection `c` ("hoarder-<c>").
+  static std::string routing_id(int c) { return "hoarder-" + std::to_string(c); }
+
+ private:
+  void run(const std::string& endpoint, int connections, int paths,
+           std::chrono::milliseconds every);
+
+  std::uint64_t asks_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> first_round_{0};
+  std::atomic<bool> failed_{false};
+  std::thread thread_;
+};
+
+}  // namespace cryptcom::hostile
