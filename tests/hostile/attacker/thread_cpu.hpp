@@ -1,7 +1,8 @@
-// thread_cpu: CPU time of individual threads of this process, from /proc/self/task/<tid>/stat
-// (utime + stime, in clock ticks of 1/sysconf(_SC_CLK_TCK) s, usually 10 ms). This is how the
-// target's CPU is told apart from the attacker's and the served client's when all three run in
-// one process: the target's threads are the ones its construction started.
+// thread_cpu: CPU time of individual threads of this process, by thread id: the kernel's
+// per-thread CPU clock (nanoseconds), or /proc/self/task/<tid>/stat (clock ticks, usually 10 ms)
+// where that clock is refused. This is how the target's CPU is told apart from the attacker's and
+// the served client's when all three run in one process: the target's threads are the ones its
+// construction started.
 // Linux only. Thread-safety: free functions, reentrant.
 #pragma once
 
