@@ -37,10 +37,10 @@ void wait_read(const echo_server& target, std::uint64_t before, std::uint64_t fr
                const std::string& what) {
   const auto deadline = clock_type::now() + setup_limit;
   auto pause = 5ms;
-  while (wire_read(target) < before + frames) {
+  for (std::uint64_t read = 0; (read = wire_read(target)) < before + frames;) {
     if (clock_type::now() >= deadline) {
-      throw std::runtime_error(what + ": the target did not read the attack's " +
-                               std::to_string(frames) + " frames within 60 s");
+      throw std::runtime_error(what + ": the target read " + std::to_string(read - before) +
+                               " of the attack's " + std::to_string(frames) + " frames in 60 s");
     }
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 3 / 2, std::chrono::milliseconds(200));
@@ -53,19 +53,33 @@ std::string megabytes(std::uint64_t count) {
   return text;
 }
 
-// An attack that runs on a thread of its own until stopped. `body` gets the stop flag and a
-// promise to fulfil once the attack is in force (or to fail with the reason).
+// What the body of a threaded attack is given.
+struct attack_control {
+  const std::atomic<bool>& stop;   // stop sending
+  const std::atomic<bool>& close;  // close the connections and return
+  std::promise<void>& ready;       // fulfil once the attack is in force
+  std::atomic<std::uint64_t>& frames;
+  std::atomic<std::uint64_t>& bytes;
+
+  // Keeps the caller's connections open until the attack is closed.
+  void hold() const {
+    while (!close) std::this_thread::sleep_for(10ms);
+  }
+};
+
+// An attack that runs on a thread of its own. `body` sends until `stop`, then holds its
+// connections until `close`; it fulfils `ready` once the attack is in force (or throws the
+// reason it cannot be).
 class threaded_attack : public running_attack {
  public:
-  using body_type =
-      std::function<void(const std::atomic<bool>& stop, std::promise<void>& ready,
-                         std::atomic<std::uint64_t>& frames, std::atomic<std::uint64_t>& bytes)>;
+  using body_type = std::function<void(const attack_control&)>;
   explicit threaded_attack(body_type body) {
     std::promise<void> ready;
     auto in_force = ready.get_future();
     thread_ = std::thread([this, body = std::move(body), ready = std::move(ready)]() mutable {
+      const attack_control control{stop_, close_, ready, frames_, bytes_};
       try {
-        body(stop_, ready, frames_, bytes_);
+        body(control);
       } catch (...) {
         try {
           ready.set_exception(std::current_exception());
@@ -77,21 +91,23 @@ class threaded_attack : public running_attack {
     try {
       in_force.get();
     } catch (...) {
-      stop_ = true;
+      stop_ = close_ = true;
       thread_.join();
       throw;
     }
   }
   ~threaded_attack() override {
-    stop_ = true;
+    stop_ = close_ = true;
     thread_.join();
   }
+  void stop() override { stop_ = true; }
   std::string tally() const override {
     return std::to_string(frames_.load()) + " frames, " + megabytes(bytes_.load());
   }
 
  private:
   std::atomic<bool> stop_{false};
+  std::atomic<bool> close_{false};
   std::atomic<std::uint64_t> frames_{0};
   std::atomic<std::uint64_t> bytes_{0};
   std::thread thread_;
@@ -101,29 +117,27 @@ class threaded_attack : public running_attack {
 // from then on rejects the echo's key with a block of 1,024 `authentication_failed` every 100 ms.
 std::unique_ptr<running_attack> forged_rejections(echo_server& target) {
   const std::string endpoint = target.endpoint();
-  return std::make_unique<threaded_attack>(
-      [endpoint](const std::atomic<bool>& stop, std::promise<void>& ready,
-                 std::atomic<std::uint64_t>& frames, std::atomic<std::uint64_t>& sent) {
-        ::zmq::context_t ctx;
-        auto wire = raw_peer::dealer(ctx, endpoint, "amplifier");
-        hostile::speaker s(wire);
-        if (s.obtain_keys(4, 1, 5s) == 0) throw std::runtime_error("the target offered no key");
-        const std::vector<std::string> request{std::string(64 * 1024, 'r')};
-        if (!s.send_sealed(request, true)) throw std::runtime_error("the request did not go out");
-        const auto echo = s.receive_data(5s);
-        if (!echo) throw std::runtime_error("no echo to reject: " + s.last_error());
-        const bytes block =
-            hostile::rejections(s.instance(), echo->key_id, errc::authentication_failed,
-                                hostile::max_rejections_per_block);
-        ready.set_value();
-        while (!stop) {
-          if (s.send(block, 50ms)) {
-            ++frames;
-            sent += block.size();
-          }
-          for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(10ms);
-        }
-      });
+  return std::make_unique<threaded_attack>([endpoint](const attack_control& c) {
+    ::zmq::context_t ctx;
+    auto wire = raw_peer::dealer(ctx, endpoint, "amplifier");
+    hostile::speaker s(wire);
+    if (s.obtain_keys(4, 1, 5s) == 0) throw std::runtime_error("the target offered no key");
+    const std::vector<std::string> request{std::string(64 * 1024, 'r')};
+    if (!s.send_sealed(request, true)) throw std::runtime_error("the request did not go out");
+    const auto echo = s.receive_data(5s);
+    if (!echo) throw std::runtime_error("no echo to reject: " + s.last_error());
+    const bytes block = hostile::rejections(s.instance(), echo->key_id, errc::authentication_failed,
+                                            hostile::max_rejections_per_block);
+    c.ready.set_value();
+    while (!c.stop) {
+      if (s.send(block, 50ms)) {
+        ++c.frames;
+        c.bytes += block.size();
+      }
+      for (int i = 0; i < 10 && !c.stop; ++i) std::this_thread::sleep_for(10ms);
+    }
+    c.hold();
+  });
 }
 
 class hoarding : public running_attack {
@@ -138,6 +152,7 @@ class hoarding : public running_attack {
     if (hoarder_.failed()) throw std::runtime_error("the target stopped reading the hoarders");
     wait_read(target, before_, hoarder_.asks(), "key hoarding");
   }
+  void stop() override { hoarder_.stop_asking(); }
   std::string tally() const override {
     return std::to_string(hoarder_.asks()) + " paths asking for 2^32-1 keys every 0.5 s";
   }
@@ -152,22 +167,20 @@ class hoarding : public running_attack {
 std::unique_ptr<running_attack> forged_peers(echo_server& target, int connections, int paths) {
   const std::string endpoint = target.endpoint();
   const std::uint64_t before = wire_read(target);
-  auto attack = std::make_unique<threaded_attack>(
-      [endpoint, connections, paths](const std::atomic<bool>& stop, std::promise<void>& ready,
-                                     std::atomic<std::uint64_t>& frames,
-                                     std::atomic<std::uint64_t>& sent) {
+  auto attack =
+      std::make_unique<threaded_attack>([endpoint, connections, paths](const attack_control& c) {
         ::zmq::context_t ctx;
         std::vector<raw_peer> wires;
-        for (int c = 0; c < connections && !stop; ++c) {
-          wires.push_back(raw_peer::dealer(ctx, endpoint, "forger-" + std::to_string(c)));
+        for (int n = 0; n < connections && !c.stop; ++n) {
+          wires.push_back(raw_peer::dealer(ctx, endpoint, "forger-" + std::to_string(n)));
           const auto t = hostile::flood_paths(
               wires.back(), 0, static_cast<std::uint64_t>(paths),
               [](std::uint64_t) { return hostile::key_request(hostile::random_guid(), 0); });
-          frames += t.frames;
-          sent += t.bytes;
+          c.frames += t.frames;
+          c.bytes += t.bytes;
         }
-        ready.set_value();
-        while (!stop) std::this_thread::sleep_for(10ms);
+        c.ready.set_value();
+        c.hold();
       });
   wait_read(target, before,
             static_cast<std::uint64_t>(connections) * static_cast<std::uint64_t>(paths),
@@ -178,32 +191,30 @@ std::unique_ptr<running_attack> forged_peers(echo_server& target, int connection
 // Finding 5 and 7 and the garbage floods: one connection at full rate until stopped.
 std::unique_ptr<running_attack> flood(echo_server& target, hostile::flood_kind kind) {
   const std::string endpoint = target.endpoint();
-  return std::make_unique<threaded_attack>(
-      [endpoint, kind](const std::atomic<bool>& stop, std::promise<void>& ready,
-                       std::atomic<std::uint64_t>& frames, std::atomic<std::uint64_t>& sent) {
-        ::zmq::context_t ctx;
-        const std::string id(hostile::name_of(kind));
-        auto wire = raw_peer::dealer(ctx, endpoint, id);
-        std::vector<wire::offered_key> keys;
-        if (kind == hostile::flood_kind::failed_opens) {
-          hostile::speaker s(wire);
-          if (s.obtain_keys(64, 64, 5s) < 64)
-            throw std::runtime_error("the target offered no keys");
-          keys.assign(s.target_keys().begin(), s.target_keys().end());
-        }
-        const auto maker = hostile::make_flood(kind, std::move(keys));
-        ready.set_value();
-        hostile::flood_bounds bounds;
-        bounds.duration = std::chrono::hours(1);
-        bounds.stop = &stop;
-        // In slices, so that the tally moves while the flood runs.
-        while (!stop) {
-          bounds.max_frames = 1000;
-          const auto t = hostile::flood(wire, {}, maker, bounds);
-          frames += t.frames;
-          sent += t.bytes;
-        }
-      });
+  return std::make_unique<threaded_attack>([endpoint, kind](const attack_control& c) {
+    ::zmq::context_t ctx;
+    const std::string id(hostile::name_of(kind));
+    auto wire = raw_peer::dealer(ctx, endpoint, id);
+    std::vector<wire::offered_key> keys;
+    if (kind == hostile::flood_kind::failed_opens) {
+      hostile::speaker s(wire);
+      if (s.obtain_keys(64, 64, 5s) < 64) throw std::runtime_error("the target offered no keys");
+      keys.assign(s.target_keys().begin(), s.target_keys().end());
+    }
+    const auto maker = hostile::make_flood(kind, std::move(keys));
+    c.ready.set_value();
+    hostile::flood_bounds bounds;
+    bounds.duration = std::chrono::hours(1);
+    bounds.stop = &c.stop;
+    // In slices, so that the tally moves while the flood runs.
+    while (!c.stop) {
+      bounds.max_frames = 1000;
+      const auto t = hostile::flood(wire, {}, maker, bounds);
+      c.frames += t.frames;
+      c.bytes += t.bytes;
+    }
+    c.hold();
+  });
 }
 
 }  // namespace

@@ -14,10 +14,13 @@
 
 namespace cryptcom::bench {
 
-// An attack under way; destroying it stops it (closing its connections) and joins its threads.
+// An attack under way. stop() ends what it sends but keeps its connections open, so that what it
+// already sent stays queued for the target (issue 9: "the backlog kept the server busy 2 minutes
+// after the attacker stopped"); destroying it closes its connections and joins its threads.
 class running_attack {
  public:
   virtual ~running_attack() = default;
+  virtual void stop() = 0;
   // What the attack did so far, for the report ("40000 frames, 1.2 MB").
   [[nodiscard]] virtual std::string tally() const = 0;
 };

@@ -140,11 +140,12 @@ void run_one(const hostile_attack& attack, const bench_options& options,
   if (attack.times_newcomer) {
     newcomer = hostile::first_echo(target.endpoint(), client_opts, k_newcomer_timeout);
   }
-  const std::string tally = running->tally();
-  running.reset();  // stopped: its connections closed
+  running->stop();  // nothing more sent; what was sent stays queued for the target
   const std::int64_t during_rss = peak.stop();
   progress.show(where + "stopped, waiting for the target to be idle");
   const double idle_after = idle_after_ms(target);
+  const std::string tally = running->tally();
+  running.reset();  // its connections closed
   progress.note(where + "done: " + tally);
 
   const double idle_p50 = percentile(idle.round_trips_us, 50);

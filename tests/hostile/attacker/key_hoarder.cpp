@@ -35,8 +35,8 @@ void key_hoarder::run(const std::string& endpoint, int connections, int paths,
   for (int i = 0; i < connections * per; ++i) asks.push_back(key_request(random_guid(), all_keys));
   std::uint64_t sent = 0;
   for (bool first = true; !stop_; first = false) {
-    for (int c = 0; c < connections && !stop_; ++c) {
-      for (int p = 0; p < per && !stop_; ++p) {
+    for (int c = 0; c < connections && !stop_ && !quiet_; ++c) {
+      for (int p = 0; p < per && !stop_ && !quiet_; ++p) {
         std::vector<std::string> path;
         if (paths > 0) path.push_back(forged_path_frame(static_cast<std::uint64_t>(p)));
         const auto& ask = asks[static_cast<std::size_t>(c * per + p)];
