@@ -53,27 +53,22 @@ echoed one_exchange(speaker& s) {
 
 TEST(hostile_amplification,
      duplicate_rejections_in_a_block_do_not_re_seal_a_server_s_reply_per_copy) {
-  echo_server server(server_options());
-  ::zmq::context_t ctx;
-  auto wire = raw_peer::dealer(ctx, server.endpoint(), "amplifier");
-  speaker s(wire);
+  target_and_attacker t("amplifier");
+  auto& s = t.s;
   const echoed echo = one_exchange(s);
   ASSERT_FALSE(echo.key.is_zero());
-  const std::vector<std::string> route{"amplifier"};
-  const counters before = peer_counters(server, route);
+  const counters before = t.attacker();
 
   // Two frames of 1,024 identical rejections each, as in the finding.
   constexpr int frames = 2;
   const bytes flood =
       rejections(s.instance(), echo.key, errc::authentication_failed, max_rejections_per_block);
   for (int i = 0; i < frames; ++i) ASSERT_TRUE(s.send(flood));
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return peer_counters(server, route).frames_received >= before.frames_received + frames;
-      },
-      bound(20000ms)))
+  ASSERT_TRUE(
+      wait_until([&] { return t.attacker().frames_received >= before.frames_received + frames; },
+                 bound(20000ms)))
       << "the target never processed the rejections";
-  const counters after = peer_counters(server, route);
+  const counters after = t.attacker();
 
   // One re-seal per rejection frame at most, and one more if the retransmission timer (2 s)
   // happened to fire meanwhile.
@@ -81,23 +76,20 @@ TEST(hostile_amplification,
   EXPECT_LE(resent, static_cast<std::uint64_t>(frames) + 1)
       << "one message was re-sealed " << resent << " times for " << frames
       << " rejection frames (finding 1: a re-seal per duplicate in a block)";
-  EXPECT_LE(after.bytes_sent, amplification_allowed * wire.bytes_sent())
-      << "the target sent " << after.bytes_sent << " bytes for the attacker's " << wire.bytes_sent()
-      << " (echo frame " << echo.frame_bytes << " bytes)";
+  EXPECT_LE(after.bytes_sent, amplification_allowed * t.wire.bytes_sent())
+      << "the target sent " << after.bytes_sent << " bytes for the attacker's "
+      << t.wire.bytes_sent() << " (echo frame " << echo.frame_bytes << " bytes)";
   // The one message waits for its acknowledgement, once.
-  EXPECT_LE(server.stats().engine.unacknowledged, 1u);
-  expect_refusals_name_their_bound(server.events());
+  EXPECT_LE(t.server.stats().engine.unacknowledged, 1u);
+  expect_refusals_name_their_bound(t.server.events());
 }
 
 TEST(hostile_amplification, rejecting_every_copy_of_a_reply_buys_a_bounded_number_of_copies) {
-  echo_server server(server_options());
-  ::zmq::context_t ctx;
-  auto wire = raw_peer::dealer(ctx, server.endpoint(), "ping-pong");
-  speaker s(wire);
+  target_and_attacker t("ping-pong");
+  auto& s = t.s;
   const echoed echo = one_exchange(s);
   ASSERT_FALSE(echo.key.is_zero());
-  const std::vector<std::string> route{"ping-pong"};
-  const counters before = peer_counters(server, route);
+  const counters before = t.attacker();
 
   // One rejection per copy, sent as each copy arrives: a new transmission to reject every time.
   constexpr int rounds = 20;
@@ -111,13 +103,13 @@ TEST(hostile_amplification, rejecting_every_copy_of_a_reply_buys_a_bounded_numbe
       ++silent;
     }
   }
-  const counters after = peer_counters(server, route);
+  const counters after = t.attacker();
   const std::uint64_t resent = after.messages_resent - before.messages_resent;
   EXPECT_LE(resent, copies_allowed) << "rejecting each copy bought " << resent << " copies ("
                                     << copies << " seen) of one message";
-  EXPECT_LE(after.bytes_sent, (copies_allowed + 2) * wire.bytes_sent())
+  EXPECT_LE(after.bytes_sent, (copies_allowed + 2) * t.wire.bytes_sent())
       << "the target sent " << after.bytes_sent << " bytes for the attacker's "
-      << wire.bytes_sent();
+      << t.wire.bytes_sent();
 }
 
 // "The same works against a client": a hostile server (a raw ROUTER) answers a cryptcom

@@ -33,20 +33,18 @@ constexpr std::uint64_t failures_per_key_allowed = 16;
 constexpr std::uint64_t failures_per_peer_allowed = 256;
 
 TEST(hostile_failed_opens, a_key_is_retired_after_a_few_failed_opens) {
-  const cryptcom::zmq::socket_options options = server_options();
-  echo_server server(options);
-  ::zmq::context_t ctx;
-  auto wire = raw_peer::dealer(ctx, server.endpoint(), "prober");
-  speaker s(wire);
+  target_and_attacker t("prober");
+  auto& s = t.s;
   ASSERT_GE(s.obtain_keys(1, 1, bound(5000ms)), 1u);
   const wire::offered_key key = s.target_keys().front();  // kept: sealed to at the end
-  const std::uint64_t before = peer_counters(server, {"prober"}).frames_received;
+  const std::uint64_t before = t.attacker().frames_received;
 
   flood_bounds bounds;
   bounds.duration = 10000ms;
   bounds.max_frames = 1000;
-  const auto out = run_flood(server, wire, "prober", make_flood(flood_kind::failed_opens, {key}),
-                             bounds, before, bound(5000ms));
+  const auto out =
+      run_flood(t.server, t.wire, "prober", make_flood(flood_kind::failed_opens, {key}), bounds,
+                before, bound(5000ms));
   ASSERT_EQ(out.attacker.frames_received, before + out.tally.frames);
   EXPECT_LE(out.attacker.rejected_authentication, failures_per_key_allowed)
       << out.tally.frames << " failed opens of one key cost the target "
@@ -56,30 +54,25 @@ TEST(hostile_failed_opens, a_key_is_retired_after_a_few_failed_opens) {
   // Retired: a message properly sealed to that key now is refused, not opened.
   const std::vector<std::string> late{"sealed to a retired key"};
   ASSERT_TRUE(s.send_sealed(late, false));
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return peer_counters(server, {"prober"}).frames_received >= before + out.tally.frames + 1;
-      },
-      bound(5000ms)));
-  EXPECT_EQ(peer_counters(server, {"prober"}).messages_opened, 0u)
+  ASSERT_TRUE(
+      wait_until([&] { return t.attacker().frames_received >= before + out.tally.frames + 1; },
+                 bound(5000ms)));
+  EXPECT_EQ(t.attacker().messages_opened, 0u)
       << "the key still opened after " << out.tally.frames << " failed opens";
 }
 
 TEST(hostile_failed_opens, failed_opens_are_budgeted_per_peer_and_drained_within_1_s) {
-  const cryptcom::zmq::socket_options options = server_options();
-  echo_server server(options);
-  ::zmq::context_t ctx;
-  auto wire = raw_peer::dealer(ctx, server.endpoint(), "prober");
-  speaker s(wire);
+  target_and_attacker t("prober");
+  auto& s = t.s;
   ASSERT_GE(s.obtain_keys(64, 64, bound(5000ms)), 64u);
   const std::vector<wire::offered_key> keys(s.target_keys().begin(), s.target_keys().end());
-  const std::uint64_t before = peer_counters(server, {"prober"}).frames_received;
+  const std::uint64_t before = t.attacker().frames_received;
 
   // Before the fix 40,000 failed opens are ~2 s of the target's CPU; after it, a fraction of that.
   flood_bounds bounds;
   bounds.duration = 10000ms;
   bounds.max_frames = 40000;
-  const auto out = run_flood(server, wire, "prober", make_flood(flood_kind::failed_opens, keys),
+  const auto out = run_flood(t.server, t.wire, "prober", make_flood(flood_kind::failed_opens, keys),
                              bounds, before, bound(1000ms));
   ASSERT_EQ(out.tally.frames, bounds.max_frames);
   EXPECT_TRUE(out.drained_after) << "the target had not read " << out.tally.frames
@@ -92,7 +85,7 @@ TEST(hostile_failed_opens, failed_opens_are_budgeted_per_peer_and_drained_within
   EXPECT_EQ(out.attacker.messages_opened, 0u);
 
   // The budget that refused them is reported, by name.
-  const auto events = server.events();
+  const auto events = t.server.events();
   expect_refusals_name_their_bound(events);
   EXPECT_FALSE(refusals_of(events, "prober").empty())
       << "no event named the budget that refused the failed opens";

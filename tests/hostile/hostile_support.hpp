@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "attacker/echo_server.hpp"
+#include "attacker/raw_peer.hpp"
+#include "attacker/speaker.hpp"
 #include "cryptcom/zmq/socket.hpp"
 
 namespace cryptcom::hostile::test {
@@ -158,5 +160,22 @@ inline std::vector<cryptcom::zmq::event> refusals_of(const std::vector<cryptcom:
   }
   return out;
 }
+
+// The setup of most tests: a target with `options`, and one attacking connection (routing id
+// `id`) with a protocol speaker on it.
+struct target_and_attacker {
+  explicit target_and_attacker(const std::string& id,
+                               const cryptcom::zmq::socket_options& options = server_options())
+      : server(options), wire(raw_peer::dealer(ctx, server.endpoint(), id)), s(wire), route{id} {}
+
+  // The target's counters for the attacking peer.
+  cryptcom::counters attacker() const { return peer_counters(server, route); }
+
+  echo_server server;
+  ::zmq::context_t ctx;
+  raw_peer wire;
+  speaker s;
+  std::vector<std::string> route;
+};
 
 }  // namespace cryptcom::hostile::test

@@ -30,13 +30,11 @@ constexpr std::uint64_t keys_allowed = 2048;
 
 TEST(hostile_instance_churn, a_new_instance_on_every_frame_is_rate_limited_and_drained_within_1_s) {
   const cryptcom::zmq::socket_options options = server_options();
-  echo_server server(options);
-  ::zmq::context_t ctx;
-  auto wire = raw_peer::dealer(ctx, server.endpoint(), "churner");
+  target_and_attacker t("churner", options);
   flood_bounds bounds;
   bounds.duration = 1000ms;
   bounds.max_frames = 10000;
-  const auto out = run_flood(server, wire, "churner", make_flood(flood_kind::instance_churn),
+  const auto out = run_flood(t.server, t.wire, "churner", make_flood(flood_kind::instance_churn),
                              bounds, 0, bound(1000ms));
   ASSERT_GT(out.tally.frames, 1000u);
   EXPECT_TRUE(out.drained_after) << "the target had not read " << out.tally.frames
@@ -48,11 +46,11 @@ TEST(hostile_instance_churn, a_new_instance_on_every_frame_is_rate_limited_and_d
       << out.attacker.keys_generated << " keys, " << out.attacker.peer_restarts << " restarts";
 
   // A served client is served once the flood is over.
-  served_client client(ctx, server.endpoint(), client_options(options));
+  served_client client(t.ctx, t.server.endpoint(), client_options(options));
   EXPECT_TRUE(client.round_trip(64, bound(1000ms))) << "no echo within 1 s after the flood";
-  EXPECT_LE(server.stats().engine.live_keys, options.engine.max_keys_total);
+  EXPECT_LE(t.server.stats().engine.live_keys, options.engine.max_keys_total);
   // What trimmed or refused the churner (its grants, its restarts) is reported naming the bound.
-  const auto events = server.events();
+  const auto events = t.server.events();
   expect_refusals_name_their_bound(events);
   EXPECT_FALSE(refusals_of(events, "churner").empty());
 }

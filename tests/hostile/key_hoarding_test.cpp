@@ -41,7 +41,6 @@ void newcomer_is_served_while_keys_are_hoarded(int connections, int paths) {
       },
       bound(20000ms)))
       << "the target never read the hoarders' first " << asks << " key requests";
-  ASSERT_FALSE(attack.failed());
   const auto hoarded = server.stats();
   EXPECT_LE(hoarded.engine.live_keys, options.engine.max_keys_total);
 

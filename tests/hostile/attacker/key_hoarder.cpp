@@ -8,6 +8,8 @@
 
 namespace cryptcom::hostile {
 
+using namespace std::chrono_literals;
+
 key_hoarder::key_hoarder(const std::string& endpoint, int connections, int paths,
                          std::chrono::milliseconds every)
     : asks_(static_cast<std::uint64_t>(connections) *
@@ -40,9 +42,8 @@ void key_hoarder::run(const std::string& endpoint, int connections, int paths,
         std::vector<std::string> path;
         if (paths > 0) path.push_back(forged_path_frame(static_cast<std::uint64_t>(p)));
         const auto& ask = asks[static_cast<std::size_t>(c * per + p)];
-        if (!wires[static_cast<std::size_t>(c)].send(path, ask)) {
-          failed_ = true;
-          return;
+        // A target slow to read (generating the keys it granted) only delays the hoarder.
+        while (!stop_ && !wires[static_cast<std::size_t>(c)].send(path, ask, 100ms)) {
         }
         ++sent;
       }

@@ -27,8 +27,6 @@ class key_hoarder {
   // Requests the first round put on the wire: connections * max(paths, 1) once it is complete.
   std::uint64_t first_round() const noexcept { return first_round_.load(); }
   std::uint64_t asks() const noexcept { return asks_; }
-  // A send found no room for a whole second (the target stopped reading): the hoarder gave up.
-  bool failed() const noexcept { return failed_.load(); }
   // The routing id of connection `c` ("hoarder-<c>").
   static std::string routing_id(int c) { return "hoarder-" + std::to_string(c); }
 
@@ -40,7 +38,6 @@ class key_hoarder {
   std::atomic<bool> stop_{false};
   std::atomic<bool> quiet_{false};
   std::atomic<std::uint64_t> first_round_{0};
-  std::atomic<bool> failed_{false};
   std::thread thread_;
 };
 
