@@ -28,12 +28,13 @@ TEST(hostile_forged_paths, a_new_connection_is_served_after_one_connection_forge
   ::zmq::context_t ctx;
   auto wire = raw_peer::dealer(ctx, server.endpoint(), "forger");
   // Each path sends an empty control block (it only announces an instance): 40 bytes a peer.
-  const auto tally = flood_paths(wire, 0, options.max_peers + 512,
-                                 [](std::uint64_t) { return key_request(random_guid(), 0); });
-  ASSERT_EQ(tally.frames, options.max_peers + 512);
-  ASSERT_TRUE(
-      wait_until([&] { return server.stats().transport.wire_messages_received >= tally.frames; },
-                 bound(20000ms)))
+  // (A target that stops reading such a connection is within its rights: the flood then ends
+  // short, after 10 s.)
+  const auto tally =
+      flood_paths(wire, 0, options.max_peers + 512,
+                  [](std::uint64_t) { return key_request(random_guid(), 0); }, {bound(10000ms)});
+  ASSERT_GT(tally.frames, 0u);
+  ASSERT_TRUE(wait_read(server, tally.frames, bound(20000ms)))
       << "the target never read the forged paths";
 
   const auto echo = first_echo(server.endpoint(), client_options(options), bound(1000ms));

@@ -97,6 +97,27 @@ inline bool wait_until(const std::function<bool()>& condition, std::chrono::mill
   }
 }
 
+// Waits until the target has read `frames` wire messages in all, or has read nothing more for
+// 2 s (a transport that drops some frames before it counts them must not make a test wait in
+// vain; 2 s is longer than any batch of reads takes, key generation included); false when
+// neither happened within `timeout`.
+inline bool wait_read(const echo_server& server, std::uint64_t frames,
+                      std::chrono::milliseconds timeout) {
+  std::uint64_t last = 0;
+  auto since = clock_type::now();
+  return wait_until(
+      [&] {
+        const std::uint64_t read = server.stats().transport.wire_messages_received;
+        if (read >= frames) return true;
+        if (read != last) {
+          last = read;
+          since = clock_type::now();
+        }
+        return clock_type::now() - since >= 2000ms;
+      },
+      timeout);
+}
+
 // The counters the target keeps for the peer at `route`; zeros when it has no such peer.
 inline cryptcom::counters peer_counters(const echo_server& server,
                                         const std::vector<std::string>& route) {

@@ -48,12 +48,12 @@ TEST(hostile_idle_peers, idle_peers_do_not_slow_a_served_client_s_round_trip) {
     std::vector<raw_peer> wires;
     for (int c = 0; c < connections; ++c) {
       wires.push_back(raw_peer::dealer(ctx, server.endpoint(), "idle-" + std::to_string(c)));
-      sent += flood_paths(wires.back(), 0, paths, [](std::uint64_t) {
-                return key_request(random_guid(), 0);
-              }).frames;
+      sent +=
+          flood_paths(wires.back(), 0, paths,
+                      [](std::uint64_t) { return key_request(random_guid(), 0); }, {bound(10000ms)})
+              .frames;
     }
-    ASSERT_TRUE(wait_until([&] { return server.stats().transport.wire_messages_received >= sent; },
-                           bound(30000ms)))
+    ASSERT_TRUE(wait_read(server, sent, bound(30000ms)))
         << "the target never read the idle peers' frames";
     // The connections stay open: their peers are idle, not gone.
     const std::size_t peers = server.stats().transport.peers;
