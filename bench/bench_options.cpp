@@ -89,6 +89,8 @@ bench_options parse_options(int argc, const char* const* argv) {
       options.help = true;
     } else if (arg == "--quick") {
       options.quick = true;
+    } else if (arg == "--hostile") {
+      options.hostile = true;
     } else if (arg == "--sizes") {
       options.sizes.clear();
       for (auto part : split_commas(value())) options.sizes.push_back(parse_size(part));
@@ -130,6 +132,9 @@ bench_options parse_options(int argc, const char* const* argv) {
     }
   }
 
+  if (options.hostile && options.quick) {
+    throw usage_error("--hostile is not part of --quick and does not combine with it");
+  }
   // --quick sets defaults; explicit flags win whatever their order.
   if (options.quick) {
     options.reps = 2;
@@ -170,7 +175,11 @@ std::string usage_text(std::string_view program) {
          "  --key-memory N       cryptcom: live keys for the memory-per-key figure (default\n"
          "                       20000, quick 5000; 0: skip)\n"
          "  --soak-s S           cryptcom: then one push stream for S seconds, RSS every 10 s\n"
-         "  --soak-size SIZE     message size of the soak (default 1K)\n";
+         "  --soak-size SIZE     message size of the soak (default 1K)\n"
+         "  --hostile            instead: issue 9's attacks on a cryptcom echo server, a row\n"
+         "                       each: a served client's p50/p99 and the server's CPU and RSS,\n"
+         "                       idle and under attack (~3 min; --window-ms scales the windows,\n"
+         "                       --systems hostile-NAME picks attacks; not part of --quick)\n";
 }
 
 std::string size_label(std::size_t bytes) {

@@ -26,7 +26,8 @@ struct bench_options {
   std::vector<int> scale_peers{1, 10, 100};
   // Message size of the scaling rows. Default: 1 KiB.
   std::size_t scale_size = 1024;
-  // Systems to run, by name ("plaintext", "curve", "limit", "cryptcom-push", ...). Default: all.
+  // Systems to run, by name ("plaintext", "curve", "limit", "cryptcom-push", ...; with --hostile,
+  // "hostile-<attack>"). Default: all.
   std::vector<std::string> systems;
   // Where to write the JSON results and the SVG plot. Default: nowhere.
   std::string json_path;
@@ -49,12 +50,19 @@ struct bench_options {
   // main sets it from host_info::limit_threads, so the header and the measurement agree.
   // Default: 1.
   int limit_threads = 1;
+  // Instead of the comparison: issue 9's attacks on a cryptcom echo server, one row each (idle
+  // and under attack: a served client's p50/p99 round trip, the target's CPU and RSS). Never
+  // part of --quick. Default: off.
+  bool hostile = false;
   bool help = false;
   // argv as given, for the JSON header.
   std::vector<std::string> command;
 
   [[nodiscard]] std::chrono::milliseconds latency_window() const { return window / 2; }
   [[nodiscard]] std::chrono::milliseconds limit_window() const { return window * 3 / 10; }
+  // --hostile: the served client's round trips with the target idle, and during each attack.
+  [[nodiscard]] std::chrono::milliseconds hostile_idle_window() const { return window * 3 / 2; }
+  [[nodiscard]] std::chrono::milliseconds hostile_attack_window() const { return window * 3; }
   [[nodiscard]] bool wants(std::string_view system) const;
   [[nodiscard]] cryptcom_settings cryptcom() const { return {keygen_threads, aes_256_gcm}; }
 };

@@ -19,6 +19,19 @@ using json = nlohmann::json;
 
 const std::set<std::string> k_systems{"plaintext", "curve", "cryptcom-push", "cryptcom-pull",
                                       "limit"};
+// --hostile: one system per attack, "hostile-<attack>".
+const std::set<std::string> k_hostile_systems{
+    "hostile-forged-rejections", "hostile-key-hoard-64", "hostile-key-hoard-paths",
+    "hostile-forged-peers",      "hostile-idle-peers",   "hostile-instance-churn",
+    "hostile-failed-opens",      "hostile-malformed",    "hostile-random-guids"};
+const std::set<std::string> k_hostile_metrics{
+    "idle_p50_us",   "idle_p99_us", "idle_cpu_pct",   "idle_rss_bytes", "p50_us",
+    "p99_us",        "cpu_pct",     "rss_bytes",      "rtt_ratio",      "client_timeouts",
+    "idle_after_ms", "newcomer_ms", "newcomer_served"};
+// Figures of the hostile rows that are honestly zero at times: no CPU over a window, no
+// timeouts, idle at once, a newcomer not served.
+const std::set<std::string> k_non_negative_metrics{"idle_cpu_pct", "cpu_pct", "client_timeouts",
+                                                   "idle_after_ms", "newcomer_served"};
 const std::set<std::string> k_metrics{
     "msgs_per_s",      "mb_per_s",           "p50_us",
     "p99_us",          "rss_per_peer_bytes", "msgs_per_s_2core",
@@ -74,8 +87,13 @@ class checker {
     };
     const std::string system = text("system");
     const std::string metric = text("metric");
-    if (!k_systems.contains(system)) problem(where, "unknown system '" + system + "'");
-    if (!k_metrics.contains(metric)) problem(where, "unknown metric '" + metric + "'");
+    const bool hostile = k_hostile_systems.contains(system);
+    if (!k_systems.contains(system) && !hostile) {
+      problem(where, "unknown system '" + system + "'");
+    }
+    if (hostile ? !k_hostile_metrics.contains(metric) : !k_metrics.contains(metric)) {
+      problem(where, "unknown metric '" + metric + "' for " + system);
+    }
     for (const char* name : {"size", "peers", "reps"}) {
       if (r.contains(name) &&
           (!r[name].is_number_unsigned() || r[name].get<unsigned long long>() < 1)) {
@@ -94,7 +112,9 @@ class checker {
       const double mid = r["median"].get<double>();
       const double high = r["max"].get<double>();
       if (!(low <= mid && mid <= high)) problem(where, "min <= median <= max does not hold");
-      if (!k_signed_metrics.contains(metric) && low <= 0) {
+      if (hostile && k_non_negative_metrics.contains(metric)) {
+        if (low < 0) problem(where, metric + " must be >= 0, min is " + std::to_string(low));
+      } else if (!k_signed_metrics.contains(metric) && low <= 0) {
         problem(where, metric + " must be > 0, min is " + std::to_string(low));
       }
     }
@@ -102,11 +122,39 @@ class checker {
       const auto key = std::make_tuple(system, metric, r["size"].dump(), r["peers"].dump());
       if (!seen_.insert(key).second) problem(where, "duplicate of an earlier row");
       present_.insert({system, metric});
+      if (hostile) {
+        hostile_rows_ = true;
+      } else {
+        comparison_rows_ = true;
+      }
     }
   }
 
-  // The rows a complete run must have.
+  // The rows a complete run must have: a comparison run its comparison rows, a --hostile run
+  // (which may pick attacks with --systems) every figure of each attack it has.
   void coverage() {
+    if (hostile_rows_) hostile_coverage();
+    if (comparison_rows_) comparison_coverage();
+  }
+
+  void hostile_coverage() {
+    for (const auto& system : k_hostile_systems) {
+      bool any = false;
+      for (const auto& metric : k_hostile_metrics) any = any || present_.contains({system, metric});
+      if (!any) continue;
+      for (const char* metric :
+           {"idle_p50_us", "idle_p99_us", "idle_cpu_pct", "idle_rss_bytes", "p50_us", "p99_us",
+            "cpu_pct", "rss_bytes", "rtt_ratio", "client_timeouts", "idle_after_ms"}) {
+        if (!present_.contains({system, metric})) problem("rows", "no " + system + " " + metric);
+      }
+      if (present_.contains({system, "newcomer_ms"}) !=
+          present_.contains({system, "newcomer_served"})) {
+        problem("rows", system + ": newcomer_ms and newcomer_served go together");
+      }
+    }
+  }
+
+  void comparison_coverage() {
     for (const auto& [system, metric] :
          std::vector<std::pair<std::string, std::string>>{{"plaintext", "msgs_per_s"},
                                                           {"plaintext", "p50_us"},
@@ -133,6 +181,8 @@ class checker {
   std::vector<std::string> problems_;
   std::set<std::tuple<std::string, std::string, std::string, std::string>> seen_;
   std::set<std::pair<std::string, std::string>> present_;
+  bool hostile_rows_ = false;
+  bool comparison_rows_ = false;
 };
 
 }  // namespace

@@ -9,7 +9,9 @@
 
 #include "bench_options.hpp"
 #include "host_info.hpp"
+#include "hostile_run.hpp"
 #include "progress.hpp"
+#include "report_hostile.hpp"
 #include "report_json.hpp"
 #include "report_plot.hpp"
 #include "report_table.hpp"
@@ -19,6 +21,31 @@
 namespace {
 
 using namespace cryptcom::bench;
+
+int write_json(const bench_options& options, const host_info& host, const result_store& results) {
+  if (options.json_path.empty()) return 0;
+  try {
+    write_json_file(options.json_path, host, results);
+    std::cerr << "wrote " << options.json_path << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "json: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+// --hostile: issue 9's attacks instead of the comparison.
+int run_hostile_mode(const bench_options& options) {
+  const host_info host = collect_host_info(options.command, true);
+  progress_line progress;
+  const run_outcome outcome = run_hostile(options, progress);
+  print_hostile_report(std::cout, options, host, outcome.results);
+  std::cout.flush();
+  int status = outcome.failures.empty() ? 0 : 1;
+  for (const auto& failure : outcome.failures) std::cerr << "failed: " << failure << "\n";
+  if (write_json(options, host, outcome.results) != 0) status = 1;
+  return status;
+}
 
 int run(int argc, char** argv) {
   bench_options options;
@@ -36,6 +63,8 @@ int run(int argc, char** argv) {
     std::cerr << "libsodium failed to initialise\n";
     return 1;
   }
+
+  if (options.hostile) return run_hostile_mode(options);
 
   system_list systems;
   for (auto& system : make_zmq_systems()) {
@@ -60,15 +89,7 @@ int run(int argc, char** argv) {
   int status = outcome.failures.empty() ? 0 : 1;
   for (const auto& failure : outcome.failures) std::cerr << "failed: " << failure << "\n";
 
-  if (!options.json_path.empty()) {
-    try {
-      write_json_file(options.json_path, host, outcome.results);
-      std::cerr << "wrote " << options.json_path << "\n";
-    } catch (const std::exception& e) {
-      std::cerr << "json: " << e.what() << "\n";
-      status = 1;
-    }
-  }
+  if (write_json(options, host, outcome.results) != 0) status = 1;
   if (!options.plot_path.empty()) {
     try {
       write_plot(options.plot_path, options, names, outcome.results);

@@ -48,6 +48,23 @@ inline constexpr const char* soak_msgs_per_s = "soak_msgs_per_s";
 inline constexpr const char* ratio_plaintext = "ratio_plaintext";
 inline constexpr const char* ratio_curve = "ratio_curve";
 inline constexpr const char* ratio_limit = "ratio_limit";
+// --hostile: one series per attack, system "hostile-<attack>", size = the served client's message
+// size. A served client's round trips and the target's CPU (its own threads only, in % of one
+// core) and RSS (the whole process), with the target idle and then during the attack; the
+// p50 ratio; how many of the client's round trips timed out during it; how long after the attack
+// stopped the target was idle again; and for the attacks that lock newcomers out, a new client's
+// time to its first echo and whether it got one.
+inline constexpr const char* idle_p50_us = "idle_p50_us";
+inline constexpr const char* idle_p99_us = "idle_p99_us";
+inline constexpr const char* idle_cpu_pct = "idle_cpu_pct";
+inline constexpr const char* idle_rss_bytes = "idle_rss_bytes";
+inline constexpr const char* cpu_pct = "cpu_pct";
+inline constexpr const char* rss_bytes = "rss_bytes";
+inline constexpr const char* rtt_ratio = "rtt_ratio";
+inline constexpr const char* client_timeouts = "client_timeouts";
+inline constexpr const char* idle_after_ms = "idle_after_ms";
+inline constexpr const char* newcomer_ms = "newcomer_ms";
+inline constexpr const char* newcomer_served = "newcomer_served";
 }  // namespace metric
 
 inline constexpr const char* k_limit_system = "limit";
@@ -55,6 +72,7 @@ inline constexpr const char* k_plaintext_system = "plaintext";
 inline constexpr const char* k_curve_system = "curve";
 inline constexpr const char* k_cryptcom_push_system = "cryptcom-push";
 inline constexpr const char* k_cryptcom_pull_system = "cryptcom-pull";
+inline constexpr const char* k_hostile_prefix = "hostile-";
 
 struct series_key {
   std::string system;

@@ -106,6 +106,16 @@ TEST(bench_options, quick_shortens_the_run_but_explicit_flags_win_in_any_order) 
   EXPECT_EQ(parse({"--reps", "3", "--quick"}).reps, 3);
 }
 
+TEST(bench_options, hostile_is_a_mode_of_its_own_and_never_part_of_quick) {
+  EXPECT_FALSE(parse({}).hostile);
+  EXPECT_FALSE(parse({"--quick"}).hostile);
+  const auto hostile = parse({"--hostile", "--window-ms", "200"});
+  EXPECT_TRUE(hostile.hostile);
+  EXPECT_EQ(hostile.hostile_idle_window(), std::chrono::milliseconds(300));
+  EXPECT_EQ(hostile.hostile_attack_window(), std::chrono::milliseconds(600));
+  EXPECT_THROW((void)parse({"--hostile", "--quick"}), usage_error);
+}
+
 TEST(bench_options, sizes_take_binary_suffixes_and_come_out_sorted_and_unique) {
   const auto options = parse({"--sizes", "1M,64,64KiB,1K,64"});
   EXPECT_EQ(options.sizes, (std::vector<std::size_t>{64, 1024, 65536, 1048576}));

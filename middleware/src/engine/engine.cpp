@@ -775,7 +775,7 @@ struct engine::impl {
       // A restart costs us a drop and a fresh grant: at most one per peer_restart_interval.
       if (!p.restart_budget.take(1, now)) {
         count(p, &counters::rejected_rate_limited);
-        emit_event(event_kind::frame_rejected, id, block.instance, 0, errc::rate_limited,
+        emit_event(event_kind::frame_rejected, id, guid{}, 0, errc::rate_limited,
                    "instance " + block.instance.short_hex() +
                        " announced sooner than peer_restart_interval after the last restart; the "
                        "control block is ignored");
