@@ -700,6 +700,7 @@ void io_loop::finish(const std::string& why) noexcept {
       wipe(*d);
     }
     pump(now);
+    last.transport.messages_dropped = counters_.messages_dropped;
     const stats_snapshot after = engine_.stats();
     last.engine.total = after.total;
     last.engine.live_keys = after.live_keys;
