@@ -28,6 +28,8 @@ constexpr peer_number direct_peer = 1;
 constexpr int batch = 256;
 // Wire messages waiting for room in the wire socket before the oldest are discarded.
 constexpr std::size_t max_wire_backlog = 10000;
+// How often a closing socket checks whether everything it sent was acknowledged.
+constexpr milliseconds close_poll{5};
 // Routing frames accepted in front of an engine frame: more is not a ZeroMQ envelope.
 constexpr std::size_t max_envelope_frames = 32;
 
@@ -224,7 +226,7 @@ void io_loop::iteration() {
   };
   if (idle_timeout_.count() > 0 && kind_.routes_by_path) consider(next_idle_check_);
   if (closing_) {
-    consider(now + milliseconds(5));
+    consider(now + close_poll);
     if (close_deadline_) consider(*close_deadline_);
   }
   ::zmq::poll(items.data(), items.size(), milliseconds(wake ? timeout_until(*wake, now) : -1L));
@@ -279,6 +281,10 @@ bool io_loop::close_complete(time_point now) {
   // (it is then counted below); control frames alone do not hold the close back.
   if (!app_drained_ || held_) return false;
   if (now < acks_flushed_at_) return false;
+  // The engine's stats cost O(peers): asked at most every close_poll, not at every loop turn
+  // (the loop wakes at least that often while closing).
+  if (now < next_close_check_) return false;
+  next_close_check_ = now + close_poll;
   const stats_snapshot s = engine_.stats();
   return s.queued_messages == 0 && s.unacknowledged == 0;
 }
@@ -704,6 +710,7 @@ void io_loop::finish(const std::string& why) noexcept {
       wipe(*d);
     }
     pump(now);
+    last.transport.messages_dropped = counters_.messages_dropped;
     const stats_snapshot after = engine_.stats();
     last.engine.total = after.total;
     last.engine.live_keys = after.live_keys;

@@ -151,6 +151,7 @@ class io_loop {
   bool done_ = false;
   std::optional<time_point> close_deadline_;
   time_point acks_flushed_at_{};
+  time_point next_close_check_{};
   time_point next_idle_check_{};
   std::chrono::milliseconds idle_timeout_{0};
 };
