@@ -59,7 +59,9 @@ struct counters {
   std::uint64_t rejections_ignored = 0;
 
   std::uint64_t peer_restarts = 0;
-  std::uint64_t events_dropped = 0;  // events beyond options::max_pending_events
+  // Events not kept: beyond options::max_pending_events (the oldest go), or refusals of one peer
+  // beyond 100 reports a second (counted above, not reported each).
+  std::uint64_t events_dropped = 0;
 };
 
 struct stats_snapshot {

@@ -242,7 +242,7 @@ struct engine::impl {
 
   // Counts and reports a frame we refused; for data frames the sender also gets a rejection.
   void refuse(peer_id id, peer_state& p, const guid& key, errc reason, std::string_view what,
-              bool tell_sender) {
+              bool tell_sender, time_point now) {
     switch (reason) {
       case errc::unknown_key:
         count(p, &counters::rejected_unknown_key);
@@ -267,12 +267,22 @@ struct engine::impl {
         count(p, &counters::rejected_malformed);
         break;
     }
-    emit_event(event_kind::frame_rejected, id, key, 0, reason,
-               std::string(to_string(reason)) + ": " + std::string(what));
+    // A flood would only push older reports out of the bounded queue: past the peer's budget of
+    // reports, refusals are counted (above) without building an event each.
+    const bool reported = p.refusal_reports.take(1, now) == 1;
+    if (reported) {
+      emit_event(event_kind::frame_rejected, id, key, 0, reason,
+                 std::string(to_string(reason)) + ": " + std::string(what));
+    } else {
+      ++total.events_dropped;
+    }
     // Bounded so that a flood of garbage cannot grow our memory; beyond the bound the sender
-    // learns of the problem by its own timeout.
+    // learns of the problem by its own timeout. Within the same budget the sender is answered
+    // at once; beyond it rejections wait, as acknowledgements do, to share one frame.
     if (tell_sender && p.rejections.size() < limits.max_rejections) {
       p.rejections.push_back({key, reason});
+      if (reported) p.rejections_urgent = true;
+      if (!p.acks_due) p.acks_due = now + opts.ack_delay;
       count(p, &counters::rejections_sent);
     } else {
       count(p, &counters::frames_dropped);
@@ -497,16 +507,16 @@ struct engine::impl {
     p.acks_due.reset();
     block.rejections = std::move(p.rejections);
     p.rejections.clear();
+    p.rejections_urgent = false;
     return block;
   }
 
   bool control_due(peer_state& p, time_point now) {
-    if (!p.rejections.empty()) return true;
+    if (p.rejections_urgent && !p.rejections.empty()) return true;
     if (offers_ready(p, now)) return true;
     if (keys_to_request(p, now) > 0) return true;
-    if (!p.acks.empty() && (p.acks.size() >= opts.ack_batch || (p.acks_due && *p.acks_due <= now)))
-      return true;
-    return false;
+    const std::size_t answers = p.acks.size() + p.rejections.size();
+    return answers > 0 && (answers >= opts.ack_batch || (p.acks_due && *p.acks_due <= now));
   }
 
   void emit_control(peer_id id, peer_state& p, time_point now) {
@@ -868,7 +878,7 @@ struct engine::impl {
               : (err.code() == errc::unsupported_version || err.code() == errc::unknown_kind
                      ? err.code()
                      : errc::malformed_frame);
-      refuse(id, p, key.value_or(guid{}), reason, err.to_string(), key.has_value());
+      refuse(id, p, key.value_or(guid{}), reason, err.to_string(), key.has_value(), now);
       if (key) flush(id, p, now);
       return status(err.code(), describe(id, key ? &*key : nullptr, err.to_string()));
     }
@@ -892,7 +902,7 @@ struct engine::impl {
   status receive_data(peer_id id, peer_state& p, const wire::data_view& d,
                       std::optional<mutable_byte_view> in_place, time_point now) {
     if (d.ciphertext.size() < hpke::tag_size) {
-      refuse(id, p, d.key_id, errc::malformed_frame, "ciphertext shorter than the tag", true);
+      refuse(id, p, d.key_id, errc::malformed_frame, "ciphertext shorter than the tag", true, now);
       return status(errc::malformed_frame, describe(id, &d.key_id, "ciphertext too short"));
     }
     // Nothing sized by the frame is allocated for a key we do not hold.
@@ -912,7 +922,7 @@ struct engine::impl {
                  "the peer's failed opens exceeded failed_open_rate (" +
                      std::to_string(opts.failed_open_rate) + "/s, burst " +
                      std::to_string(opts.failed_open_burst) + "); not opened",
-                 true);
+                 true, now);
           return status(errc::rate_limited,
                         describe(id, &d.key_id, "failed_open_rate exceeded; not opened"));
         }
@@ -964,7 +974,7 @@ struct engine::impl {
           what = opened.message();
           break;
       }
-      refuse(id, p, d.key_id, opened.code(), what, true);
+      refuse(id, p, d.key_id, opened.code(), what, true, now);
       return status(opened.code(), describe(id, &d.key_id, what));
     }
     count(p, &counters::keys_used);
@@ -982,7 +992,7 @@ struct engine::impl {
       const errc reason =
           s.code() == errc::limit_exceeded ? errc::limit_exceeded : errc::invalid_argument;
       refuse(id, p, d.key_id, reason, "the payload opened but is not acceptable: " + s.message(),
-             true);
+             true, now);
       return s;
     }
     // Authenticated: the piggybacked control block and reply key can be trusted as the

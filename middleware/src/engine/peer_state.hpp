@@ -104,6 +104,7 @@ struct peer_state {
   std::vector<guid> acks;
   std::optional<time_point> acks_due;
   std::vector<wire::rejection> rejections;
+  bool rejections_urgent = false;  // one is to go at once, not with the next acknowledgements
   token_bucket grant_bucket;
   // Grants: the group whose budget pays for keys until the peer has used one (proven), and the
   // keys it used in the current and the last window of key_ttl, which size its allowance.
@@ -114,6 +115,8 @@ struct peer_state {
   std::size_t used_in_window = 0;
   std::size_t used_last_window = 0;
   token_bucket restart_budget;
+  // Events reporting frames refused from this peer (each is also counted).
+  token_bucket refusal_reports{100.0, 100.0, time_point{}};
   // Failed opens this peer may still cause (each cost us an X25519), and how often each of our
   // live keys issued to it failed to open.
   token_bucket open_failures;

@@ -500,6 +500,8 @@ traffic_figures one_way(std::size_t n, std::size_t pool, std::size_t watermark) 
   while (delivered < n && net->step(net->now() + 10s)) collect();
   EXPECT_EQ(delivered, n);
   net->run_for(1s);  // the last acknowledgements
+  // An honest sender is never trimmed by the receiver's grant rules.
+  EXPECT_EQ(net->at(1).stats().total.rejected_rate_limited, 0u);
   const double frames = static_cast<double>(net->frames_sent() - start_frames);
   return {(frames - static_cast<double>(n)) / static_cast<double>(n),
           std::max(0.0, waited_ms) / 2.0 / static_cast<double>(n)};
