@@ -178,7 +178,7 @@ std::string usage_text(std::string_view program) {
          "  --soak-size SIZE     message size of the soak (default 1K)\n"
          "  --hostile            instead: issue 9's attacks on a cryptcom echo server, a row\n"
          "                       each: a served client's p50/p99 and the server's CPU and RSS,\n"
-         "                       idle and under attack (~3 min; --window-ms scales the windows,\n"
+         "                       idle and under attack (~2 min; --window-ms scales the windows,\n"
          "                       --systems hostile-NAME picks attacks; not part of --quick)\n";
 }
 

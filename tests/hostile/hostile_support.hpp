@@ -45,6 +45,13 @@ inline constexpr double build_slack = 1;
 
 inline bool sanitized() { return build_slack > 1; }
 
+// A flood's or an attack's size: `full` in the gcc build, `sanitized_size` under the sanitizers,
+// where the target's own code runs ten times slower or more (Debug, instrumented) and a flood
+// sized for the gcc build would test the build's speed rather than the target's bounds.
+inline std::uint64_t scaled_size(std::uint64_t full, std::uint64_t sanitized_size) {
+  return sanitized() ? sanitized_size : full;
+}
+
 inline double slack() {
   if (const char* v = std::getenv("CRYPTCOM_HOSTILE_SLACK")) {
     const double s = std::atof(v);
