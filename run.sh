@@ -17,7 +17,9 @@ packages=(g++ clang cmake ninja-build pkgconf git libzmq3-dev cppzmq-dev libsodi
           # the Python package's tests: Debian's python3 with pyzmq and pytest; pip and venv for
           # the `pip install ./bindings/python` test (offline: Debian's setuptools and wheel)
           python3 python3-zmq python3-pytest python3-pip python3-venv python3-setuptools
-          python3-wheel)
+          python3-wheel
+          # czmq's library, to check that `cryptcom keygen` writes what zcert_load reads
+          libczmq4)
 # ./run.sh package also needs dpkg-shlibdeps (dpkg-dev) and file, which CPack's DEB generator runs.
 package_tools=(dpkg-dev file)
 

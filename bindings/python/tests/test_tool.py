@@ -1,6 +1,7 @@
 """The cryptcom tool: inspect shows what a wiretap on a zmq_proxy sees (and nothing sealed),
 live and from a capture file; keygen writes czmq zcert files; echo-server/echo-client run the
 examples."""
+import ctypes
 import json
 import os
 import signal
@@ -186,6 +187,22 @@ def test_keygen_writes_zcert_files(tmp_path):
     assert "secret-key" not in text
     assert public.decode() in out.stdout and secret.decode() not in out.stdout
 
+    # czmq itself reads them (libczmq4's zcert_load also loads NAME_secret when present).
+    czmq = ctypes.CDLL("libczmq.so.4")
+    czmq.zcert_load.restype = ctypes.c_void_p
+    czmq.zcert_load.argtypes = [ctypes.c_char_p]
+    for f in ("zcert_public_txt", "zcert_secret_txt"):
+        getattr(czmq, f).restype = ctypes.c_char_p
+        getattr(czmq, f).argtypes = [ctypes.c_void_p]
+    czmq.zcert_meta.restype = ctypes.c_char_p
+    czmq.zcert_meta.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    czmq.zcert_destroy.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+    cert = ctypes.c_void_p(czmq.zcert_load(str(secret_path).encode()))
+    assert cert.value, "zcert_load refused the file"
+    assert czmq.zcert_public_txt(cert) == public and czmq.zcert_secret_txt(cert) == secret
+    assert czmq.zcert_meta(cert, b"email") == b"alice@example.org"
+    czmq.zcert_destroy(ctypes.byref(cert))
+
     again = tool("keygen", name)
     assert again.returncode == 1 and "exists" in again.stderr
     assert zmq.auth.load_certificate(str(name))[0] == public  # untouched
@@ -193,6 +210,44 @@ def test_keygen_writes_zcert_files(tmp_path):
     assert forced.returncode == 0 and zmq.auth.load_certificate(str(name))[0] != public
     assert tool("keygen", name, "--meta", "bad key=x").returncode == 64
     assert tool("keygen").returncode == 64
+
+
+def test_keygen_certificates_secure_a_curve_layer_under_cryptcom(ctx, tmp_path):
+    """What the files serve today: ZeroMQ's CURVE on the connection under cryptcom sockets (its
+    options pass through), with the server authenticated by its public key."""
+    assert tool("keygen", tmp_path / "server").returncode == 0
+    assert tool("keygen", tmp_path / "client").returncode == 0
+    server_public, server_secret = zmq.auth.load_certificate(str(tmp_path / "server_secret"))
+    client_public, client_secret = zmq.auth.load_certificate(str(tmp_path / "client_secret"))
+
+    def client_of(endpoint, server_key):
+        c = cryptcom.Socket(ctx, zmq.REQ)
+        c.linger = 0
+        c.rcvtimeo = 10000 if server_key == server_public else 1000
+        c.curve_serverkey = server_key
+        c.curve_publickey = client_public
+        c.curve_secretkey = client_secret
+        c.connect(endpoint)
+        return c
+
+    server = cryptcom.Socket(ctx, zmq.REP)
+    server.curve_server = 1
+    server.curve_secretkey = server_secret
+    server.rcvtimeo = 10000
+    server.bind("tcp://127.0.0.1:*")
+    endpoint = server.last_endpoint
+    good = client_of(endpoint, server_public)
+    good.send(b"over curve and cryptcom")
+    assert server.recv() == b"over curve and cryptcom"
+    server.send(b"both layers")
+    assert good.recv() == b"both layers"
+    assert server.getsockopt(zmq.MECHANISM) == zmq.CURVE
+
+    # A client that expects another server key never gets through the CURVE handshake.
+    wrong = client_of(endpoint, zmq.curve_keypair()[0])
+    wrong.send(b"to an impostor?")
+    with pytest.raises(zmq.Again):
+        wrong.recv()
 
 
 def test_echo_server_and_client_through_the_tool(ipc_endpoint, programs):
