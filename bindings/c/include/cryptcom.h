@@ -143,7 +143,7 @@ CRYPTCOM_EXPORT int cryptcom_close(cryptcom_socket_t* socket);
 /* Closes the socket if it is open, frees it and sets *socket to NULL. */
 CRYPTCOM_EXPORT int cryptcom_destroy(cryptcom_socket_t** socket);
 
-/* The libzmq socket to poll: use it in zmq_pollitem_t.socket (or zmq_poller_add). It becomes
+/* The libzmq socket to poll: use it in zmq_pollitem_t.socket. It becomes
  * readable only when an application message is waiting. Do not send, receive, set options on or
  * close it directly. NULL (ENOTSOCK) for a closed socket. */
 CRYPTCOM_EXPORT void* cryptcom_handle(cryptcom_socket_t* socket);
