@@ -174,6 +174,21 @@ def test_context_destroy_closes_cryptcom_sockets():
     assert s.closed and context.closed
 
 
+def test_cryptcom_context_makes_cryptcom_sockets():
+    context = cryptcom.Context()
+    context.setsockopt(zmq.LINGER, 0)  # context-wide defaults still apply
+    server = context.socket(zmq.REP)
+    client = context.socket(zmq.REQ, key_ttl=20000)
+    assert isinstance(server, cryptcom.Socket) and client.getsockopt(cryptcom.KEY_TTL) == 20000
+    assert client.linger == 0
+    server.bind("tcp://127.0.0.1:*")
+    client.connect(server.last_endpoint)
+    client.rcvtimeo = server.rcvtimeo = 10000
+    client.send(b"via the context")
+    assert server.recv() == b"via the context"
+    context.destroy()
+
+
 def test_library_version_is_the_package_version():
     assert cryptcom.library_version()[:2] == (0, 2)
     assert cryptcom.__version__.startswith("0.2.")
