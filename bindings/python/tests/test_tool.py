@@ -259,6 +259,14 @@ def test_echo_server_and_client_through_the_tool(ipc_endpoint, programs):
     assert server.finish()[0] == 0
 
 
+def test_bench_through_the_tool():
+    out = tool("bench", "--help")
+    if os.environ.get("CRYPTCOM_HAS_BENCH") == "1":
+        assert out.returncode == 0 and "usage" in out.stdout.lower(), out.stderr
+    else:  # a build without the benchmark says so
+        assert out.returncode == 1 and "cryptcom_bench is not installed" in out.stderr
+
+
 def test_usage():
     assert tool("--help").returncode == 0
     assert tool("no-such-command").returncode == 64
