@@ -137,6 +137,18 @@ cmd_package() {
     echo "$deb"
     dpkg-deb --field "$deb" Package Version Depends | sed 's/^/    /'
   done
+  log "check: the packaged tool runs the packaged echo programs over the packaged libraries"
+  local root=build-package/extracted
+  rm -rf "$root"
+  for deb in build-package/*.deb; do dpkg-deb -x "$deb" "$root"; done
+  local libdir endpoint=ipc:///tmp/cryptcom-package-check-$$
+  libdir=$(dirname "$(find "$root" -name 'libcryptcom.so.*' -type f | head -n 1)")
+  LD_LIBRARY_PATH=$libdir "$root/usr/bin/cryptcom" echo-server --bind "$endpoint" --count 3 \
+    --quiet >/dev/null &
+  local server=$!
+  LD_LIBRARY_PATH=$libdir "$root/usr/bin/cryptcom" echo-client --connect "$endpoint" --count 3 \
+    --timeout 10000
+  wait "$server"
 }
 
 main() {
