@@ -149,6 +149,7 @@ cmd_package() {
   LD_LIBRARY_PATH=$libdir "$root/usr/bin/cryptcom" echo-client --connect "$endpoint" --count 3 \
     --timeout 10000
   wait "$server"
+  rm -f "${endpoint#ipc://}"
 }
 
 main() {

@@ -29,12 +29,23 @@ def ctx():
 
 
 @pytest.fixture
-def ipc_endpoint():
-    """A fresh ipc endpoint in /tmp, removed afterwards."""
-    path = "/tmp/cryptcom-pytest-%s" % uuid.uuid4().hex[:12]
-    yield "ipc://" + path
-    if os.path.exists(path):
-        os.unlink(path)
+def new_ipc():
+    """Makes fresh ipc endpoints in /tmp; their files are removed afterwards."""
+    paths = []
+
+    def make():
+        paths.append("/tmp/cryptcom-pytest-%s" % uuid.uuid4().hex[:12])
+        return "ipc://" + paths[-1]
+
+    yield make
+    for path in paths:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+@pytest.fixture
+def ipc_endpoint(new_ipc):
+    return new_ipc()
 
 
 class Program:

@@ -10,7 +10,6 @@ import struct
 import subprocess
 import threading
 import time
-import uuid
 
 import pytest
 import zmq
@@ -24,10 +23,6 @@ from conftest import required_path
 def tool(*args, timeout=60):
     return subprocess.run([required_path("CRYPTCOM_TOOL"), *[str(a) for a in args]],
                           capture_output=True, text=True, timeout=timeout)
-
-
-def ipc():
-    return "ipc:///tmp/cryptcom-pytest-%s" % uuid.uuid4().hex[:12]
 
 
 class Proxy:
@@ -55,8 +50,8 @@ class Proxy:
             s.close(0)
 
 
-def test_inspect_shows_the_wire_of_a_broker_and_nothing_sealed(ctx, programs, tmp_path):
-    worker, frontend, capture = ipc(), ipc(), ipc()
+def test_inspect_shows_the_wire_of_a_broker_and_nothing_sealed(ctx, programs, tmp_path, new_ipc):
+    worker, frontend, capture = new_ipc(), new_ipc(), new_ipc()
     server = programs(required_path("CRYPTCOM_ECHO_SERVER"), "--bind", worker, "--rep",
                       "--quiet", "--count", "8")
     server.wait_for_line("listening on")
