@@ -4,6 +4,7 @@
 #   ./run.sh test    the whole suite (gcc), again under ASan+UBSan and TSan (clang), then the fuzzer
 #   ./run.sh bench   plaintext ZeroMQ vs CURVE vs cryptcom, side by side  [bench args...]
 #   ./run.sh build   configure and build only
+#   ./run.sh package Debian packages (CPack): libcryptcom0.2, libcryptcom-dev, cryptcom-tools
 # Environment: JOBS (default: nproc), FUZZ_SECONDS (default 30), CRYPTCOM_VECTORS_DIR.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,13 +13,21 @@ jobs=${JOBS:-$(nproc)}
 
 packages=(g++ clang cmake ninja-build pkgconf git libzmq3-dev cppzmq-dev libsodium-dev
           libmsgpack-cxx-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-          llvm gnuplot-nox)
+          llvm gnuplot-nox
+          # the Python package's tests: Debian's python3 with pyzmq and pytest; pip and venv for
+          # the `pip install ./bindings/python` test (offline: Debian's setuptools and wheel)
+          python3 python3-zmq python3-pytest python3-pip python3-venv python3-setuptools
+          python3-wheel
+          # czmq's library, to check that `cryptcom keygen` writes what zcert_load reads
+          libczmq4)
+# ./run.sh package also needs dpkg-shlibdeps (dpkg-dev) and file, which CPack's DEB generator runs.
+package_tools=(dpkg-dev file)
 
 log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
 install_missing() {
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "${packages[@]}" "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$p")
     fi
@@ -83,7 +92,8 @@ cmd_test() {
 
   log "build (clang, ThreadSanitizer)"
   configure_build build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
-    -DCRYPTCOM_SANITIZE=thread -DCRYPTCOM_BUILD_BENCH=OFF -- cryptcom_keys_tests cryptcom_zmq_tests
+    -DCRYPTCOM_SANITIZE=thread -DCRYPTCOM_BUILD_BENCH=OFF -- cryptcom_keys_tests cryptcom_zmq_tests \
+    cryptcom_c_api_test
   log "test (TSan: the threaded parts)"
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest build-tsan -L threaded
 
@@ -114,6 +124,34 @@ cmd_bench() {
   build/bench/cryptcom_bench "$@"
 }
 
+# Debian packages of a shared-library build (build-package/), tests not built.
+cmd_package() {
+  install_missing "${package_tools[@]}"
+  log "build (g++, RelWithDebInfo, shared libraries, prefix /usr)"
+  configure_build build-package -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ \
+    -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX=/usr -DCRYPTCOM_BUILD_TESTS=OFF
+  log "package (CPack, DEB)"
+  (cd build-package && cpack -G DEB >/dev/null)
+  local deb
+  for deb in build-package/*.deb; do
+    echo "$deb"
+    dpkg-deb --field "$deb" Package Version Depends | sed 's/^/    /'
+  done
+  log "check: the packaged tool runs the packaged echo programs over the packaged libraries"
+  local root=build-package/extracted
+  rm -rf "$root"
+  for deb in build-package/*.deb; do dpkg-deb -x "$deb" "$root"; done
+  local libdir endpoint=ipc:///tmp/cryptcom-package-check-$$
+  libdir=$(dirname "$(find "$root" -name 'libcryptcom.so.*' -type f | head -n 1)")
+  LD_LIBRARY_PATH=$libdir "$root/usr/bin/cryptcom" echo-server --bind "$endpoint" --count 3 \
+    --quiet >/dev/null &
+  local server=$!
+  LD_LIBRARY_PATH=$libdir "$root/usr/bin/cryptcom" echo-client --connect "$endpoint" --count 3 \
+    --timeout 10000
+  wait "$server"
+  rm -f "${endpoint#ipc://}"
+}
+
 main() {
   local cmd=${1:-test}
   shift || true
@@ -123,8 +161,9 @@ main() {
     demo) cmd_demo "$@" ;;
     bench) cmd_bench "$@" ;;
     build) build_release ;;
+    package) cmd_package ;;
     *)
-      echo "usage: $0 demo|test|bench|build" >&2
+      echo "usage: $0 demo|test|bench|build|package" >&2
       exit 2
       ;;
   esac

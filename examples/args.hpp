@@ -33,6 +33,27 @@ class args {
     }
     return std::nullopt;
   }
+  // Every value given with `name` (--meta a=1 --meta b=2), in order.
+  std::vector<std::string> values(std::string_view name) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+      if (items_[i] != name || used_[i]) continue;
+      if (i + 1 >= items_.size()) fail("missing value after " + std::string(name));
+      used_[i] = used_[i + 1] = true;
+      out.push_back(items_[i + 1]);
+    }
+    return out;
+  }
+  // The arguments not taken by the calls before that do not start with '-'.
+  std::vector<std::string> positional() {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+      if (used_[i] || items_[i].starts_with("-")) continue;
+      used_[i] = true;
+      out.push_back(items_[i]);
+    }
+    return out;
+  }
   std::string text(std::string_view name, std::string fallback) {
     return value(name).value_or(std::move(fallback));
   }

@@ -1,7 +1,8 @@
-// echo_client: sends messages to echo_server through a cryptcom REQ socket and checks every echo.
+// echo_client: sends messages to echo_server through a cryptcom REQ socket (or a DEALER) and
+// checks every echo.
 //
 //   echo_client --connect tcp://127.0.0.1:5555 [--flow push|pull] [--count N] [--size BYTES]
-//               [--message TEXT] [--timeout MS]
+//               [--message TEXT] [--timeout MS] [--dealer]
 //
 // Exits 0 when every message came back intact, 1 on a mismatch, 2 when an echo did not come
 // within --timeout (lost), 64 on bad arguments.
@@ -20,14 +21,16 @@ namespace {
 
 const char* usage =
     "usage: echo_client --connect ENDPOINT [--flow push|pull] [--count N] [--size BYTES]\n"
-    "                   [--message TEXT] [--timeout MS]\n"
+    "                   [--message TEXT] [--timeout MS] [--dealer]\n"
     "  --connect ENDPOINT  the echo_server, e.g. tcp://127.0.0.1:5555\n"
     "  --flow push|pull    flow of the requests (default: pull, as for any REQ)\n"
     "  --count N           messages to send (default 10)\n"
     "  --size BYTES        message size (default: the text's; random bytes without --message)\n"
     "  --message TEXT      the text (default \"hello\"); message N is \"#N TEXT\", repeated or\n"
     "                      cut to --size when given\n"
-    "  --timeout MS        how long to wait for each echo (default 10000)\n";
+    "  --timeout MS        how long to wait for each echo (default 10000)\n"
+    "  --dealer            a DEALER socket instead of a REQ (for a ROUTER server; one message\n"
+    "                      at a time, pushed unless --flow says otherwise)\n";
 
 // Message i: the text (or random bytes) of the requested size, with its number in front so
 // that every message differs and a swapped echo would be caught.
@@ -62,6 +65,7 @@ int main(int argc, char** argv) {
   const long size_arg = a.number("--size", -1);
   const auto text = a.value("--message");
   const long timeout = a.number("--timeout", 10000);
+  const bool dealer = a.flag("--dealer");
   a.done();
   if (!endpoint) a.fail("--connect is required");
   std::optional<long> size;
@@ -71,7 +75,8 @@ int main(int argc, char** argv) {
   ::zmq::context_t ctx;
   cryptcom::zmq::socket_options options;
   options.flow = how;
-  cryptcom::zmq::socket client(ctx, ::zmq::socket_type::req, options);
+  cryptcom::zmq::socket client(ctx, dealer ? ::zmq::socket_type::dealer : ::zmq::socket_type::req,
+                               options);
   client.set(::zmq::sockopt::rcvtimeo, static_cast<int>(timeout));
   client.connect(*endpoint);
 

@@ -79,7 +79,7 @@ void drop_leading_empty_part(delivery& d) {
 
 }  // namespace
 
-io_loop::io_loop(::zmq::context_t& context, const socket_kind& kind, const socket_options& options,
+io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& options,
                  std::shared_ptr<shared_state> shared, const std::string& data_endpoint)
     : kind_(kind),
       options_(options),

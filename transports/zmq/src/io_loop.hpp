@@ -43,6 +43,7 @@
 #include "cryptcom/random.hpp"
 #include "cryptcom/zmq/event.hpp"
 #include "cryptcom/zmq/socket_options.hpp"
+#include "owned_socket.hpp"
 #include "routing.hpp"
 #include "shared_state.hpp"
 #include "socket_kind.hpp"
@@ -54,7 +55,7 @@ class io_loop {
  public:
   // Makes the wire socket and the engine and binds the I/O end of the data pipe at its inproc
   // endpoint. Throws cryptcom::zmq::error (EINVAL) when the engine rejects the options.
-  io_loop(::zmq::context_t& context, const socket_kind& kind, const socket_options& options,
+  io_loop(void* context, const socket_kind& kind, const socket_options& options,
           std::shared_ptr<shared_state> shared, const std::string& data_endpoint);
   ~io_loop();
   io_loop(const io_loop&) = delete;
@@ -124,8 +125,8 @@ class io_loop {
   std::unique_ptr<random_source> random_;
   engine engine_;
 
-  ::zmq::socket_t wire_;
-  ::zmq::socket_t data_;  // I/O end of the data pipe
+  owned_socket wire_;
+  owned_socket data_;  // I/O end of the data pipe
 
   routing_table routes_;
   std::deque<std::vector<::zmq::message_t>> wire_backlog_;

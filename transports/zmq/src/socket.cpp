@@ -14,6 +14,7 @@
 
 #include "handover.hpp"
 #include "io_loop.hpp"
+#include "owned_socket.hpp"
 #include "shared_state.hpp"
 #include "socket_kind.hpp"
 
@@ -107,7 +108,7 @@ struct socket::impl {
   detail::socket_kind kind;
   socket_options options;
   std::shared_ptr<detail::shared_state> shared;
-  ::zmq::socket_t pipe;  // the application's end of the data pipe
+  detail::owned_socket pipe;  // the application's end of the data pipe
   std::thread thread;
   guid instance;
   bool open = true;
@@ -116,7 +117,7 @@ struct socket::impl {
   std::size_t pending_bytes = 0;
   std::uint64_t sent = 0;
 
-  impl(::zmq::context_t& context, ::zmq::socket_type t, socket_options o)
+  impl(void* context, ::zmq::socket_type t, socket_options o)
       : type(t),
         kind(detail::kind_of(t)),
         options(std::move(o)),
@@ -125,7 +126,7 @@ struct socket::impl {
     const std::string base = "inproc://cryptcom.zmq." + std::to_string(n);
     auto loop = std::make_unique<io_loop>(context, kind, options, shared, base + ".data");
     instance = loop->instance();
-    pipe = ::zmq::socket_t(context, kind.app_end);
+    pipe = detail::owned_socket(context, kind.app_end);
     pipe.set(::zmq::sockopt::linger, 0);
     // libzmq (4.3) sizes an inproc pipe with the high-water marks both ends had when it
     // connected, and keeps those connect-time values as a fixed "boost" when either end changes
@@ -216,6 +217,9 @@ struct socket::impl {
 socket::socket() noexcept = default;
 
 socket::socket(::zmq::context_t& context, ::zmq::socket_type type, socket_options options)
+    : socket(context.handle(), type, std::move(options)) {}
+
+socket::socket(void* context, ::zmq::socket_type type, socket_options options)
     : impl_(std::make_unique<impl>(context, type, std::move(options))) {}
 
 socket::~socket() { close(); }

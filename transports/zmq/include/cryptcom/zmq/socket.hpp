@@ -115,6 +115,10 @@ class socket {
   // Throws cryptcom::zmq::error (EINVAL) for an unsupported type or inconsistent options, and
   // zmq::error_t for what libzmq refuses (e.g. ETERM for a terminated context).
   socket(::zmq::context_t& context, ::zmq::socket_type type, socket_options options = {});
+  // The same on a libzmq context known by its handle (zmq_ctx_new(), czmq's zsys_init(), pyzmq's
+  // Context.underlying), which the socket does not own: it must outlive the socket. A null or
+  // invalid handle throws zmq::error_t (EFAULT), a terminated context ETERM.
+  socket(void* context, ::zmq::socket_type type, socket_options options = {});
   ~socket();
   socket(const socket&) = delete;
   socket& operator=(const socket&) = delete;
@@ -217,10 +221,14 @@ class socket {
   // Messages accepted by send() so far: the number the next event about the latest one carries.
   std::uint64_t messages_sent() const noexcept;
 
- private:
-  struct impl;
+  // Untyped options, as zmq_setsockopt/zmq_getsockopt take them (for bindings and for options
+  // cppzmq has no zmq::sockopt for); the typed set()/get() above call these. Same rules and
+  // errors; *size is the buffer's size on entry and the value's on return.
   void set_option(int option, const void* value, std::size_t size);
   void get_option(int option, void* value, std::size_t* size) const;
+
+ private:
+  struct impl;
 
   std::unique_ptr<impl> impl_;
 };
