@@ -12,7 +12,7 @@ jobs=${JOBS:-$(nproc)}
 
 packages=(g++ clang cmake ninja-build pkgconf git libzmq3-dev cppzmq-dev libsodium-dev
           libmsgpack-cxx-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-          llvm gnuplot-nox)
+          llvm gnuplot-nox python3-cryptography python3-zmq python3-pytest)
 
 log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 

@@ -53,3 +53,56 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class Spawned:
+    """A C++ example as a subprocess, bounded in time; killed (by its own pid) if still running
+    at the end."""
+
+    def __init__(self, args):
+        import subprocess
+        self.args = args
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def wait(self, timeout):
+        out, _ = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, out.decode(errors="replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate(timeout=5)
+
+
+@pytest.fixture
+def zctx():
+    import zmq
+    ctx = zmq.Context()
+    yield ctx
+    ctx.destroy(linger=0)
+
+
+@pytest.fixture
+def spawn():
+    procs = []
+
+    def start(*args):
+        p = Spawned(list(args))
+        procs.append(p)
+        return p
+
+    yield start
+    for p in procs:
+        p.stop()
+
+
+def pytest_collection_finish(session):
+    """Under ctest (CRYPTCOM_INTEROP_CTEST set), every test module must contribute tests: a
+    module that fails to import or loses its tests fails the run instead of shrinking it."""
+    if not os.environ.get("CRYPTCOM_INTEROP_CTEST"):
+        return
+    modules = {p.name for p in HERE.glob("test_*.py")}
+    collected = {pathlib.Path(str(item.fspath)).name for item in session.items}
+    missing = modules - collected
+    if missing or not session.items:
+        raise pytest.UsageError(f"interop: no tests collected from {sorted(missing) or 'any'}")
