@@ -59,7 +59,7 @@ class PathState:
 
 
 class Peer:
-    def __init__(self, ctx, kind, hello=None, ttl_ms=60000, grant=256, low_watermark=16,
+    def __init__(self, ctx, kind, hello=None, ttl_ms=60000, grant=64, low_watermark=16,
                  hello_in_blocks=True, auto_offer=True):
         self.kind = kind
         self.sock = ctx.socket(zmq.DEALER if kind == "dealer" else zmq.ROUTER)
