@@ -55,12 +55,13 @@ class PathState:
         self.offers_out = []
         self.key_request_at = None
         self.queue = deque()             # Outgoing waiting for a key
+        self.log = []                    # frames received, in order: (kind, hello?, reply_key?)
         self.unacked = {}                # key_id -> Outgoing
 
 
 class Peer:
     def __init__(self, ctx, kind, hello=None, ttl_ms=60000, grant=64, low_watermark=16,
-                 hello_in_blocks=True, auto_offer=True):
+                 hello_in_blocks=True, auto_offer=True, send_hello=True):
         self.kind = kind
         self.sock = ctx.socket(zmq.DEALER if kind == "dealer" else zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
@@ -73,6 +74,7 @@ class Peer:
         self.low_watermark = low_watermark
         self.hello_in_blocks = hello_in_blocks
         self.auto_offer = auto_offer
+        self.send_hello = send_hello     # False: a peer of §4's first publication (5-element blocks)
         self.paths = {}
         self.events = []
         self.on_message = None           # callback(peer, path, parts)
@@ -114,7 +116,8 @@ class Peer:
     def make_block(self, path, wanted=0, hello=True):
         st = self.state(path)
         b = ControlBlock(self.instance, wanted, st.offers_out[:1024], st.acks_out[:4096],
-                         st.rejections_out[:1024], self.hello if hello else None)
+                         st.rejections_out[:1024],
+                         self.hello if hello and self.send_hello else None)
         del st.offers_out[:1024], st.acks_out[:4096], st.rejections_out[:1024]
         return b
 
@@ -132,7 +135,6 @@ class Peer:
     def seal_frame(self, key_id, pk, plaintext, reply_key=None, control=None, aead=None,
                    aad_override=None):
         """A data frame (§5) sealing `plaintext` to (key_id, pk); returns its bytes."""
-        _, enc_dummy = None, bytes(32)
         shared, enc = hpke.encap(pk)
         ctx, _, _ = hpke.key_schedule(hpke.MODE_BASE, aead or hpke.AEAD_CHACHA, shared, INFO)
         aad = data_frame_aad(key_id, enc, reply_key, control)
@@ -237,8 +239,11 @@ class Peer:
                                           else CODE["malformed_frame"]))
             return
         if kind == "control":
+            st.log.append(("control", obj.hello is not None, False))
             self.apply_block(path, obj, "control_frame")
         else:
+            st.log.append(("data", obj.control is not None and obj.control.hello is not None,
+                           obj.reply_key is not None))
             self.handle_data(path, obj)
 
     def reject(self, path, key_id, reason):

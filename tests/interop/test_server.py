@@ -41,6 +41,10 @@ def test_echo_client_against_python_server(examples, zctx, flow, args):
         paths = {m[1] for m in msgs}
         assert len(paths) == 1 and all(paths), "one routing path, with its routing id"
         path = next(iter(paths))
+        # §4: a hello reached us before (or with) the first reply key.
+        log = peer.state(path).log
+        first_hello = next(i for i, f in enumerate(log) if f[1])
+        assert all(i >= first_hello for i, f in enumerate(log) if f[2])
         if flow == "pull":
             # §9 pull: each request carries a reply key, and our echo was sealed to it.
             assert all(m[5] is not None for m in msgs)
