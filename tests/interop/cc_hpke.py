@@ -79,7 +79,11 @@ def derive_key_pair(ikm):
 
 
 def generate_key_pair():
-    return derive_key_pair(os.urandom(32))
+    sk = X25519PrivateKey.generate()
+    return (sk.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                             serialization.NoEncryption()),
+            sk.public_key().public_bytes(serialization.Encoding.Raw,
+                                         serialization.PublicFormat.Raw))
 
 
 def dh(sk, pk):

@@ -205,3 +205,19 @@ def test_hello_announcing_aes256gcm(client, pull):
     assert msg[2] == [b"aes"] and msg[4] == pull
     peer.pump(lambda: peer.acked(out.key_id), 5, what="ack")
     assert not [e for e in peer.events if e[0] in ("sent_rejection", "frame_error")]
+
+
+def test_announced_limits_are_honoured(client):
+    """§4: once it has our hello, the C++ side refuses to send us a message above our
+    max_message_bytes or max_parts: the echo is not sent (reported undeliverable on its side),
+    while messages within the limits still are."""
+    peer = client(hello=Hello(max_message_bytes=16, max_parts=2))
+    peer.send((), [b"x" * 16])
+    peer.pump(lambda: peer.messages(), 5, what="echo within the limits")
+    peer.send((), [b"x" * 17])            # above max_message_bytes
+    peer.send((), [b"a", b"b", b"c"])      # above max_parts
+    peer.send((), [b"y" * 8, b"z" * 8])    # within both
+    peer.pump(lambda: len(peer.messages()) == 2, 5, what="the last echo")
+    peer.drain(0.5)
+    assert [m[2] for m in peer.messages()] == [[b"x" * 16], [b"y" * 8, b"z" * 8]]
+    assert not [e for e in peer.events if e[0] in ("sent_rejection", "frame_error")]
