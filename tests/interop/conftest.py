@@ -11,6 +11,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
+from cc_wire import Hello  # noqa: E402 (after the path is set)
+
 
 def build_dir():
     return pathlib.Path(os.environ.get("CRYPTCOM_BUILD_DIR", REPO / "build")).resolve()
@@ -106,3 +108,17 @@ def pytest_collection_finish(session):
     missing = modules - collected
     if missing or not session.items:
         raise pytest.UsageError(f"interop: no tests collected from {sorted(missing) or 'any'}")
+
+
+def check_hellos(state):
+    """§4: a hello in every control frame and in every block with offers (the reference puts one
+    in every block) with this version's values and the reference's defaults."""
+    blocks = state.blocks
+    assert blocks
+    for source, b in blocks:
+        if source == "control_frame" or b.offers:
+            assert b.hello is not None, (source, b)
+        if b.hello is not None:
+            assert b.hello == Hello(max_version=1, features=0, aead=3,
+                                    max_message_bytes=64 << 20, max_parts=1000), b.hello
+    assert len({b.instance for _, b in blocks}) == 1

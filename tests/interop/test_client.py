@@ -4,7 +4,7 @@ import pytest
 
 from cc_peer import Peer
 from cc_wire import Hello
-from conftest import Spawned, free_port
+from conftest import Spawned, check_hellos, free_port
 
 SIZES = [0, 1, 1024, 65536, 1 << 20]
 MULTIPART = [
@@ -38,20 +38,6 @@ def echo(peer, parts, pull, timeout=10.0):
     return out
 
 
-def check_hellos(peer):
-    """§4: a hello in every control frame and in every block with offers (the reference puts one
-    in every block) with this version's values and the reference's defaults."""
-    blocks = peer.state(()).blocks
-    assert blocks
-    for source, b in blocks:
-        if source == "control_frame" or b.offers:
-            assert b.hello is not None, (source, b)
-        if b.hello is not None:
-            assert b.hello == Hello(max_version=1, features=0, aead=3,
-                                    max_message_bytes=64 << 20, max_parts=1000), b.hello
-    assert len({b.instance for _, b in blocks}) == 1
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_echo_sizes(server, zctx, size):
     flow, ep = server
@@ -59,7 +45,7 @@ def test_echo_sizes(server, zctx, size):
     peer.connect(ep)
     try:
         echo(peer, [bytes((i * 7 + 3) & 0xFF for i in range(size))], pull=(flow == "pull"))
-        check_hellos(peer)
+        check_hellos(peer.state(()))
     finally:
         peer.close()
 
@@ -97,6 +83,6 @@ def test_fifty_in_a_row(server, zctx):
         assert not [e for e in peer.events if e[0] in ("sent_rejection", "rejected",
                                                        "frame_error")], peer.events
         assert len({o.key_id for o in outs}) == 50, "each key used once"
-        check_hellos(peer)
+        check_hellos(peer.state(()))
     finally:
         peer.close()

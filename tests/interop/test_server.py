@@ -5,7 +5,7 @@ import time
 import pytest
 
 from cc_peer import Peer
-from conftest import Spawned, free_port
+from conftest import Spawned, check_hellos, free_port
 
 
 def serve(peer, client, timeout):
@@ -42,6 +42,7 @@ def test_echo_client_against_python_server(examples, zctx, flow, args):
         assert len(paths) == 1 and all(paths), "one routing path, with its routing id"
         path = next(iter(paths))
         # §4: a hello reached us before (or with) the first reply key.
+        check_hellos(peer.state(path))
         log = peer.state(path).log
         first_hello = next(i for i, f in enumerate(log) if f[1])
         assert all(i >= first_hello for i, f in enumerate(log) if f[2])
