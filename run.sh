@@ -18,6 +18,8 @@ packages=(g++ clang cmake ninja-build pkgconf git libzmq3-dev cppzmq-dev libsodi
           # the `pip install ./bindings/python` test (offline: Debian's setuptools and wheel)
           python3 python3-zmq python3-pytest python3-pip python3-venv python3-setuptools
           python3-wheel
+          # the second implementation of the protocol (tests/interop): X25519 and the AEADs
+          python3-cryptography
           # czmq's library, to check that `cryptcom keygen` writes what zcert_load reads
           libczmq4)
 # ./run.sh package also needs dpkg-shlibdeps (dpkg-dev) and file, which CPack's DEB generator runs.
