@@ -333,3 +333,6 @@ class Peer:
 
     def acked(self, key_id):
         return any(e[0] == "acked" and e[2] == key_id for e in self.events)
+
+    def ack_count(self, key_id):
+        return sum(1 for e in self.events if e[0] == "acked" and e[2] == key_id)

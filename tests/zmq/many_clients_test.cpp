@@ -133,7 +133,7 @@ TEST(zmq_many_clients, one_router_serves_50_dealers_each_reply_reaching_the_righ
   EXPECT_EQ(t.rejected_total() - t.rejected_replay, 0u)
       << "malformed " << t.rejected_malformed << ", unknown key " << t.rejected_unknown_key
       << ", expired " << t.rejected_expired_key << ", authentication " << t.rejected_authentication
-      << ", rate limited " << t.rejected_rate_limited;
+      << ", key requests trimmed " << t.key_requests_trimmed;
   EXPECT_EQ(rs.engine.total.messages_opened, static_cast<std::uint64_t>(clients) * count);
   std::printf(
       "[ measured ] %d clients x %d messages: %.2f s, %.0f round trips/s, %llu retransmitted "

@@ -268,6 +268,11 @@ typedef struct cryptcom_stats_t {
   uint64_t messages_sent, messages_received, messages_refused, messages_dropped, wire_messages_sent,
       wire_messages_received, wire_bytes_sent, wire_bytes_received, wire_send_waits,
       wire_messages_discarded, peers_forgotten, events_dropped, peers;
+  /* engine: how refused frames were answered, and the hostile-peer bounds (since 0.2) */
+  uint64_t rejections_sent, frames_dropped, opens_refused, keys_retired, rejections_ignored,
+      key_requests_trimmed;
+  /* transport: routing paths evicted at a bound, and paths not established now (since 0.2) */
+  uint64_t peers_evicted, peers_unestablished;
 } cryptcom_stats_t;
 
 /* size: a positive multiple of 8, at most sizeof(cryptcom_stats_t). Works on a closed socket

@@ -75,6 +75,14 @@ constexpr stat_field fields[] = {
     CRYPTCOM_STAT(peers_forgotten, s.transport.peers_forgotten),
     CRYPTCOM_STAT(events_dropped, s.transport.events_dropped),
     CRYPTCOM_STAT(peers, s.transport.peers),
+    CRYPTCOM_STAT(rejections_sent, s.engine.total.rejections_sent),
+    CRYPTCOM_STAT(frames_dropped, s.engine.total.frames_dropped),
+    CRYPTCOM_STAT(opens_refused, s.engine.total.opens_refused),
+    CRYPTCOM_STAT(keys_retired, s.engine.total.keys_retired),
+    CRYPTCOM_STAT(rejections_ignored, s.engine.total.rejections_ignored),
+    CRYPTCOM_STAT(key_requests_trimmed, s.engine.total.key_requests_trimmed),
+    CRYPTCOM_STAT(peers_evicted, s.transport.peers_evicted),
+    CRYPTCOM_STAT(peers_unestablished, s.transport.peers_unestablished),
 };
 #undef CRYPTCOM_STAT
 

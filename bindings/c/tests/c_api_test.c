@@ -353,7 +353,7 @@ static void test_stats_names(void) {
   size_t n = cryptcom_stats_count();
   CHECK(n * sizeof(uint64_t) == sizeof(cryptcom_stats_t));
   CHECK(strcmp(cryptcom_stats_name(0), "keys_generated") == 0);
-  CHECK(strcmp(cryptcom_stats_name(n - 1), "peers") == 0);
+  CHECK(strcmp(cryptcom_stats_name(n - 1), "peers_unestablished") == 0);
   CHECK(cryptcom_stats_name(n) == NULL);
 }
 

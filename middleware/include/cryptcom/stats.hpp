@@ -39,7 +39,7 @@ struct counters {
   std::uint64_t rejected_replay = 0;
   std::uint64_t rejected_authentication = 0;
   std::uint64_t rejected_too_large = 0;
-  std::uint64_t rejected_rate_limited = 0;  // key requests trimmed, opens refused by budget
+  std::uint64_t rejected_rate_limited = 0;  // opens refused by budget, restarts refused
   std::uint64_t rejected_total() const noexcept {
     return rejected_malformed + rejected_unknown_key + rejected_expired_key + rejected_replay +
            rejected_authentication + rejected_too_large + rejected_rate_limited;
@@ -54,6 +54,9 @@ struct counters {
   std::uint64_t opens_refused = 0;
   // Keys destroyed unused because they failed to open max_failed_opens_per_key times.
   std::uint64_t keys_retired = 0;
+  // Key requests granted fewer keys than asked (the peer's allowance, its connection's budget,
+  // key_grant_rate): normal for a greedy peer, not a refused frame.
+  std::uint64_t key_requests_trimmed = 0;
   // Rejections of ours that the peer sent and we did not act on: duplicates, a transmission
   // already answered, or beyond max_rejection_resends.
   std::uint64_t rejections_ignored = 0;

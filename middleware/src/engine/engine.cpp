@@ -192,7 +192,7 @@ struct engine::impl {
                                     static_cast<double>(opts.failed_open_burst), now),
                        token_bucket(restarts_per_second, 2.0, now),
                        retransmit_timer(opts.retransmit_after, opts.delivery_timeout / 2),
-                       opts.retransmit_after);
+                       opts.retransmit_after, opts.delivery_timeout + opts.retransmit_after);
       it = peers.emplace(id, std::move(fresh)).first;
       it->second.pool_goal = opts.pool_target;
       it->second.own_budget.emplace(unproven_budget(now));
@@ -243,6 +243,25 @@ struct engine::impl {
   // Counts and reports a frame we refused; for data frames the sender also gets a rejection.
   void refuse(peer_id id, peer_state& p, const guid& key, errc reason, std::string_view what,
               bool tell_sender, time_point now) {
+    const bool reported = report_refusal(id, p, key, reason, what, now);
+    // Bounded so that a flood of garbage cannot grow our memory; beyond the bound the sender
+    // learns of the problem by its own timeout. Within the report budget the sender is answered
+    // at once; beyond it rejections wait, as acknowledgements do, to share one frame.
+    if (tell_sender && p.rejections.size() < limits.max_rejections) {
+      p.rejections.push_back({key, reason});
+      if (reported) p.rejections_urgent = true;
+      if (!p.acks_due) p.acks_due = now + opts.ack_delay;
+      count(p, &counters::rejections_sent);
+    } else {
+      count(p, &counters::frames_dropped);
+    }
+  }
+
+  // Counts a refused frame by reason and reports it, within the peer's budget of reports (a
+  // flood would only push older reports out of the bounded queue: past it, refusals are counted
+  // without building an event each). Returns whether it was reported.
+  bool report_refusal(peer_id id, peer_state& p, const guid& key, errc reason,
+                      std::string_view what, time_point now) {
     switch (reason) {
       case errc::unknown_key:
         count(p, &counters::rejected_unknown_key);
@@ -267,26 +286,13 @@ struct engine::impl {
         count(p, &counters::rejected_malformed);
         break;
     }
-    // A flood would only push older reports out of the bounded queue: past the peer's budget of
-    // reports, refusals are counted (above) without building an event each.
-    const bool reported = p.refusal_reports.take(1, now) == 1;
-    if (reported) {
-      emit_event(event_kind::frame_rejected, id, key, 0, reason,
-                 std::string(to_string(reason)) + ": " + std::string(what));
-    } else {
+    if (p.refusal_reports.take(1, now) != 1) {
       ++total.events_dropped;
+      return false;
     }
-    // Bounded so that a flood of garbage cannot grow our memory; beyond the bound the sender
-    // learns of the problem by its own timeout. Within the same budget the sender is answered
-    // at once; beyond it rejections wait, as acknowledgements do, to share one frame.
-    if (tell_sender && p.rejections.size() < limits.max_rejections) {
-      p.rejections.push_back({key, reason});
-      if (reported) p.rejections_urgent = true;
-      if (!p.acks_due) p.acks_due = now + opts.ack_delay;
-      count(p, &counters::rejections_sent);
-    } else {
-      count(p, &counters::frames_dropped);
-    }
+    emit_event(event_kind::frame_rejected, id, key, 0, reason,
+               std::string(to_string(reason)) + ": " + std::string(what));
+    return true;
   }
 
   // ---- keys we hold for sending ----
@@ -425,7 +431,7 @@ struct engine::impl {
     if (capped < n) bound = "key_grant_rate (" + std::to_string(opts.key_grant_rate) + "/s)";
     n = capped;
     if (n < wanted) {
-      count(p, &counters::rejected_rate_limited);
+      count(p, &counters::key_requests_trimmed);
       emit_event(event_kind::frame_rejected, id, guid{}, 0,
                  n == 0 ? errc::rate_limited : errc::limit_exceeded,
                  "asked for " + std::to_string(wanted) + " keys, granted " + std::to_string(n) +
@@ -974,6 +980,23 @@ struct engine::impl {
           what = opened.message();
           break;
       }
+      const std::optional<errc> refused_before =
+          opened.code() == errc::replayed_key ? p.refused.reason(d.key_id, now) : std::nullopt;
+      if (refused_before) {
+        // A copy of a frame whose payload we refused: the same answer again.
+        refuse(id, p, d.key_id, *refused_before, "a copy of a frame whose payload was refused",
+               true, now);
+        return status(*refused_before, describe(id, &d.key_id, "payload refused before"));
+      }
+      if (opened.code() == errc::replayed_key) {
+        // The key opened a frame of this same peer before, and a sender never seals two
+        // messages to one key (§9): this is a copy of a message we delivered, sent again
+        // because our acknowledgement was lost. Acknowledged again, delivered once.
+        p.acks.push_back(d.key_id);
+        if (!p.acks_due) p.acks_due = now + opts.ack_delay;
+        (void)report_refusal(id, p, d.key_id, opened.code(), what + "; acknowledged again", now);
+        return status(opened.code(), describe(id, &d.key_id, what));
+      }
       refuse(id, p, d.key_id, opened.code(), what, true, now);
       return status(opened.code(), describe(id, &d.key_id, what));
     }
@@ -991,6 +1014,7 @@ struct engine::impl {
       sodium_memzero(target.data(), target.size());
       const errc reason =
           s.code() == errc::limit_exceeded ? errc::limit_exceeded : errc::invalid_argument;
+      p.refused.add(d.key_id, reason, now);
       refuse(id, p, d.key_id, reason, "the payload opened but is not acceptable: " + s.message(),
              true, now);
       return s;

@@ -14,6 +14,7 @@
 
 #include "cryptcom/engine.hpp"
 #include "cryptcom/stats.hpp"
+#include "engine/refused_payloads.hpp"
 #include "engine/retransmit_timer.hpp"
 #include "engine/spent_keys.hpp"
 #include "engine/token_bucket.hpp"
@@ -56,8 +57,9 @@ struct outgoing_message {
 
 struct peer_state {
   peer_state(token_bucket bucket, token_bucket failures, token_bucket restarts,
-             retransmit_timer timer, duration spent_window)
+             retransmit_timer timer, duration spent_window, duration refused_window)
       : spent(spent_window),
+        refused(refused_window),
         rto(timer),
         grant_bucket(bucket),
         restart_budget(restarts),
@@ -72,6 +74,7 @@ struct peer_state {
   std::deque<peer_key> reply_keys;
   std::deque<peer_key> offered_keys;
   spent_keys spent;           // keys we sealed to lately: an offer of one again is a duplicate
+  refused_payloads refused;   // our keys that opened a payload we refused, and why
   bool wants_pool = false;    // we send to this peer, so keep a pool of its keys
   std::size_t requested = 0;  // keys asked for and not yet received
   time_point requested_at;
