@@ -790,11 +790,10 @@ struct engine::impl {
     if (p.instance && *p.instance != block.instance) {
       // A restart costs us a drop and a fresh grant: at most one per peer_restart_interval.
       if (!p.restart_budget.take(1, now)) {
-        count(p, &counters::rejected_rate_limited);
-        emit_event(event_kind::frame_rejected, id, guid{}, 0, errc::rate_limited,
-                   "instance " + block.instance.short_hex() +
-                       " announced sooner than peer_restart_interval after the last restart; the "
-                       "control block is ignored");
+        (void)report_refusal(id, p, guid{}, errc::rate_limited,
+                             "a new instance announced sooner than peer_restart_interval after "
+                             "the last restart; the control block is ignored",
+                             now);
         return;
       }
       on_peer_restart(id, p, block.instance);
