@@ -80,7 +80,7 @@ void write_all(int fd, const char* p, std::size_t n, const std::string& path) {
 
 // Opens for writing with `mode`; refuses to replace an existing file unless `force`.
 int open_new(const std::string& path, mode_t mode, bool force) {
-  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL);
   const int fd = ::open(path.c_str(), flags, mode);
   if (fd < 0) {
     throw std::runtime_error(path + ": " + std::strerror(errno) +

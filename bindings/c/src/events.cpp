@@ -128,6 +128,8 @@ const char* cryptcom_event_kind_name(int kind) {
       return "message_dropped";
     case CRYPTCOM_EVENT_TRANSPORT_ERROR:
       return "transport_error";
+    case CRYPTCOM_EVENT_PEER_EVICTED:
+      return "peer_evicted";
     default:
       return "unknown";
   }

@@ -344,6 +344,7 @@ static void test_events(void* ctx) {
   CHECK(cryptcom_event_key_id(NULL) == NULL && errno == EFAULT);
   CHECK(cryptcom_event_route_frames(NULL) == 0 && errno == EFAULT);
   CHECK(strcmp(cryptcom_event_kind_name(99), "unknown") == 0);
+  CHECK(strcmp(cryptcom_event_kind_name(CRYPTCOM_EVENT_PEER_EVICTED), "peer_evicted") == 0);
   CHECK(strcmp(cryptcom_reason_name(-1), "unknown") == 0);
   CHECK(strcmp(cryptcom_reason_name(CRYPTCOM_REASON_UNKNOWN_KEY), "unknown_key") == 0);
   cryptcom_event_destroy(NULL);

@@ -31,6 +31,11 @@ namespace {
 
 constexpr std::string_view hpke_info = "cryptcom/1 one-time key";
 
+// Bounds that keep every frame within a msgpack bin32 (PROTOCOL.md §7).
+constexpr std::size_t frame_slack = 256 * 1024;
+constexpr std::size_t max_parts_limit = 1u << 20;
+constexpr std::size_t max_message_size_limit = std::size_t{3} << 30;
+
 byte_view info_bytes() {
   return {reinterpret_cast<const byte*>(hpke_info.data()), hpke_info.size()};
 }
@@ -50,7 +55,13 @@ status check_options(const options& o) {
     return bad("pool_target must not exceed max_keys_per_peer");
   if (o.max_keys_per_peer == 0 || o.max_keys_total < o.max_keys_per_peer)
     return bad("max_keys_total must be at least max_keys_per_peer, which must be above 0");
-  if (o.max_parts == 0) return bad("max_parts must be above 0");
+  if (o.max_parts == 0 || o.max_parts > max_parts_limit)
+    return bad("max_parts must be between 1 and " + std::to_string(max_parts_limit));
+  if (o.max_message_size > max_message_size_limit)
+    return bad("max_message_size must be at most " + std::to_string(max_message_size_limit) +
+               " (a sealed message is one msgpack bin32)");
+  if (o.ack_batch == 0 || o.ack_batch > 1024)
+    return bad("ack_batch must be between 1 and 1024 (a block carries at most 4096 acks)");
   if (o.max_pending_events == 0) return bad("max_pending_events must be above 0");
   if (o.retransmit_after <= duration::zero() || o.delivery_timeout < o.retransmit_after)
     return bad("delivery_timeout must be at least retransmit_after, which must be positive");
@@ -130,9 +141,10 @@ struct engine::impl {
         aead(static_cast<hpke::aead_id>(o.cipher)) {
     (void)now;
     instance = random.next_guid();
-    limits.max_frame_bytes = o.max_message_size + 64 * 1024 + 16 * o.max_parts;
-    limits.max_offers = std::max<std::size_t>(o.max_keys_per_peer, 1);
-    limits.max_acks = std::max<std::size_t>(o.ack_batch * 4, 4096);
+    // The list limits are the protocol's own (PROTOCOL.md §7), the same for every peer, so a
+    // block one writes another reads; the slack above the message covers the largest control
+    // block, reply key and header they allow, and the parts' bin headers.
+    limits.max_frame_bytes = o.max_message_size + frame_slack + 16 * o.max_parts;
     limits.max_parts = o.max_parts;
     own_hello.aead = static_cast<std::uint16_t>(o.cipher);
     own_hello.max_message_bytes = o.max_message_size;
@@ -192,7 +204,8 @@ struct engine::impl {
                                     static_cast<double>(opts.failed_open_burst), now),
                        token_bucket(restarts_per_second, 2.0, now),
                        retransmit_timer(opts.retransmit_after, opts.delivery_timeout / 2),
-                       opts.retransmit_after, opts.delivery_timeout + opts.retransmit_after);
+                       opts.retransmit_after,
+                       opts.key_ttl + opts.delivery_timeout + opts.retransmit_after);
       it = peers.emplace(id, std::move(fresh)).first;
       it->second.pool_goal = opts.pool_target;
       it->second.own_budget.emplace(unproven_budget(now));
@@ -416,26 +429,46 @@ struct engine::impl {
     const std::size_t allowed = allowance(p, now);
     const std::size_t held = store.live(id) + p.keys_owed;
     std::size_t n = std::min<std::size_t>(wanted, allowed - std::min(allowed, held));
-    std::string bound = "its allowance (" + std::to_string(allowed) +
-                        ": pool_target until it uses keys, then twice its use, at most "
-                        "max_keys_per_peer)";
+    enum class bound : std::uint8_t {
+      allowance,
+      unproven_budget,
+      grant_rate
+    } by = bound::allowance;
     if (n > 0 && !p.proven) {
       const std::size_t paid = budget_of(p).take(n, now);
-      if (paid < n) {
-        bound = "unproven_grant_rate (" + std::to_string(opts.unproven_grant_rate) +
-                "/s for the peers of its group that have used no key yet)";
-      }
+      if (paid < n) by = bound::unproven_budget;
       n = paid;
     }
     const std::size_t capped = p.grant_bucket.take(n, now);
-    if (capped < n) bound = "key_grant_rate (" + std::to_string(opts.key_grant_rate) + "/s)";
+    if (capped < n) by = bound::grant_rate;
     n = capped;
+    // Reported within the peer's budget of reports: a peer asking for everything on every frame
+    // must not make us build an event per frame.
     if (n < wanted) {
       count(p, &counters::key_requests_trimmed);
-      emit_event(event_kind::frame_rejected, id, guid{}, 0,
-                 n == 0 ? errc::rate_limited : errc::limit_exceeded,
-                 "asked for " + std::to_string(wanted) + " keys, granted " + std::to_string(n) +
-                     ", bounded by " + bound);
+      if (p.refusal_reports.take(1, now) == 1) {
+        std::string named;
+        switch (by) {
+          case bound::allowance:
+            named = "its allowance (" + std::to_string(allowed) +
+                    ": pool_target until it uses keys, then twice its use, at most "
+                    "max_keys_per_peer)";
+            break;
+          case bound::unproven_budget:
+            named = "unproven_grant_rate (" + std::to_string(opts.unproven_grant_rate) +
+                    "/s for the peers of its group that have used no key yet)";
+            break;
+          case bound::grant_rate:
+            named = "key_grant_rate (" + std::to_string(opts.key_grant_rate) + "/s)";
+            break;
+        }
+        emit_event(event_kind::frame_rejected, id, guid{}, 0,
+                   n == 0 ? errc::rate_limited : errc::limit_exceeded,
+                   "asked for " + std::to_string(wanted) + " keys, granted " + std::to_string(n) +
+                       ", bounded by " + named);
+      } else {
+        ++total.events_dropped;
+      }
     }
     p.keys_owed += n;
     if (n > 0) {
@@ -449,7 +482,7 @@ struct engine::impl {
 
   // max_keys_total is reached: unused keys of the biggest holders give way, one at a time, to a
   // peer that holds fewer, so a newcomer is always served however many keys others took.
-  void make_room(peer_id id, peer_state& p, std::size_t n) {
+  void make_room(peer_id id, peer_state& p, std::size_t n, time_point now) {
     std::size_t free = opts.max_keys_total - std::min(opts.max_keys_total, store.live());
     std::size_t retired = 0;
     while (free < n) {
@@ -463,13 +496,12 @@ struct engine::impl {
         count(it->second, &counters::keys_destroyed);
       }
     }
-    if (retired > 0) {
+    if (retired > 0 && p.refusal_reports.take(1, now) == 1) {
       emit_event(event_kind::frame_rejected, id, guid{}, 0, errc::limit_exceeded,
                  "max_keys_total (" + std::to_string(opts.max_keys_total) + ") reached: retired " +
                      std::to_string(retired) +
                      " unused keys of the largest holders to grant this peer");
     }
-    (void)p;
   }
 
   // ---- control blocks ----
@@ -493,20 +525,28 @@ struct engine::impl {
     if (p.keys_owed > 0 && (on_data || offers_ready(p, now))) {
       const std::size_t room =
           opts.max_keys_per_peer - std::min(opts.max_keys_per_peer, store.live(id));
-      std::size_t n = std::min({p.keys_owed, room, limits.max_offers});
-      make_room(id, p, n);
-      for (; n > 0; --n) {
+      const std::size_t n = std::min({p.keys_owed, room, limits.max_offers});
+      make_room(id, p, n, now);
+      bool failed = false;
+      while (block.offers.size() < n) {
         auto k = issue_key(id, p, now);
         if (!k.ok()) {
           emit_event(event_kind::frame_rejected, id, guid{}, 0, k.error().code(),
                      "could not issue a key: " + k.error().message());
+          failed = true;
           break;
         }
         block.offers.push_back(*k);
       }
       count(p, &counters::keys_offered, block.offers.size());
-      p.keys_owed = 0;
-      p.offers_due.reset();
+      // A grant above max_offers goes out in several blocks, the next one due at once.
+      const bool more = !failed && n == limits.max_offers && p.keys_owed > n;
+      p.keys_owed = more ? p.keys_owed - n : 0;
+      if (more) {
+        p.offers_due = now;
+      } else {
+        p.offers_due.reset();
+      }
     }
     block.acks = std::move(p.acks);
     p.acks.clear();
@@ -568,7 +608,10 @@ struct engine::impl {
 
   void seal_and_send(peer_id id, peer_state& p, outgoing_message&& m, const peer_key& key,
                      time_point now) {
-    if (auto refused = refused_by_peer(p, m.parts, m.bytes)) {
+    // Against the peer's announced limits only before the first transmission: a copy of a
+    // message sent before the hello came may have been delivered, and the peer answers for it.
+    if (auto refused = refused_by_peer(p, m.parts, m.bytes);
+        refused && (m.attempts == 0 || refused->first == errc::unavailable)) {
       give_up(id, p, m, refused->second, refused->first);
       return;
     }
@@ -642,7 +685,9 @@ struct engine::impl {
       p.queue.pop_front();
       seal_and_send(id, p, std::move(m), *key, now);
     }
-    if (control_due(p, now)) emit_control(id, p, now);
+    // More than one control frame only for a grant above max_offers (one block each); the
+    // bound only guards against a block that would owe itself another.
+    for (int blocks = 0; blocks < 64 && control_due(p, now); ++blocks) emit_control(id, p, now);
     timers.schedule(id, p.scheduled, peer_deadline(p));
   }
 
@@ -761,7 +806,9 @@ struct engine::impl {
     p.keys_owed = 0;
     p.offers_due.reset();
     p.acks.clear();
+    p.acks_due.reset();
     p.rejections.clear();
+    p.rejections_urgent = false;
     p.failed_opens.clear();
     p.told.reset();
     p.hello_sent = false;
@@ -1092,7 +1139,7 @@ struct engine::impl {
       consider(p.unacked_by_id.begin()->second->accepted_at + opts.delivery_timeout);
     }
     if (!p.queue.empty()) consider(p.queue.front().accepted_at + opts.delivery_timeout);
-    if (p.acks_due) consider(*p.acks_due);
+    if (p.acks_due && (!p.acks.empty() || !p.rejections.empty())) consider(*p.acks_due);
     if (p.offers_due && p.keys_owed > 0) consider(*p.offers_due);
     if (!p.offered_keys.empty()) consider(p.offered_keys.front().usable_until);
     if (!p.reply_keys.empty()) consider(p.reply_keys.front().usable_until);

@@ -3,9 +3,9 @@
 // same answer. Without it the copy would meet a used key, which reads as "delivered" (a copy of a
 // message we acknowledged) and is acknowledged again: wrong for a message we refused.
 //
-// Remembered for `window` (the engine passes the tombstone grace, as long as the key's own
-// tombstone), so memory is bounded by the rate of such frames times the window; each costs the
-// peer a seal to a key we granted it.
+// Remembered for `window` from the refusal (the engine passes key_ttl plus the tombstone grace:
+// at least as long as the key's own tombstone, which lasts from its expiry), so memory is bounded
+// by the rate of such frames times the window; each costs the peer a seal to a key we granted it.
 // Thread-safety: none.
 #pragma once
 

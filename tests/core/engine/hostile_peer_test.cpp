@@ -580,5 +580,45 @@ TEST_F(hostile_peer, each_side_seals_with_the_aead_its_peer_announced) {
   }
 }
 
+TEST_F(hostile_peer, a_restart_after_deferred_rejections_leaves_no_deadline_in_the_past) {
+  ASSERT_TRUE(b->receive(a_id, asking(1, 0), now).ok());
+  // Frames under random key ids: the first hundred are reported and answered at once, then the
+  // rejections wait to share a frame with the next acknowledgements.
+  std::vector<byte> frame;
+  for (int i = 0; i < 150; ++i) {
+    guid made_up;
+    made_up.bytes[0] = static_cast<byte>(i);
+    made_up.bytes[1] = 0x77;
+    auto layout = wire::encode_data(made_up, public_key{}, std::nullopt, nullptr, 32, frame);
+    std::fill(layout.ciphertext.begin(), layout.ciphertext.end(), byte{0});
+    (void)b->receive(a_id, frame, now);
+  }
+  (void)out(*b);
+  // A new instance: what was owed to the old one goes, and with it its deadline.
+  ASSERT_TRUE(b->receive(a_id, asking(2, 0), now).ok());
+  (void)out(*b);
+  now += 1s;
+  b->tick(now);
+  const auto next = b->poll_timeout();
+  EXPECT_TRUE(!next || *next > now) << "a deadline in the past makes the I/O loop spin";
+}
+
+TEST_F(hostile_peer, a_grant_above_max_offers_goes_out_in_several_blocks) {
+  opts.pool_target = 2500;
+  opts.pool_low_watermark = 100;
+  opts.max_keys_per_peer = 3000;
+  opts.unproven_grant_burst = 3000;
+  make_engines();
+  a->connect(b_id, now);
+  auto request = out(*a);
+  ASSERT_EQ(request.size(), 1u);
+  ASSERT_TRUE(b->receive(a_id, request[0].frame, now).ok());
+  const auto offers = out(*b);
+  ASSERT_EQ(offers.size(), 3u) << "1024 + 1024 + 452 keys";
+  for (const auto& t : offers) EXPECT_LE(decoded(t.frame).control.offers.size(), 1024u);
+  for (const auto& t : offers) ASSERT_TRUE(a->receive(b_id, t.frame, now).ok());
+  EXPECT_EQ(a->usable_keys(b_id), 2500u);
+}
+
 }  // namespace
 }  // namespace cryptcom

@@ -319,6 +319,19 @@ bool io_loop::read_wire_one(time_point now) {
   std::vector<std::string_view> path;
   path.reserve(envelope);
   for (std::size_t i = 0; i < envelope; ++i) {
+    if (frames[i].size() > max_routing_id_bytes) {
+      // No ROUTER makes such a routing id: a forger's, which we would keep for the path's life.
+      ++counters_.messages_dropped;
+      emit({event_kind::message_dropped,
+            {},
+            0,
+            errc::malformed_frame,
+            {},
+            "a wire message was dropped: a routing frame of " + std::to_string(frames[i].size()) +
+                " bytes (ZeroMQ routing ids are at most " + std::to_string(max_routing_id_bytes) +
+                ")"});
+      return true;
+    }
     if (frames[i].size() > 0) path.push_back(view_of(frames[i]));
   }
   std::optional<peer_number> peer = routes_.find(path);

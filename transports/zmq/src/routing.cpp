@@ -226,9 +226,13 @@ split routing_table::split_outgoing(std::span<const std::string_view> frames,
   split s;
   s.path_frames = std::min(min_path, frames.size());
   if (frames.size() <= min_path) return s;
-  // A path holds no empty frame and leaves at least one payload frame.
+  // A path holds no empty frame, no frame longer than a routing id, and leaves at least one
+  // payload frame.
   std::size_t leading = 0;
-  while (leading < frames.size() && !frames[leading].empty()) ++leading;
+  while (leading < frames.size() && !frames[leading].empty() &&
+         frames[leading].size() <= max_routing_id_bytes) {
+    ++leading;
+  }
   const std::size_t max_k = std::min({longest_, leading, frames.size() - 1});
   for (std::size_t k = max_k; k >= min_path; --k) {
     if (auto p = find(frames.first(k))) {

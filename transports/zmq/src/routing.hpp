@@ -44,6 +44,10 @@ namespace cryptcom::zmq::detail {
 
 using peer_number = std::uint64_t;
 
+// The longest routing id libzmq makes or accepts (ZMQ_ROUTING_ID): a longer frame is no routing
+// frame, and is neither kept nor looked up as one.
+inline constexpr std::size_t max_routing_id_bytes = 255;
+
 struct route_limits {
   std::size_t max_peers = 65536;
   std::size_t max_unestablished_per_connection = 1024;  // 0: no bound of its own
