@@ -102,14 +102,15 @@ CRYPTCOM_EXPORT const char* cryptcom_strerror(int errnum);
 #define CRYPTCOM_MAX_EVENTS 10023        /* count: events kept for cryptcom_event_next [10000] */
 #define CRYPTCOM_MAX_PEERS 10024         /* count: routing paths kept [65536] */
 #define CRYPTCOM_PEER_IDLE_TIMEOUT 10025 /* ms: a silent peer is forgotten, 0 never [600000] */
-#define CRYPTCOM_UNPROVEN_GRANT_RATE 10026 /* count: keys per second for a connection's peers that used none [256] */
-#define CRYPTCOM_UNPROVEN_GRANT_BURST 10027 /* count: ...and its burst [256] */
-#define CRYPTCOM_PEER_RESTART_INTERVAL 10028 /* ms: a peer restarts at most once per this [1000] */
-#define CRYPTCOM_FAILED_OPEN_RATE 10029 /* count: failed opens per second a peer may cause [4] */
-#define CRYPTCOM_FAILED_OPEN_BURST 10030 /* count: ...and their burst [16] */
-#define CRYPTCOM_MAX_FAILED_OPENS_PER_KEY 10031 /* count: a key failing this often is retired [3] */
-#define CRYPTCOM_MAX_REJECTION_RESENDS 10032 /* count: re-seals of a message on rejections [3] */
-#define CRYPTCOM_MAX_UNESTABLISHED_PER_CONNECTION 10033 /* count: paths of one connection never established [1024] */
+/* Hostile peers (docs/ARCHITECTURE.md, "What a hostile peer can still cost us"): */
+#define CRYPTCOM_UNPROVEN_GRANT_RATE 10026      /* count: keys/s for unproven peers [256] */
+#define CRYPTCOM_UNPROVEN_GRANT_BURST 10027     /* count: ...and its burst [256] */
+#define CRYPTCOM_PEER_RESTART_INTERVAL 10028    /* ms: one restart per this [1000] */
+#define CRYPTCOM_FAILED_OPEN_RATE 10029         /* count: failed opens/s a peer may cause [4] */
+#define CRYPTCOM_FAILED_OPEN_BURST 10030        /* count: ...and their burst [16] */
+#define CRYPTCOM_MAX_FAILED_OPENS_PER_KEY 10031 /* count: a key failing this often retires [3] */
+#define CRYPTCOM_MAX_REJECTION_RESENDS 10032    /* count: re-seals of a message on rejections [3] */
+#define CRYPTCOM_MAX_UNESTABLISHED_PER_CONNECTION 10033 /* count: unestablished paths [1024] */
 /* Read-only, from cryptcom_getsockopt: */
 #define CRYPTCOM_INSTANCE 10101      /* 16 bytes: this socket's protocol instance id */
 #define CRYPTCOM_MESSAGES_SENT 10102 /* uint64_t: messages accepted by send so far */
