@@ -254,7 +254,8 @@ int main(int argc, char** argv) {
     for (const auto& r : tap.since(mark)) {
       row(r.replayed ? "(an attacker replays the last request)" : "", wire_text(r));
     }
-    row("", "the server refuses it: its one-time key is already gone");
+    row("", "the server does not deliver it again: its one-time key is gone (the copy is only");
+    row("", "acknowledged again)");
     std::printf("  %s-+-%s\n", std::string(left_width, '-').c_str(), std::string(66, '-').c_str());
 
     exchange(texts.back(), true);

@@ -25,7 +25,8 @@
 // rejections ride on data frames going the other way, so steady traffic needs no extra frames.
 // A data frame whose key is unknown or expired is rejected back; the sender re-seals the message
 // under a new key. Delivery is exactly once per receiver instance: a data frame whose key was
-// already used is refused as a replay.
+// already used is not delivered again (a copy from the key's own peer is acknowledged again, so a
+// lost acknowledgement costs nothing).
 //
 // Ownership: views passed in are borrowed for the duration of the call. Everything returned by
 // poll_* is owned by the caller, except the bytes a delivery from receive_in_place() views:

@@ -61,9 +61,10 @@ struct options {
   // Default: 1 s.
   duration peer_restart_interval = std::chrono::seconds(1);
 
-  // Largest plaintext message (all parts) accepted for sending or receiving. Default: 64 MiB.
+  // Largest plaintext message (all parts) accepted for sending or receiving; announced to peers.
+  // At most 3 GiB (a sealed message is one msgpack bin32). Default: 64 MiB.
   std::size_t max_message_size = 64u * 1024 * 1024;
-  // Largest number of parts in one message. Default: 1000.
+  // Largest number of parts in one message; announced to peers. At most 2^20. Default: 1000.
   std::size_t max_parts = 1000;
 
   // Messages held per peer while no key is available. Past it send() fails with
@@ -82,7 +83,8 @@ struct options {
   duration delivery_timeout = std::chrono::seconds(30);
   // Acknowledgements are batched: sent at the latest after this delay, or when this many are
   // pending, unless other traffic to the peer carries them first (key offers, in a steady
-  // stream, carry them long before the batch fills). Default: 20 ms / 256.
+  // stream, carry them long before the batch fills). ack_batch is at most 1024 (a block carries
+  // at most 4096 acknowledgements). Default: 20 ms / 256.
   duration ack_delay = std::chrono::milliseconds(20);
   std::size_t ack_batch = 256;
   // Events kept for poll_event(); beyond it the oldest are dropped (and counted), so an
