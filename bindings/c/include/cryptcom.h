@@ -201,6 +201,9 @@ CRYPTCOM_EXPORT int cryptcom_msg_recv(zmq_msg_t* msg, cryptcom_socket_t* socket,
 #define CRYPTCOM_EVENT_MESSAGE_DROPPED 6       /* a message from the wire could not be delivered */
 #define CRYPTCOM_EVENT_TRANSPORT_ERROR 7       /* the I/O thread stopped (context terminated) */
 #define CRYPTCOM_EVENT_PEER_EVICTED 8          /* a routing path was evicted at a bound */
+#define CRYPTCOM_EVENT_PEER_AUTHENTICATED 9    /* authenticated mode: a session was established */
+#define CRYPTCOM_EVENT_PEER_REFUSED 10         /* an identity was refused, by us or the peer */
+#define CRYPTCOM_EVENT_IDENTITY_CHECK 11       /* an identity awaits the application's verdict */
 
 /* Reasons are the protocol's error codes (docs/PROTOCOL.md), stable numbers. */
 #define CRYPTCOM_REASON_OK 0

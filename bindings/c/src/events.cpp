@@ -36,6 +36,12 @@ int kind_number(event_kind k) {
       return CRYPTCOM_EVENT_TRANSPORT_ERROR;
     case event_kind::peer_evicted:
       return CRYPTCOM_EVENT_PEER_EVICTED;
+    case event_kind::peer_authenticated:
+      return CRYPTCOM_EVENT_PEER_AUTHENTICATED;
+    case event_kind::peer_refused:
+      return CRYPTCOM_EVENT_PEER_REFUSED;
+    case event_kind::identity_check:
+      return CRYPTCOM_EVENT_IDENTITY_CHECK;
   }
   return 0;
 }

@@ -81,6 +81,12 @@ enum class event_kind : std::uint8_t {
   message_undeliverable,  // we gave up on message `message` to `peer` (reason)
   message_rejected,       // `peer` refused one of our frames (key_id, reason); we re-seal
   peer_restarted,         // `peer` announced a new instance; its old keys were dropped
+  // Authenticated mode (docs/PROTOCOL.md §12); `peer_key` names the identity.
+  peer_authenticated,  // a session with `peer` was established; `peer_key` is its identity
+  peer_refused,        // an identity was refused: by us (reason access_denied, rate_limited), or
+                       // we were refused by `peer` (access_denied); or the peer runs the other
+                       // mode (authentication_required, `peer_key` zero)
+  identity_check,      // policy ask: accept `peer_key` for `peer`? Answer with resolve_identity()
 };
 
 struct event {
@@ -89,7 +95,8 @@ struct event {
   guid key_id;             // zero when not known
   message_id message = 0;  // zero when not about one of our messages
   errc reason = errc::ok;
-  std::string detail;  // a readable sentence naming peer, GUID and reason; never secrets
+  std::string detail;   // a readable sentence naming peer, GUID and reason; never secrets
+  public_key peer_key;  // authenticated mode: the identity concerned; zero when none
 };
 
 struct send_options {
@@ -161,6 +168,15 @@ class engine {
   // The largest wire frame receive() accepts (a transport can refuse bigger ones before reading
   // them: ZeroMQ's ZMQ_MAXMSGSIZE).
   std::size_t max_frame_size() const noexcept;
+
+  // Authenticated mode: the identity of `peer` once a session with it is established (an
+  // initiator's configured peer key, a responder's authenticated initiator); nullopt before,
+  // and always in base mode.
+  std::optional<public_key> peer_identity(peer_id peer) const;
+  // Answers an identity_check event: whether `key` may talk to us as `peer`. An answer for a
+  // check that is no longer pending (the peer went away, or another handshake replaced it) is
+  // ignored.
+  void resolve_identity(peer_id peer, const public_key& key, bool accepted, time_point now);
 
   // Usable peer keys we hold for `peer` (keys it offered us, not yet used or expired).
   std::size_t usable_keys(peer_id peer) const;

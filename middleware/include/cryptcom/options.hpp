@@ -5,7 +5,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <vector>
 
+#include "cryptcom/identity.hpp"
 #include "cryptcom/types.hpp"
 
 namespace cryptcom {
@@ -17,6 +20,39 @@ namespace cryptcom {
 enum class flow : std::uint8_t { push = 0, pull = 1 };
 
 enum class aead : std::uint16_t { chacha20_poly1305 = 0x0003, aes_256_gcm = 0x0002 };
+
+// Which initiators a responder accepts in authenticated mode, once they have proven they hold
+// the secret key of the identity they claim (docs/PROTOCOL.md §12.4).
+enum class peer_policy : std::uint8_t {
+  any,         // every authenticated identity
+  allow_list,  // only the keys in authentication::allowed
+  ask,         // each new identity is put to the application (or the transport's ZAP handler):
+               // event_kind::identity_check, answered with engine::resolve_identity()
+};
+
+// Authenticated mode (docs/PROTOCOL.md §12). Without an identity the endpoint runs base mode
+// (protocol version 1), which authenticates no peer. With one it speaks version 2 only: every
+// frame is authenticated between the two identities, and base-mode peers are refused.
+struct authentication {
+  // This endpoint's long-term key pair. Unset: base mode.
+  std::optional<cryptcom::identity> self;
+  // The peer's public key, known beforehand: this endpoint is then the initiator of every
+  // handshake (a client; ZeroMQ's ZMQ_CURVE_SERVERKEY). Unset: a responder (a server), which
+  // learns each peer's key from its handshake and applies `policy`.
+  std::optional<public_key> peer_key;
+  // Responders only. Default: allow_list, so an empty list accepts nobody until keys are added
+  // (or `any` is chosen explicitly).
+  peer_policy policy = peer_policy::allow_list;
+  std::vector<public_key> allowed;
+  // Handshakes a responder verifies per second for the peers of one group (a connection), each
+  // costing two X25519; beyond it, initiates are dropped (counted as rate_limited). Default:
+  // 64/s, burst 64.
+  std::size_t handshake_rate = 64;
+  std::size_t handshake_burst = 64;
+  // Identities awaiting resolve_identity() at once (policy ask); beyond it, new ones are
+  // refused with rate_limited. Default: 1024.
+  std::size_t max_pending_checks = 1024;
+};
 
 struct options {
   // Default flow for messages sent without an explicit one. Default: push. The ZeroMQ layer
@@ -108,6 +144,9 @@ struct options {
   // timer sends it again, so no frame of the peer's can make us send a message many times.
   // Default: 3.
   std::size_t max_rejection_resends = 3;
+
+  // Authenticated mode; default: base mode (no identity).
+  cryptcom::authentication auth;
 };
 
 }  // namespace cryptcom

@@ -62,6 +62,17 @@ struct counters {
   std::uint64_t rejections_ignored = 0;
 
   std::uint64_t peer_restarts = 0;
+
+  // Authenticated mode (docs/PROTOCOL.md §12).
+  std::uint64_t handshakes_started = 0;    // initiates sent
+  std::uint64_t handshakes_completed = 0;  // sessions established
+  std::uint64_t handshakes_refused = 0;    // identities refused, by us or by the peer
+  std::uint64_t handshakes_dropped = 0;    // handshake frames that did not verify or came too fast
+  // Frames dropped unauthenticated: no session, a MAC that does not verify, another instance.
+  std::uint64_t frames_unauthenticated = 0;
+  std::uint64_t frames_replayed = 0;  // a sequence number not above the last one accepted
+  // Frames of the other mode (version 1 in authenticated mode, version 2 in base mode).
+  std::uint64_t frames_wrong_mode = 0;
   // Events not kept: beyond options::max_pending_events (the oldest go), or refusals of one peer
   // beyond 100 reports a second (counted above, not reported each).
   std::uint64_t events_dropped = 0;

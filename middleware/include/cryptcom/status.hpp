@@ -35,6 +35,8 @@ enum class errc : std::uint8_t {
   message_too_large = 14,     // plaintext or frame above the configured maximum
   undeliverable = 15,         // gave up on a message: no key arrived in time
   internal = 16,              // a bug: an invariant did not hold
+  access_denied = 17,         // authenticated mode: the peer's identity was refused (by us or it)
+  authentication_required = 18,  // one side runs authenticated mode, the other base mode
 };
 
 // The name of an error code, for messages and logs ("unknown_key").

@@ -38,6 +38,10 @@ std::string_view to_string(errc code) noexcept {
       return "undeliverable";
     case errc::internal:
       return "internal";
+    case errc::access_denied:
+      return "access_denied";
+    case errc::authentication_required:
+      return "authentication_required";
   }
   return "unknown_error";
 }

@@ -1310,6 +1310,13 @@ std::optional<event> engine::poll_event() {
 
 std::size_t engine::max_frame_size() const noexcept { return impl_->limits.max_frame_bytes; }
 
+std::optional<public_key> engine::peer_identity(peer_id /*peer*/) const {
+  return std::nullopt;  // authenticated mode: in progress
+}
+
+void engine::resolve_identity(peer_id /*peer*/, const public_key& /*key*/, bool /*accepted*/,
+                              time_point /*now*/) {}
+
 std::size_t engine::usable_keys(peer_id peer) const {
   auto it = impl_->peers.find(peer);
   if (it == impl_->peers.end()) return 0;

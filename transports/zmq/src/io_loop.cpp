@@ -58,6 +58,12 @@ event_kind kind_of_engine_event(cryptcom::event_kind k) {
       return event_kind::message_rejected;
     case cryptcom::event_kind::peer_restarted:
       return event_kind::peer_restarted;
+    case cryptcom::event_kind::peer_authenticated:
+      return event_kind::peer_authenticated;
+    case cryptcom::event_kind::peer_refused:
+      return event_kind::peer_refused;
+    case cryptcom::event_kind::identity_check:
+      return event_kind::identity_check;
   }
   return event_kind::transport_error;
 }
@@ -200,10 +206,10 @@ void io_loop::run() noexcept {
   } catch (const ::zmq::error_t& e) {
     why = e.num() == ETERM ? "the ZeroMQ context was terminated"
                            : std::string("ZeroMQ error in the I/O thread: ") + e.what();
-    emit({event_kind::transport_error, {}, 0, errc::internal, {}, why});
+    emit({event_kind::transport_error, {}, 0, errc::internal, {}, why, {}});
   } catch (const std::exception& e) {
     why = std::string("error in the I/O thread: ") + e.what();
-    emit({event_kind::transport_error, {}, 0, errc::internal, {}, why});
+    emit({event_kind::transport_error, {}, 0, errc::internal, {}, why, {}});
   }
   finish(why);
 }
@@ -310,7 +316,8 @@ bool io_loop::read_wire_one(time_point now) {
           errc::malformed_frame,
           {},
           "a wire message with " + std::to_string(envelope) +
-              " routing frames was dropped (more than a ZeroMQ envelope can have)"});
+              " routing frames was dropped (more than a ZeroMQ envelope can have)",
+          {}});
     return true;
   }
   // The routing path: the envelope's frames, empty ones ignored (docs/PROTOCOL.md §11: routing
@@ -329,7 +336,8 @@ bool io_loop::read_wire_one(time_point now) {
             {},
             "a wire message was dropped: a routing frame of " + std::to_string(frames[i].size()) +
                 " bytes (ZeroMQ routing ids are at most " + std::to_string(max_routing_id_bytes) +
-                ")"});
+                ")",
+            {}});
       return true;
     }
     if (frames[i].size() > 0) path.push_back(view_of(frames[i]));
@@ -345,7 +353,8 @@ bool io_loop::read_wire_one(time_point now) {
             {},
             "a wire message from a new routing path was dropped: max_peers (" +
                 std::to_string(options_.max_peers) +
-                ") paths are known and each is owed a reply or holds a message"});
+                ") paths are known and each is owed a reply or holds a message",
+            {}});
       return true;
     }
     peer = routes_.add(path, false, now);
@@ -485,7 +494,8 @@ void io_loop::refuse(const outgoing& m, errc reason, const std::string& why) {
         m.number,
         reason,
         {},
-        "message " + std::to_string(m.number) + " was not sent: " + why});
+        "message " + std::to_string(m.number) + " was not sent: " + why,
+        {}});
 }
 
 void io_loop::note_number(message_id engine_id, std::uint64_t number) {
@@ -563,7 +573,8 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
               errc::ok,
               {},
               "a message reached the REQ socket while no request was outstanding; dropped as a "
-              "REQ drops unexpected replies"});
+              "REQ drops unexpected replies",
+              {}});
         return;
       }
       req_outstanding_ = false;
@@ -675,7 +686,13 @@ void io_loop::evict(const routing_table::victim& v, time_point now) {
   pump(now);  // its events still name its route
   routes_.erase(v.peer);
   ++counters_.peers_evicted;
-  emit({event_kind::peer_evicted, std::move(path), 0, errc::limit_exceeded, {}, std::move(detail)});
+  emit({event_kind::peer_evicted,
+        std::move(path),
+        0,
+        errc::limit_exceeded,
+        {},
+        std::move(detail),
+        {}});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -692,7 +709,8 @@ void io_loop::finish(const std::string& why) noexcept {
             errc::undeliverable,
             {},
             "message " + std::to_string(held_->number) +
-                " was still waiting for room in the engine's queue when the socket stopped"});
+                " was still waiting for room in the engine's queue when the socket stopped",
+            {}});
       held_.reset();
     }
     counters_.messages_dropped += app_backlog_.size();
@@ -711,7 +729,8 @@ void io_loop::finish(const std::string& why) noexcept {
             number,
             errc::undeliverable,
             {},
-            "message " + std::to_string(number) + " was still in the socket when it closed"});
+            "message " + std::to_string(number) + " was still in the socket when it closed",
+            {}});
     }
     socket_stats last = stats();
     // Everything still queued or unacknowledged is reported undeliverable by the engine.

@@ -44,6 +44,12 @@ enum class event_kind : std::uint8_t {
   // (socket_options::max_unestablished_per_connection or max_peers), `reason` limit_exceeded.
   // Its keys were destroyed; its pending messages, if any, are reported undeliverable.
   peer_evicted,
+  // Authenticated mode (see cryptcom/engine.hpp for the three): a session with the peer was
+  // established (`peer_key` is its identity); an identity was refused, by us or by the peer, or
+  // the peer runs the other mode (`reason`); an identity awaits the application's verdict.
+  peer_authenticated,
+  peer_refused,
+  identity_check,
 };
 
 struct event {
@@ -56,8 +62,9 @@ struct event {
   // 1, in the order the application sent them). 0: not about one of our messages.
   std::uint64_t message = 0;
   cryptcom::errc reason = cryptcom::errc::ok;
-  cryptcom::guid key_id;  // the one-time key concerned, zero when none
-  std::string detail;     // a readable sentence; never contains key material or plaintext
+  cryptcom::guid key_id;          // the one-time key concerned, zero when none
+  std::string detail;             // a readable sentence; never contains key material or plaintext
+  cryptcom::public_key peer_key;  // authenticated mode: the identity concerned; zero when none
 };
 
 // The transport's own counters.
