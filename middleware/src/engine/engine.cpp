@@ -1084,9 +1084,9 @@ struct engine::impl {
         wire::encode_initiate(instance, nonce, eph.public_value, frame);
     public_key enc;
     // The identity travels sealed to the responder's static key: only it learns who we are.
-    status s = hpke::seal_base(hpke::aead_id::chacha20_poly1305, responder_key(),
-                               bytes_of(identity_info), layout.identity_aad, own_public().bytes,
-                               eph, enc, layout.sealed_identity);
+    status s =
+        hpke::seal_base(hpke::aead_id::chacha20_poly1305, responder_key(), bytes_of(identity_info),
+                        layout.identity_aad, own_public().bytes, eph, enc, layout.sealed_identity);
     sodium_memzero(ephemeral_secret.data(), ephemeral_secret.size());
     if (s.ok()) s = auth::derive_prk(own_secret(), responder_key(), prk_slot());
     if (s.ok()) {
@@ -1156,8 +1156,8 @@ struct engine::impl {
     fresh.peer_instance = h.instance;
     fresh.initiator_nonce = h.nonce;
     fresh.responder_nonce = random.next_guid();
-    const auth::transcript t{fresh.peer_static,    own_public(), h.instance,
-                             instance,             h.nonce,      fresh.responder_nonce};
+    const auth::transcript t{fresh.peer_static, own_public(), h.instance,
+                             instance,          h.nonce,      fresh.responder_nonce};
     s = auth::derive_prk(own_secret(), fresh.peer_static, prk_slot());
     bool verified = false;
     if (s.ok()) {
@@ -1182,9 +1182,9 @@ struct engine::impl {
                 opts.auth.allowed.begin(), opts.auth.allowed.end(), fresh.peer_static,
                 [](const public_key& a, const public_key& b) { return a.bytes < b.bytes; })) {
           refuse_identity(id, p, fresh, errc::access_denied, "not on the allow-list");
-          return status(errc::access_denied,
-                        describe(id, nullptr, "identity " + to_z85(fresh.peer_static) +
-                                                  " is not on the allow-list"));
+          return status(errc::access_denied, describe(id, nullptr,
+                                                      "identity " + to_z85(fresh.peer_static) +
+                                                          " is not on the allow-list"));
         }
         break;
       case peer_policy::ask:
@@ -1229,8 +1229,8 @@ struct engine::impl {
     if (!renewal) {
       const auth_session& s = *p.auth.session;
       report_identity(event_kind::peer_authenticated, id, s.peer_static, errc::ok,
-                      "session established with identity " + to_z85(s.peer_static) +
-                          ", instance " + s.peer_instance.short_hex());
+                      "session established with identity " + to_z85(s.peer_static) + ", instance " +
+                          s.peer_instance.short_hex());
     }
   }
 
@@ -1255,10 +1255,10 @@ struct engine::impl {
                         "cannot derive the session: " + s.message(), now);
     }
     if (!auth::verify(fresh.receive_key(), h.auth->covered, h.auth->mac)) {
-      return drop_frame(id, p, &counters::handshakes_dropped, errc::authentication_failed,
-                        "an answer whose MAC does not verify under the server key " +
-                            to_z85(responder_key()),
-                        now);
+      return drop_frame(
+          id, p, &counters::handshakes_dropped, errc::authentication_failed,
+          "an answer whose MAC does not verify under the server key " + to_z85(responder_key()),
+          now);
     }
     if (h.step == wire::handshake_step::accept) {
       establish(id, p, std::move(fresh), now);
@@ -1312,7 +1312,10 @@ struct engine::impl {
 
   // A version 2 control or data frame: the session it verifies under, or null (dropped). A
   // responder's pending session is established by the first frame that verifies under it.
-  auth_session* authenticate(peer_id id, peer_state& p, const wire::frame_auth& a,
+  // The sequence number is taken at once for a control frame; for a data frame the caller takes
+  // it once the frame opened (commit_seq), since the MAC does not cover the ciphertext: a copy
+  // with a damaged ciphertext must not use up the number of the genuine frame.
+  auth_session* authenticate(peer_id id, peer_state& p, const wire::frame_auth& a, bool commit,
                              time_point now) {
     if (p.auth.session && auth::verify(p.auth.session->receive_key(), a.covered, a.mac)) {
       auth_session& s = *p.auth.session;
@@ -1324,7 +1327,7 @@ struct engine::impl {
                          now);
         return nullptr;
       }
-      s.highest_seen = a.seq;
+      if (commit) s.highest_seen = a.seq;
       return &s;
     }
     for (std::size_t i = p.auth.pending.size(); i-- > 0;) {
@@ -1341,7 +1344,7 @@ struct engine::impl {
       }
       auth_session fresh = std::move(c);
       p.auth.pending.erase(p.auth.pending.begin() + static_cast<std::ptrdiff_t>(i));
-      fresh.highest_seen = a.seq;
+      if (commit) fresh.highest_seen = a.seq;
       establish(id, p, std::move(fresh), now);
       return &*p.auth.session;
     }
@@ -1426,6 +1429,12 @@ struct engine::impl {
         in_place.emplace(writable + (d.ciphertext.data() - frame.data()), d.ciphertext.size());
       }
       result = receive_data(id, p, decoded->data, in_place, now);
+      // Authenticated mode: the frame's number is used up unless its ciphertext did not open
+      // (or was not tried), so the genuine frame can still come.
+      if (authenticated && p.auth.session && result.code() != errc::authentication_failed &&
+          result.code() != errc::rate_limited && result.code() != errc::low_order_point) {
+        p.auth.session->highest_seen = std::max(p.auth.session->highest_seen, decoded->auth->seq);
+      }
     }
     flush(id, p, now);
     return result;
@@ -1448,13 +1457,13 @@ struct engine::impl {
                         now);
     }
     if (f.kind == wire::frame_kind::handshake) return status::success();
-    const auth_session* s = authenticate(id, p, *f.auth, now);
+    const auth_session* s = authenticate(id, p, *f.auth, f.kind == wire::frame_kind::control, now);
     if (s == nullptr) {
       return status(errc::authentication_failed, describe(id, nullptr, "frame not authenticated"));
     }
-    const wire::control_block* block =
-        f.kind == wire::frame_kind::control ? &f.control
-                                            : (f.data.control ? &*f.data.control : nullptr);
+    const wire::control_block* block = f.kind == wire::frame_kind::control
+                                           ? &f.control
+                                           : (f.data.control ? &*f.data.control : nullptr);
     if (block != nullptr && block->instance != s->peer_instance) {
       return drop_frame(id, p, &counters::frames_unauthenticated, errc::malformed_frame,
                         "a control block naming instance " + block->instance.short_hex() +
@@ -1694,8 +1703,8 @@ void engine::set_group(peer_id peer, std::uint64_t group, time_point now) {
   auto& p = im.peer(peer, now);
   if (p.group == group) return;
   im.leave_group(p);
-  auto [it, fresh] =
-      im.groups.try_emplace(group, engine::impl::group_budget{im.unproven_budget(now), 0, std::nullopt});
+  auto [it, fresh] = im.groups.try_emplace(
+      group, engine::impl::group_budget{im.unproven_budget(now), 0, std::nullopt});
   (void)fresh;
   ++it->second.members;
   p.group = group;
@@ -1837,8 +1846,7 @@ std::optional<public_key> engine::peer_identity(peer_id peer) const {
   return it->second.auth.session->peer_static;
 }
 
-void engine::resolve_identity(peer_id peer, const public_key& key, bool accepted,
-                              time_point now) {
+void engine::resolve_identity(peer_id peer, const public_key& key, bool accepted, time_point now) {
   auto& im = *impl_;
   const auto it = im.peers.find(peer);
   if (it == im.peers.end()) return;

@@ -418,8 +418,7 @@ data_layout_v2 encode_data_v2(std::uint64_t seq, const guid& key_id, const publi
                               const std::optional<offered_key>& reply_key,
                               const control_block* control, std::size_t ciphertext_size,
                               std::vector<byte>& out) {
-  data_parts parts =
-      encode_data_frame(seq, key_id, enc, reply_key, control, ciphertext_size, out);
+  data_parts parts = encode_data_frame(seq, key_id, enc, reply_key, control, ciphertext_size, out);
   return {*parts.mac, parts.data.associated_data, parts.data.ciphertext};
 }
 
@@ -460,8 +459,7 @@ initiate_layout encode_initiate(const guid& instance, const guid& nonce, const p
   out.resize(out.size() + sealed_identity_size);
   const mac_layout mac = pack_mac_slot(pk, out);
   return {byte_view(out).first(aad),
-          std::span<byte, sealed_identity_size>(out.data() + aad + 2, sealed_identity_size),
-          mac};
+          std::span<byte, sealed_identity_size>(out.data() + aad + 2, sealed_identity_size), mac};
 }
 
 mac_layout encode_accept(const guid& instance, const guid& nonce, const guid& peer_nonce,

@@ -96,10 +96,10 @@ struct handshake_view {
   guid instance;
   guid nonce;
   guid peer_nonce;
-  public_key enc;               // initiate
-  byte_view sealed_identity;    // initiate: sealed_identity_size bytes
-  byte_view identity_aad;       // initiate: every byte before sealed_identity's bin header
-  std::uint8_t reason = 0;      // refuse
+  public_key enc;                  // initiate
+  byte_view sealed_identity;       // initiate: sealed_identity_size bytes
+  byte_view identity_aad;          // initiate: every byte before sealed_identity's bin header
+  std::uint8_t reason = 0;         // refuse
   std::optional<frame_auth> auth;  // all but hello_request (seq stays 0)
 };
 
@@ -125,9 +125,9 @@ struct decode_limits {
 struct decoded_frame {
   std::uint8_t version = protocol_version;
   frame_kind kind;
-  control_block control;     // kind == control
-  data_view data;            // kind == data
-  handshake_view handshake;  // kind == handshake (version 2 only)
+  control_block control;           // kind == control
+  data_view data;                  // kind == data
+  handshake_view handshake;        // kind == handshake (version 2 only)
   std::optional<frame_auth> auth;  // version 2 control and data frames
 };
 
@@ -166,8 +166,7 @@ struct mac_layout {
   byte_view covered;
   std::span<byte, mac_size> mac;
 };
-mac_layout encode_control_v2(std::uint64_t seq, const control_block& block,
-                             std::vector<byte>& out);
+mac_layout encode_control_v2(std::uint64_t seq, const control_block& block, std::vector<byte>& out);
 struct data_layout_v2 {
   mac_layout mac;
   byte_view associated_data;  // includes the MAC
@@ -179,9 +178,9 @@ data_layout_v2 encode_data_v2(std::uint64_t seq, const guid& key_id, const publi
                               std::vector<byte>& out);
 void encode_hello_request(const guid& instance, std::vector<byte>& out);
 struct initiate_layout {
-  byte_view identity_aad;                                // bytes before sealed_identity
+  byte_view identity_aad;                                 // bytes before sealed_identity
   std::span<byte, sealed_identity_size> sealed_identity;  // to be filled first
-  mac_layout mac;                                        // then this
+  mac_layout mac;                                         // then this
 };
 initiate_layout encode_initiate(const guid& instance, const guid& nonce, const public_key& enc,
                                 std::vector<byte>& out);

@@ -350,9 +350,9 @@ TEST_F(hostile_peer, a_damaged_data_frame_whose_key_can_be_read_is_answered_and_
 }
 
 TEST_F(hostile_peer, frames_of_another_version_or_kind_are_dropped_unanswered_and_counted) {
-  const std::vector<byte> v2 = {0x97, 0x02, 0x02, 0xc4, 0x10, 1,  2,  3,  4,  5, 6,
+  const std::vector<byte> v3 = {0x97, 0x03, 0x02, 0xc4, 0x10, 1,  2,  3,  4,  5, 6,
                                 7,    8,    9,    10,   11,   12, 13, 14, 15, 16};
-  EXPECT_EQ(b->receive(a_id, v2, now).code(), errc::unsupported_version);
+  EXPECT_EQ(b->receive(a_id, v3, now).code(), errc::unsupported_version);
   const std::vector<byte> kind9 = {0x93, 0x01, 0x09, 0xc0};
   EXPECT_EQ(b->receive(a_id, kind9, now).code(), errc::unknown_kind);
   const std::vector<byte> junk = {0xc1};

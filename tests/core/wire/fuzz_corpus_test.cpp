@@ -49,6 +49,22 @@ std::vector<seed> seeds() {
   std::vector<byte> payload(payload_size(parts));
   encode_payload(parts, payload);
 
+  // Version 2 (authenticated mode): MACs and sealed identities are filler here, the decoder
+  // checks only their form.
+  std::vector<byte> v2_control;
+  encode_control_v2(7, offer, v2_control);
+  std::vector<byte> v2_data;
+  encode_data_v2(8, test::make_guid(9), test::make_offer(10, 1).key, test::make_offer(11, 900),
+                 &receipts, 24, v2_data);
+  std::vector<byte> hello_request;
+  encode_hello_request(test::make_guid(12), hello_request);
+  std::vector<byte> initiate;
+  encode_initiate(test::make_guid(13), test::make_guid(14), test::make_offer(15, 1).key, initiate);
+  std::vector<byte> accept;
+  encode_accept(test::make_guid(16), test::make_guid(17), test::make_guid(14), accept);
+  std::vector<byte> refuse;
+  encode_refuse(test::make_guid(16), test::make_guid(18), test::make_guid(14), 17, refuse);
+
   return {
       {"control_key_request", test::control_frame(request), errc::ok},
       {"control_offer", test::control_frame(offer), errc::ok},
@@ -60,7 +76,19 @@ std::vector<seed> seeds() {
        errc::ok},
       {"payload_three_parts", payload, errc::malformed_frame, true},
       {"near_version_2", mp{}.array(3).uint(2).uint(1).empty_block().bytes(),
+       errc::malformed_frame},
+      {"near_version_3", mp{}.array(3).uint(3).uint(1).empty_block().bytes(),
        errc::unsupported_version},
+      {"v2_control", v2_control, errc::ok},
+      {"v2_data", v2_data, errc::ok},
+      {"v2_hello_request", hello_request, errc::ok},
+      {"v2_initiate", initiate, errc::ok},
+      {"v2_accept", accept, errc::ok},
+      {"v2_refuse", refuse, errc::ok},
+      {"near_v2_step_4", mp{}.array(4).uint(2).uint(3).uint(4).bin(16).bytes(),
+       errc::malformed_frame},
+      {"near_v2_seq_0", mp{}.array(5).uint(2).uint(1).uint(0).empty_block().bin(32).bytes(),
+       errc::malformed_frame},
       {"near_kind_3", mp{}.array(3).uint(1).uint(3).empty_block().bytes(), errc::unknown_kind},
       {"near_guid_of_15_bytes",
        mp{}.array(3).uint(1).uint(1).array(5).bin(15).uint(0).array(0).array(0).array(0).bytes(),
