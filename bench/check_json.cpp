@@ -17,8 +17,8 @@ namespace {
 
 using json = nlohmann::json;
 
-const std::set<std::string> k_systems{"plaintext", "curve", "cryptcom-push", "cryptcom-pull",
-                                      "limit"};
+const std::set<std::string> k_systems{
+    "plaintext", "curve", "cryptcom-push", "cryptcom-pull", "cryptcom-auth-push", "limit"};
 // --hostile: one system per attack, "hostile-<attack>".
 const std::set<std::string> k_hostile_systems{
     "hostile-forged-rejections", "hostile-key-hoard-64", "hostile-key-hoard-paths",

@@ -25,7 +25,18 @@ class cryptcom_policy {
  public:
   using socket_type = cryptcom::zmq::socket;
 
-  explicit cryptcom_policy(const cryptcom_settings& settings) {
+  // `authenticated`: both ends get an identity (PROTOCOL.md §12), the client knows the server's
+  // key and the server's allow-list holds the client's.
+  explicit cryptcom_policy(const cryptcom_settings& settings, bool authenticated = false) {
+    if (authenticated) {
+      auto server = cryptcom::identity::generate();
+      auto client = cryptcom::identity::generate();
+      if (!server.ok() || !client.ok()) throw std::runtime_error("cannot make identities");
+      server_auth_.self = *server;
+      server_auth_.allowed = {client->public_value()};
+      client_auth_.self = *client;
+      client_auth_.peer_key = server->public_value();
+    }
     cryptcom::key_pool_options pool;
     pool.threads = settings.keygen_threads;
     server_pool_ = cryptcom::make_key_pool(pool);
@@ -36,11 +47,14 @@ class cryptcom_policy {
   socket_type make_socket(::zmq::context_t& context, ::zmq::socket_type type, endpoint_role role) {
     cryptcom::zmq::socket_options options = options_;
     options.key_pool = role == endpoint_role::server ? server_pool_ : client_pool_;
+    options.engine.auth = role == endpoint_role::server ? server_auth_ : client_auth_;
     return socket_type(context, type, std::move(options));
   }
 
  private:
   cryptcom::zmq::socket_options options_;
+  cryptcom::authentication server_auth_;
+  cryptcom::authentication client_auth_;
   std::shared_ptr<cryptcom::key_pool> server_pool_;
   std::shared_ptr<cryptcom::key_pool> client_pool_;
 };
@@ -56,6 +70,8 @@ system_list make_cryptcom_systems(const cryptcom_settings& settings) {
       "cryptcom-push", cryptcom_policy(settings), pattern::one_way_only));
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
       "cryptcom-pull", cryptcom_policy(settings), pattern::round_trip_only));
+  systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
+      "cryptcom-auth-push", cryptcom_policy(settings, true), pattern::one_way_only));
   return systems;
 }
 
