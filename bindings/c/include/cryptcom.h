@@ -118,12 +118,10 @@ CRYPTCOM_EXPORT const char* cryptcom_strerror(int errnum);
  * (which keep their own meaning: CURVE on each connection, underneath). Read back with
  * cryptcom_getsockopt, a key is Z85 and its NUL when the buffer has 41 bytes or more, the raw
  * bytes when it has exactly 32, nothing (size 0) when unset. */
-#define CRYPTCOM_IDENTITY_SECRET_KEY \
-  10034 /* key, write-only: our identity; authenticated mode on */
+#define CRYPTCOM_IDENTITY_SECRET_KEY 10034 /* key, write-only: our identity: authenticated mode */
 #define CRYPTCOM_IDENTITY_PUBLIC_KEY 10035 /* key: check of the secret key (set); ours (get) */
 #define CRYPTCOM_SERVER_KEY 10036          /* key: the server's; this socket is then a client */
-#define CRYPTCOM_ALLOW_KEY \
-  10037 /* key, write-only: add a client to the allow-list (size 0 clears) */
+#define CRYPTCOM_ALLOW_KEY 10037 /* key, write-only: a client to allow (size 0: clear the list) */
 #define CRYPTCOM_ACCEPT_ANY_IDENTITY 10038 /* int 0/1: accept every authenticated client [0] */
 #define CRYPTCOM_IDENTITY_POLICY 10039     /* int: CRYPTCOM_POLICY_* [ALLOW_LIST] */
 #define CRYPTCOM_ZAP 10040                 /* int 0/1: the ZAP handler decides about clients [0] */
