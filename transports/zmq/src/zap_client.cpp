@@ -18,6 +18,13 @@ std::string_view text_of(const ::zmq::message_t& m) {
   return {static_cast<const char*>(m.data()), m.size()};
 }
 
+// The handler's words, for an event's readable sentence: printable ASCII only, bounded.
+std::string printable(std::string_view text, std::size_t limit) {
+  std::string out;
+  for (char c : text.substr(0, limit)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
 }  // namespace
 
 zap_client::zap_client(void* context, std::string domain, std::chrono::milliseconds timeout,
@@ -103,8 +110,8 @@ void zap_client::read_answers(std::vector<verdict>& out) {
     if (v.accepted) {
       v.user_id = std::string(text_of(parts[5]));
     } else {
-      v.why = "the ZAP handler answered " + std::string(code.substr(0, 3)) + " " +
-              std::string(text_of(parts[4]).substr(0, 200));
+      v.why = "the ZAP handler answered " + printable(code, 3) + " " +
+              printable(text_of(parts[4]), 200);
     }
     in_flight_.erase(it);
     out.push_back(std::move(v));
