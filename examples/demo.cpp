@@ -5,6 +5,8 @@
 // of a captured frame, and a summary: messages, keys generated and destroyed, frames rejected.
 //
 //   demo [--count N] [--size BYTES]    (N extra messages of BYTES random bytes after the texts)
+//        [--identity FILE --server-identity FILE]   (authenticated mode: the client's and the
+//                                                    server's secret certificates, cryptcom keygen)
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 
 #include "args.hpp"
 #include "cryptcom/zmq/socket.hpp"
+#include "identity_args.hpp"
 #include "report.hpp"
 
 extern char** environ;
@@ -36,6 +39,7 @@ const char* frame_kind(const std::string& f) {
   if (f.size() < 3) return "?";
   if (f[2] == 1) return "control";
   if (f[2] == 2) return "data";
+  if (f[2] == 3) return "handshake";  // authenticated mode (version 2, docs/PROTOCOL.md §12)
   return "?";
 }
 
@@ -123,7 +127,8 @@ std::string self_dir() {
 }
 
 // Starts echo_server with its stdout on a pipe; returns the pid and the pipe's read end.
-pid_t start_server(const std::string& program, long count, FILE** out) {
+pid_t start_server(const std::string& program, long count, const std::vector<std::string>& extra,
+                   FILE** out) {
   int fds[2];
   if (::pipe(fds) != 0) return -1;
   posix_spawn_file_actions_t actions;
@@ -134,6 +139,7 @@ pid_t start_server(const std::string& program, long count, FILE** out) {
   const std::string count_arg = std::to_string(count);
   std::vector<std::string> args{program,   "--bind",  "tcp://127.0.0.1:*",
                                 "--count", count_arg, "--quiet"};
+  args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -175,13 +181,33 @@ bool contains(const std::vector<record>& frames, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::args a(argc, argv,
-                   "usage: demo [--count N] [--size BYTES]\n"
-                   "  --count N      random messages after the example texts (default 20)\n"
-                   "  --size BYTES   their size (default 1024)\n");
+  examples::args a(
+      argc, argv,
+      "usage: demo [--count N] [--size BYTES] [--identity FILE --server-identity FILE]\n"
+      "  --count N      random messages after the example texts (default 20)\n"
+      "  --size BYTES   their size (default 1024)\n"
+      "  --identity FILE         authenticated mode: the client's secret certificate\n"
+      "  --server-identity FILE  ...and the server's (both from cryptcom keygen)\n");
   const long extra = a.number("--count", 20);
   const long extra_size = a.number("--size", 1024);
+  cryptcom::zmq::socket_options client_options;
+  examples::identity_arguments(a, false, client_options.engine.auth);
+  const auto server_identity = a.value("--server-identity");
   a.done();
+  // Authenticated mode: the server runs with its certificate and allows this client's key; the
+  // client knows the server's key from the server's certificate.
+  std::vector<std::string> server_args;
+  if (client_options.engine.auth.self.has_value() != server_identity.has_value()) {
+    a.fail("--identity and --server-identity go together");
+  }
+  if (server_identity) {
+    auto sid = cryptcom::identity::load(*server_identity);
+    if (!sid.ok()) a.fail("--server-identity: " + sid.error().to_string());
+    client_options.engine.auth.peer_key = sid->public_value();
+    server_args = {"--identity", *server_identity, "--allow",
+                   client_options.engine.auth.self->public_z85()};
+  }
+  const bool authenticated = server_identity.has_value();
 
   const std::vector<std::string> texts{
       "Hello from cryptcom!",
@@ -192,7 +218,7 @@ int main(int argc, char** argv) {
 
   const std::string server_program = self_dir() + "/echo_server";
   FILE* server_out = nullptr;
-  const pid_t server = start_server(server_program, total, &server_out);
+  const pid_t server = start_server(server_program, total, server_args, &server_out);
   if (server < 0) {
     std::fprintf(stderr, "demo: cannot start %s\n", server_program.c_str());
     return 1;
@@ -212,12 +238,20 @@ int main(int argc, char** argv) {
       "Every message is sealed (HPKE, RFC 9180) to a one-time X25519 key that the receiver\n"
       "destroys after opening it; control frames carry keys, acknowledgements, rejections.\n\n",
       static_cast<int>(server), endpoint.c_str());
+  if (authenticated) {
+    std::printf(
+        "Authenticated mode: the client (%s) and the server (%s)\n"
+        "prove their identities in a handshake; every frame after it carries a sequence number\n"
+        "and a MAC, so no one on the path can substitute keys or forge frames.\n\n",
+        client_options.engine.auth.self->public_z85().c_str(),
+        cryptcom::to_z85(*client_options.engine.auth.peer_key).c_str());
+  }
 
   ::zmq::context_t ctx;
   int failures = 0;
   {
     wiretap tap(ctx, endpoint);
-    cryptcom::zmq::socket client(ctx, ::zmq::socket_type::req);
+    cryptcom::zmq::socket client(ctx, ::zmq::socket_type::req, client_options);
     client.set(::zmq::sockopt::rcvtimeo, 10000);
     client.connect(tap.endpoint());
 
@@ -254,8 +288,13 @@ int main(int argc, char** argv) {
     for (const auto& r : tap.since(mark)) {
       row(r.replayed ? "(an attacker replays the last request)" : "", wire_text(r));
     }
-    row("", "the server does not deliver it again: its one-time key is gone (the copy is only");
-    row("", "acknowledged again)");
+    if (authenticated) {
+      row("", "the server does not deliver it again: its sequence number was seen, so the copy");
+      row("", "is dropped unanswered (and its one-time key is gone anyway)");
+    } else {
+      row("", "the server does not deliver it again: its one-time key is gone (the copy is only");
+      row("", "acknowledged again)");
+    }
     std::printf("  %s-+-%s\n", std::string(left_width, '-').c_str(), std::string(66, '-').c_str());
 
     exchange(texts.back(), true);

@@ -1,7 +1,10 @@
 // echo_server: a cryptcom ROUTER (or REP) that sends every message back to its sender.
 //
 //   echo_server --bind tcp://127.0.0.1:5555 [--flow push|pull] [--count N] [--rep] [--quiet]
+//               [--identity FILE [--allow KEY]... [--allow-any]]
 //
+// With --identity it runs authenticated mode: only the clients --allow names (or any with
+// --allow-any) are served, and each echo line names the sender's public key.
 // Prints "listening on ENDPOINT" once bound (with a tcp port of *, the port chosen), then serves
 // until it has echoed --count messages (0, the default: until SIGINT or SIGTERM), and prints a
 // summary of the protocol's counters: keys generated, used and destroyed, frames rejected.
@@ -12,6 +15,7 @@
 
 #include "args.hpp"
 #include "cryptcom/zmq/socket.hpp"
+#include "identity_args.hpp"
 #include "report.hpp"
 
 namespace {
@@ -21,11 +25,15 @@ void on_signal(int) { stop_requested = 1; }
 
 const char* usage =
     "usage: echo_server --bind ENDPOINT [--flow push|pull] [--count N] [--rep] [--quiet]\n"
+    "                   [--identity FILE [--allow KEY]... [--allow-any]]\n"
     "  --bind ENDPOINT   where to listen, e.g. tcp://127.0.0.1:5555 (tcp port * picks one)\n"
     "  --flow push|pull  flow of the replies (default: the socket type's)\n"
     "  --count N         exit after echoing N messages (default 0: run until interrupted)\n"
     "  --rep             a REP socket instead of a ROUTER (serves one request at a time)\n"
-    "  --quiet           do not print each message\n";
+    "  --quiet           do not print each message\n"
+    "  --identity FILE   authenticated mode: our identity, a secret certificate (cryptcom keygen)\n"
+    "  --allow KEY       a client public key (Z85) to serve; repeatable\n"
+    "  --allow-any       serve every client that proves its identity\n";
 
 }  // namespace
 
@@ -36,6 +44,8 @@ int main(int argc, char** argv) {
   const long count = a.number("--count", 0);
   const bool rep = a.flag("--rep");
   const bool quiet = a.flag("--quiet");
+  cryptcom::zmq::socket_options options;
+  examples::identity_arguments(a, true, options.engine.auth);
   a.done();
   if (!endpoint) a.fail("--bind is required");
 
@@ -43,13 +53,15 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
 
   ::zmq::context_t ctx;
-  cryptcom::zmq::socket_options options;
   options.flow = how;
   cryptcom::zmq::socket server(ctx, rep ? ::zmq::socket_type::rep : ::zmq::socket_type::router,
                                options);
   server.set(::zmq::sockopt::rcvtimeo, 200);  // to notice signals
   server.bind(*endpoint);
   std::printf("listening on %s\n", server.get(::zmq::sockopt::last_endpoint).c_str());
+  if (options.engine.auth.self) {
+    std::printf("identity %s\n", options.engine.auth.self->public_z85().c_str());
+  }
   std::fflush(stdout);
 
   long echoed = 0;
@@ -62,8 +74,16 @@ int main(int argc, char** argv) {
       throw;
     }
     if (!quiet) {
-      std::printf("echo: %zu part(s), last %s\n", parts.size(),
-                  examples::quoted(parts.back().to_string_view()).c_str());
+      std::string from;
+      if (options.engine.auth.self) {
+        // A ROUTER's first part is the sender's routing id; a REP names the request it answers.
+        std::vector<std::string> route;
+        if (!rep) route.push_back(parts.front().to_string());
+        const auto who = server.peer_identity(route);
+        if (who.key) from = " from " + cryptcom::to_z85(*who.key);
+      }
+      std::printf("echo: %zu part(s), last %s%s\n", parts.size(),
+                  examples::quoted(parts.back().to_string_view()).c_str(), from.c_str());
     }
     (void)send_multipart(server, parts);  // ROUTER: the envelope goes back with the message
     ++echoed;

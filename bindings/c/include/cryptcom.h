@@ -111,6 +111,28 @@ CRYPTCOM_EXPORT const char* cryptcom_strerror(int errnum);
 #define CRYPTCOM_MAX_FAILED_OPENS_PER_KEY 10031 /* count: a key failing this often retires [3] */
 #define CRYPTCOM_MAX_REJECTION_RESENDS 10032    /* count: re-seals of a message on rejections [3] */
 #define CRYPTCOM_MAX_UNESTABLISHED_PER_CONNECTION 10033 /* count: unestablished paths [1024] */
+/* Authenticated mode (README, "Authenticated mode"; docs/PROTOCOL.md §12). Set on the socket with
+ * cryptcom_setsockopt before its first bind, connect or send (later: EINVAL); not on an options
+ * object. Keys are 32 raw bytes or 40 characters of Z85 (41 with the terminating NUL), as
+ * zmq_curve_keypair() and `cryptcom keygen` make them and ZeroMQ's ZMQ_CURVE_* options take them
+ * (which keep their own meaning: CURVE on each connection, underneath). Read back with
+ * cryptcom_getsockopt, a key is Z85 and its NUL when the buffer has 41 bytes or more, the raw
+ * bytes when it has exactly 32, nothing (size 0) when unset. */
+#define CRYPTCOM_IDENTITY_SECRET_KEY 10034 /* key, write-only: our identity: authenticated mode */
+#define CRYPTCOM_IDENTITY_PUBLIC_KEY 10035 /* key: check of the secret key (set); ours (get) */
+#define CRYPTCOM_SERVER_KEY 10036          /* key: the server's; this socket is then a client */
+#define CRYPTCOM_ALLOW_KEY 10037 /* key, write-only: a client to allow (size 0: clear the list) */
+#define CRYPTCOM_ACCEPT_ANY_IDENTITY 10038 /* int 0/1: accept every authenticated client [0] */
+#define CRYPTCOM_IDENTITY_POLICY 10039     /* int: CRYPTCOM_POLICY_* [ALLOW_LIST] */
+#define CRYPTCOM_ZAP 10040                 /* int 0/1: the ZAP handler decides about clients [0] */
+#define CRYPTCOM_ZAP_DOMAIN 10041          /* string: ZAP on, with this domain [""] */
+#define CRYPTCOM_ZAP_TIMEOUT 10042         /* int ms: a ZAP request unanswered refuses [1000] */
+/* Values of CRYPTCOM_IDENTITY_POLICY: which clients a server accepts once they have proven their
+ * identity. ASK: each new identity is a CRYPTCOM_EVENT_IDENTITY_CHECK event, answered with
+ * cryptcom_resolve_identity (with ZAP on, the handler answers instead and the policy reads ASK). */
+#define CRYPTCOM_POLICY_ANY 0
+#define CRYPTCOM_POLICY_ALLOW_LIST 1
+#define CRYPTCOM_POLICY_ASK 2
 /* Read-only, from cryptcom_getsockopt: */
 #define CRYPTCOM_INSTANCE 10101      /* 16 bytes: this socket's protocol instance id */
 #define CRYPTCOM_MESSAGES_SENT 10102 /* uint64_t: messages accepted by send so far */
@@ -167,7 +189,9 @@ CRYPTCOM_EXPORT int cryptcom_disconnect(cryptcom_socket_t* socket, const char* e
  * keepalive, CURVE/PLAIN as a second, hop-by-hop layer, ZMQ_LAST_ENDPOINT, ...); options that
  * would change framing or routing under the encryption (ZMQ_SUBSCRIBE, ZMQ_CONFLATE,
  * ZMQ_PROBE_ROUTER, ZMQ_REQ_RELAXED, ...) fail with EINVAL. cryptcom's own options (CRYPTCOM_*)
- * can be read here, and set only at construction (EINVAL here). */
+ * can be read here, and set only at construction (EINVAL here), except the authenticated-mode
+ * ones (CRYPTCOM_IDENTITY_SECRET_KEY ... CRYPTCOM_ZAP_TIMEOUT), which are set here, before the
+ * socket's first bind, connect or send. */
 CRYPTCOM_EXPORT int cryptcom_setsockopt(cryptcom_socket_t* socket, int option, const void* value,
                                         size_t size);
 CRYPTCOM_EXPORT int cryptcom_getsockopt(cryptcom_socket_t* socket, int option, void* value,
@@ -223,6 +247,8 @@ CRYPTCOM_EXPORT int cryptcom_msg_recv(zmq_msg_t* msg, cryptcom_socket_t* socket,
 #define CRYPTCOM_REASON_MESSAGE_TOO_LARGE 14
 #define CRYPTCOM_REASON_UNDELIVERABLE 15
 #define CRYPTCOM_REASON_INTERNAL 16
+#define CRYPTCOM_REASON_ACCESS_DENIED 17           /* an identity was refused, by us or the peer */
+#define CRYPTCOM_REASON_AUTHENTICATION_REQUIRED 18 /* one side runs authenticated mode, one not */
 
 typedef struct cryptcom_event_t cryptcom_event_t;
 
@@ -244,9 +270,32 @@ CRYPTCOM_EXPORT const char* cryptcom_event_detail(const cryptcom_event_t* event)
 CRYPTCOM_EXPORT size_t cryptcom_event_route_frames(const cryptcom_event_t* event);
 CRYPTCOM_EXPORT const void* cryptcom_event_route_frame(const cryptcom_event_t* event, size_t index,
                                                        size_t* size);
+/* Authenticated mode: the identity the event is about (a peer's public key) as 40 characters of
+ * Z85 and a NUL; NULL with errno ENOENT when it names none (base mode, other events). */
+CRYPTCOM_EXPORT const char* cryptcom_event_peer_key(const cryptcom_event_t* event);
 /* Names ("frame_rejected", "unknown_key"); "unknown" for a number outside the lists above. */
 CRYPTCOM_EXPORT const char* cryptcom_event_kind_name(int kind);
 CRYPTCOM_EXPORT const char* cryptcom_reason_name(int reason);
+
+/* ---- Identities (authenticated mode) ---------------------------------------------------------
+ * A peer is named by its routing path: `frames` and `sizes` give its `count` frames, as a ROUTER
+ * receives them in front of a message (its routing id) or an event names them
+ * (cryptcom_event_route_frame); count 0 names the directly connected peer of a DEALER, REQ or PAIR
+ * and, on a REP, the sender of the request being answered. */
+
+/* Who the peer is: its authenticated public key as Z85 and a NUL into key_z85 (41 bytes), and the
+ * User-Id a ZAP handler gave it into user_id (NUL-terminated, cut to user_id_size; may be NULL
+ * when user_id_size is 0). Returns 1 when the key is known, 0 when it is not (no session with
+ * the peer yet, an unknown route, base mode: key_z85 and user_id are then ""), -1 on error. */
+CRYPTCOM_EXPORT int cryptcom_peer_identity(cryptcom_socket_t* socket, const void* const* frames,
+                                           const size_t* sizes, size_t count, char* key_z85,
+                                           char* user_id, size_t user_id_size);
+/* Answers a CRYPTCOM_EVENT_IDENTITY_CHECK: whether the identity key_z85 (the event's
+ * cryptcom_event_peer_key) may talk to us as the peer at the route. An answer for a check no
+ * longer pending or for an unknown route is ignored. 0, or -1 on error. */
+CRYPTCOM_EXPORT int cryptcom_resolve_identity(cryptcom_socket_t* socket, const void* const* frames,
+                                              const size_t* sizes, size_t count,
+                                              const char* key_z85, int accepted);
 
 /* ---- Statistics ------------------------------------------------------------------------------
  * Totals of the socket: the protocol engine's counters, its gauges, the key pool's and the

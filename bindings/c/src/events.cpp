@@ -5,12 +5,14 @@
 #include <string>
 
 #include "cryptcom.h"
+#include "cryptcom/identity.hpp"
 #include "cryptcom/status.hpp"
 #include "errors.hpp"
 #include "registry.hpp"
 
 struct cryptcom_event_t {
   cryptcom::zmq::event event;
+  std::string peer_key_z85;  // empty when the event names no identity
 };
 
 namespace {
@@ -61,7 +63,9 @@ cryptcom_event_t* cryptcom_event_next(cryptcom_socket_t* socket) {
   return guard<cryptcom_event_t*>(nullptr, [&]() -> cryptcom_event_t* {
     auto e = cryptcom::c_api::lookup(socket, false).socket.poll_event();
     if (!e) throw cryptcom::c_api::api_error{EAGAIN, "cryptcom_event_next: no event"};
-    return new cryptcom_event_t{std::move(*e)};
+    const bool has_key = e->peer_key != cryptcom::public_key{};
+    std::string z85 = has_key ? cryptcom::to_z85(e->peer_key) : std::string();
+    return new cryptcom_event_t{std::move(*e), std::move(z85)};
   });
 }
 
@@ -118,6 +122,15 @@ const void* cryptcom_event_route_frame(const cryptcom_event_t* event, size_t ind
   return frame.data();
 }
 
+const char* cryptcom_event_peer_key(const cryptcom_event_t* event) {
+  if (null_event(event)) return nullptr;
+  if (event->peer_key_z85.empty()) {
+    cryptcom::c_api::set_error(ENOENT, "cryptcom_event_peer_key: the event names no identity");
+    return nullptr;
+  }
+  return event->peer_key_z85.c_str();
+}
+
 const char* cryptcom_event_kind_name(int kind) {
   switch (kind) {
     case CRYPTCOM_EVENT_FRAME_REJECTED:
@@ -136,17 +149,24 @@ const char* cryptcom_event_kind_name(int kind) {
       return "transport_error";
     case CRYPTCOM_EVENT_PEER_EVICTED:
       return "peer_evicted";
+    case CRYPTCOM_EVENT_PEER_AUTHENTICATED:
+      return "peer_authenticated";
+    case CRYPTCOM_EVENT_PEER_REFUSED:
+      return "peer_refused";
+    case CRYPTCOM_EVENT_IDENTITY_CHECK:
+      return "identity_check";
     default:
       return "unknown";
   }
 }
 
 const char* cryptcom_reason_name(int reason) {
-  if (reason < CRYPTCOM_REASON_OK || reason > CRYPTCOM_REASON_INTERNAL) return "unknown";
+  if (reason < CRYPTCOM_REASON_OK || reason > CRYPTCOM_REASON_AUTHENTICATION_REQUIRED)
+    return "unknown";
   // NUL-terminated copies of the core's names (a string_view promises no terminator).
   static const auto names = [] {
-    std::array<std::string, CRYPTCOM_REASON_INTERNAL + 1> n;
-    for (int i = 0; i <= CRYPTCOM_REASON_INTERNAL; ++i) {
+    std::array<std::string, CRYPTCOM_REASON_AUTHENTICATION_REQUIRED + 1> n;
+    for (int i = 0; i <= CRYPTCOM_REASON_AUTHENTICATION_REQUIRED; ++i) {
       n[static_cast<std::size_t>(i)] = cryptcom::to_string(static_cast<cryptcom::errc>(i));
     }
     return n;

@@ -175,6 +175,11 @@ const char* type_text(value_type t) {
 const option_spec& spec_of(int option) {
   const option_spec* spec = find(option);
   if (spec == nullptr) {
+    if (option >= CRYPTCOM_IDENTITY_SECRET_KEY && option <= CRYPTCOM_ZAP_TIMEOUT) {
+      throw api_error{EINVAL, "option " + std::to_string(option) +
+                                  " is an authenticated-mode option: set it on the socket with "
+                                  "cryptcom_setsockopt, before its first bind, connect or send"};
+    }
     throw api_error{EINVAL, "option " + std::to_string(option) + " is not a cryptcom option"};
   }
   return *spec;

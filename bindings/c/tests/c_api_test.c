@@ -483,6 +483,96 @@ static void test_threads(void* ctx) {
   for (i = 0; i < 4; ++i) pthread_join(threads[i], NULL);
 }
 
+/* Authenticated mode's options: keys in, the public key out, refusals with their reason. */
+static void test_auth_options(void* ctx) {
+  char pub[41], sec[41], other_pub[41], other_sec[41], got[64];
+  size_t size = sizeof got;
+  int policy = -1, one = 1;
+  cryptcom_options_t* o = cryptcom_options_new();
+  cryptcom_socket_t* s = make(ctx, ZMQ_DEALER);
+  if (s == NULL || o == NULL) return;
+  CHECK(zmq_curve_keypair(pub, sec) == 0 && zmq_curve_keypair(other_pub, other_sec) == 0);
+  CHECK(cryptcom_getsockopt(s, CRYPTCOM_IDENTITY_PUBLIC_KEY, got, &size) == 0 && size == 0);
+  CHECK(cryptcom_setsockopt(s, CRYPTCOM_IDENTITY_SECRET_KEY, sec, 40) == 0);
+  size = sizeof got;
+  CHECK(cryptcom_getsockopt(s, CRYPTCOM_IDENTITY_PUBLIC_KEY, got, &size) == 0);
+  CHECK(size == 41 && strcmp(got, pub) == 0);
+  CHECK_FAILS(cryptcom_getsockopt(s, CRYPTCOM_IDENTITY_SECRET_KEY, got, &size), EINVAL);
+  CHECK(strstr(cryptcom_strerror(EINVAL), "write-only") != NULL);
+  CHECK_FAILS(cryptcom_setsockopt(s, CRYPTCOM_SERVER_KEY, "short", 5), EINVAL);
+  CHECK(strstr(cryptcom_strerror(EINVAL), "32 bytes or 40 characters of Z85") != NULL);
+  CHECK_FAILS(cryptcom_setsockopt(s, CRYPTCOM_IDENTITY_PUBLIC_KEY, other_pub, 41), EINVAL);
+  CHECK(strstr(cryptcom_strerror(EINVAL), "does not belong") != NULL);
+  CHECK(cryptcom_setsockopt(s, CRYPTCOM_SERVER_KEY, other_pub, 41) == 0);
+  size = sizeof got;
+  CHECK(cryptcom_getsockopt(s, CRYPTCOM_SERVER_KEY, got, &size) == 0 &&
+        strcmp(got, other_pub) == 0);
+  CHECK(cryptcom_setsockopt(s, CRYPTCOM_ZAP, &one, sizeof one) == 0);
+  size = sizeof policy;
+  CHECK(cryptcom_getsockopt(s, CRYPTCOM_IDENTITY_POLICY, &policy, &size) == 0);
+  CHECK(policy == CRYPTCOM_POLICY_ASK);
+  /* Not on an options object, and not after connect. */
+  CHECK_FAILS(cryptcom_options_set(o, CRYPTCOM_IDENTITY_SECRET_KEY, sec, 40), EINVAL);
+  CHECK(strstr(cryptcom_strerror(EINVAL), "cryptcom_setsockopt") != NULL);
+  CHECK(cryptcom_connect(s, "tcp://127.0.0.1:9") == 0);
+  CHECK_FAILS(cryptcom_setsockopt(s, CRYPTCOM_ALLOW_KEY, pub, 40), EINVAL);
+  CHECK(strstr(cryptcom_strerror(EINVAL), "before the socket's first bind") != NULL);
+  CHECK(strcmp(cryptcom_reason_name(CRYPTCOM_REASON_ACCESS_DENIED), "access_denied") == 0);
+  CHECK(strcmp(cryptcom_event_kind_name(CRYPTCOM_EVENT_PEER_REFUSED), "peer_refused") == 0);
+  CHECK(cryptcom_peer_identity(s, NULL, NULL, 0, got, NULL, 0) == 0 && got[0] == '\0');
+  CHECK_FAILS(cryptcom_peer_identity(s, NULL, NULL, 0, NULL, NULL, 0), EFAULT);
+  CHECK_FAILS(cryptcom_resolve_identity(s, NULL, NULL, 0, "not z85", 1), EINVAL);
+  CHECK_NULL_FAILS(cryptcom_event_peer_key(NULL), EFAULT);
+  cryptcom_options_destroy(&o);
+  cryptcom_destroy(&s);
+}
+
+/* Authenticated mode end to end: a DEALER client with an identity and the server's key, a ROUTER
+ * server allowing it; the server names the sender of each message and reports the session. */
+static void test_auth_round_trip(void* ctx) {
+  char server_pub[41], server_sec[41], client_pub[41], client_sec[41];
+  char endpoint[256], id[256], buf[64], key[41], user[16];
+  const void* frames[1];
+  size_t sizes[1];
+  int n, i, authenticated = 0;
+  cryptcom_socket_t* server = make(ctx, ZMQ_ROUTER);
+  cryptcom_socket_t* client = make(ctx, ZMQ_DEALER);
+  if (server == NULL || client == NULL) return;
+  CHECK(zmq_curve_keypair(server_pub, server_sec) == 0);
+  CHECK(zmq_curve_keypair(client_pub, client_sec) == 0);
+  CHECK(cryptcom_setsockopt(server, CRYPTCOM_IDENTITY_SECRET_KEY, server_sec, 40) == 0);
+  CHECK(cryptcom_setsockopt(server, CRYPTCOM_ALLOW_KEY, client_pub, 40) == 0);
+  CHECK(cryptcom_setsockopt(client, CRYPTCOM_IDENTITY_SECRET_KEY, client_sec, 40) == 0);
+  CHECK(cryptcom_setsockopt(client, CRYPTCOM_SERVER_KEY, server_pub, 40) == 0);
+  bind_any(server, endpoint, sizeof endpoint);
+  CHECK(cryptcom_connect(client, endpoint) == 0);
+  CHECK(cryptcom_send(client, "who am i", 8, 0) == 8);
+  n = cryptcom_recv(server, id, sizeof id, 0);
+  CHECK(n > 0);
+  CHECK(cryptcom_recv(server, buf, sizeof buf, 0) == 8 && memcmp(buf, "who am i", 8) == 0);
+  if (n <= 0) n = 0;
+  frames[0] = id;
+  sizes[0] = (size_t)n;
+  CHECK(cryptcom_peer_identity(server, frames, sizes, 1, key, user, sizeof user) == 1);
+  CHECK(strcmp(key, client_pub) == 0 && user[0] == '\0');
+  for (i = 0; i < 200 && !authenticated; ++i) {
+    cryptcom_event_t* e = cryptcom_event_next(server);
+    if (e == NULL) {
+      sleep_ms(10);
+      continue;
+    }
+    if (cryptcom_event_kind(e) == CRYPTCOM_EVENT_PEER_AUTHENTICATED) {
+      authenticated = 1;
+      CHECK(cryptcom_event_peer_key(e) != NULL &&
+            strcmp(cryptcom_event_peer_key(e), client_pub) == 0);
+    }
+    cryptcom_event_destroy(&e);
+  }
+  CHECK(authenticated);
+  cryptcom_destroy(&client);
+  cryptcom_destroy(&server);
+}
+
 int main(void) {
   void* ctx = zmq_ctx_new();
   test_version();
@@ -493,6 +583,8 @@ int main(void) {
   test_stats_names();
   test_bad_arguments(ctx);
   test_threads(ctx);
+  test_auth_options(ctx);
+  test_auth_round_trip(ctx);
   CHECK(zmq_ctx_term(ctx) == 0);
   test_context_terminated();
   if (failures != 0) {

@@ -35,6 +35,17 @@ FAILED_OPEN_BURST = 10030
 MAX_FAILED_OPENS_PER_KEY = 10031
 MAX_REJECTION_RESENDS = 10032
 MAX_UNESTABLISHED_PER_CONNECTION = 10033
+# Authenticated mode: set on the socket (keyword arguments, setsockopt or attributes) before its
+# first bind, connect or send.
+IDENTITY_SECRET_KEY = 10034
+IDENTITY_PUBLIC_KEY = 10035
+SERVER_KEY = 10036
+ALLOW_KEY = 10037
+ACCEPT_ANY_IDENTITY = 10038
+IDENTITY_POLICY = 10039
+ZAP = 10040
+ZAP_DOMAIN = 10041
+ZAP_TIMEOUT = 10042
 INSTANCE = 10101  # read-only: 16 bytes
 MESSAGES_SENT = 10102  # read-only
 
@@ -43,6 +54,9 @@ FLOW_PUSH = 0
 FLOW_PULL = 1
 CIPHER_AES_256_GCM = 2
 CIPHER_CHACHA20_POLY1305 = 3
+POLICY_ANY = 0
+POLICY_ALLOW_LIST = 1
+POLICY_ASK = 2
 
 EVENT_FRAME_REJECTED = 1
 EVENT_MESSAGE_UNDELIVERABLE = 2
@@ -52,6 +66,9 @@ EVENT_MESSAGE_REFUSED = 5
 EVENT_MESSAGE_DROPPED = 6
 EVENT_TRANSPORT_ERROR = 7
 EVENT_PEER_EVICTED = 8
+EVENT_PEER_AUTHENTICATED = 9
+EVENT_PEER_REFUSED = 10
+EVENT_IDENTITY_CHECK = 11
 
 # Event reasons: the protocol's error codes (docs/PROTOCOL.md); Event.reason holds the name.
 REASON_OK = 0
@@ -71,6 +88,8 @@ REASON_UNAVAILABLE = 13
 REASON_MESSAGE_TOO_LARGE = 14
 REASON_UNDELIVERABLE = 15
 REASON_INTERNAL = 16
+REASON_ACCESS_DENIED = 17
+REASON_AUTHENTICATION_REQUIRED = 18
 
 # The C type of each own option: "int" (choices, booleans), "ms" (int64_t milliseconds),
 # "count" (uint64_t).
@@ -109,6 +128,25 @@ OPTION_TYPES = {
     MAX_REJECTION_RESENDS: "count",
     MAX_UNESTABLISHED_PER_CONNECTION: "count",
     MESSAGES_SENT: "count",
+}
+
+# The authenticated-mode options and their values: "key" (32 bytes, or Z85 as 40 characters of
+# str or bytes), "int", "bytes" (a string).
+AUTH_OPTION_TYPES = {
+    IDENTITY_SECRET_KEY: "key",
+    IDENTITY_PUBLIC_KEY: "key",
+    SERVER_KEY: "key",
+    ALLOW_KEY: "key",
+    ACCEPT_ANY_IDENTITY: "int",
+    IDENTITY_POLICY: "int",
+    ZAP: "int",
+    ZAP_DOMAIN: "bytes",
+    ZAP_TIMEOUT: "int",
+}
+AUTH_OPTION_NAMES = {
+    name.lower(): value
+    for name, value in dict(globals()).items()
+    if isinstance(value, int) and value in AUTH_OPTION_TYPES
 }
 
 # Keyword argument name -> option number.

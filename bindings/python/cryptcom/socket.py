@@ -49,6 +49,50 @@ class Event:
     key_id: bytes  # the one-time key concerned, 16 bytes (zeros for none)
     detail: str  # a sentence; never key material or plaintext
     route: List[bytes] = field(default_factory=list)  # the peer's routing id frames
+    # Authenticated mode: the identity concerned (a public key as 40 bytes of Z85), or None.
+    peer_key: Optional[bytes] = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a peer is in authenticated mode (Socket.peer_identity)."""
+
+    key: Optional[bytes]  # its authenticated public key, Z85 (40 bytes); None before a session
+    user_id: str = ""  # the User-Id a ZAP handler gave that key
+
+
+_POLICIES = {"any": constants.POLICY_ANY, "allow_list": constants.POLICY_ALLOW_LIST,
+             "ask": constants.POLICY_ASK}
+
+
+def _auth_value(option, value):
+    """A Python value as the C buffer and size of an authenticated-mode option."""
+    kind = constants.AUTH_OPTION_TYPES[option]
+    if kind == "int":
+        if option == constants.IDENTITY_POLICY:
+            value = _POLICIES.get(value, value)
+        elif isinstance(value, datetime.timedelta):
+            value = int(value / datetime.timedelta(milliseconds=1))
+        if not isinstance(value, int):
+            raise TypeError("cryptcom option %d takes an int, got %r" % (option, value))
+        c_value = ctypes.c_int(int(value))
+        return ctypes.byref(c_value), ctypes.sizeof(c_value), c_value
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    data = bytes(value)
+    return ctypes.c_char_p(data), len(data), data
+
+
+def _route_arrays(route):
+    """A routing path as the C API's (frames, sizes, count), kept alive by the tuple."""
+    frames = [bytes(f) for f in route]
+    c_frames = (ctypes.c_void_p * max(len(frames), 1))()
+    c_sizes = (ctypes.c_size_t * max(len(frames), 1))()
+    buffers = [ctypes.create_string_buffer(f, len(f)) for f in frames]
+    for i, buf in enumerate(buffers):
+        c_frames[i] = ctypes.cast(buf, ctypes.c_void_p)
+        c_sizes[i] = len(frames[i])
+    return c_frames, c_sizes, len(frames), buffers
 
 
 def _option_value(option, value):
@@ -102,10 +146,17 @@ class Socket(zmq.Socket):
     (REQ, REP, DEALER, ROUTER, PAIR today; others raise ZMQError EINVAL saying why); keyword
     arguments are cryptcom's own options (cryptcom.h, in lower case, durations in milliseconds
     or as datetime.timedelta), fixed at construction. Both ends must be cryptcom sockets.
+
+    Authenticated mode: ``identity_secret_key`` (our key, 32 bytes or Z85), ``server_key`` (a
+    client's), ``allow_key`` (a server's allow-list: one key or a list), ``accept_any_identity``,
+    ``identity_policy`` ("any", "allow_list", "ask"), ``zap`` / ``zap_domain``, ``zap_timeout``,
+    as keyword arguments, attributes or setsockopt(cryptcom.SERVER_KEY, ...) before the first
+    bind, connect or send. ``zmq.auth.load_certificate(path)`` reads a `cryptcom keygen` file.
     """
 
     def __new__(cls, context, socket_type, **options):
         address = context.underlying if hasattr(context, "underlying") else int(context)
+        auth = {k: options.pop(k) for k in list(options) if k in constants.AUTH_OPTION_NAMES}
         handle = _make_options(options)
         try:
             c_socket = lib.cryptcom_socket_with_options(address, int(socket_type), handle)
@@ -113,9 +164,16 @@ class Socket(zmq.Socket):
             lib.cryptcom_options_destroy(ctypes.byref(handle))
         if not c_socket:
             raise _error()
+        c = ctypes.c_void_p(c_socket)
+        try:
+            for name, value in auth.items():
+                _set_auth(c, constants.AUTH_OPTION_NAMES[name], value)
+        except BaseException:
+            lib.cryptcom_destroy(ctypes.byref(c))
+            raise
         self = super().__new__(cls)
         # Set before zmq.Socket.__init__, which already reads an option (the type) through us.
-        self.__dict__["_c"] = ctypes.c_void_p(c_socket)
+        self.__dict__["_c"] = c
         self.__dict__["_cryptcom_type"] = int(socket_type)
         return self
 
@@ -172,6 +230,9 @@ class Socket(zmq.Socket):
 
     def set(self, option, optval):
         option = int(option)
+        if option in constants.AUTH_OPTION_TYPES:
+            _set_auth(self._c, option, optval)
+            return
         if option in constants.OPTION_TYPES or option == constants.INSTANCE:
             raise zmq.ZMQError(_errno.EINVAL,
                                "cryptcom option %d is fixed when the socket is made: pass it as "
@@ -191,12 +252,19 @@ class Socket(zmq.Socket):
 
     def get(self, option):
         option = int(option)
+        kind = constants.AUTH_OPTION_TYPES.get(option)
+        if kind == "key" or kind == "bytes":
+            buf = ctypes.create_string_buffer(1024)
+            size = ctypes.c_size_t(len(buf))
+            _check(lib.cryptcom_getsockopt(self._c, option, buf, ctypes.byref(size)))
+            data = buf.raw[: size.value]
+            return data[:-1] if data.endswith(b"\0") else data  # Z85 (b"" when unset)
         if option == constants.INSTANCE:
             buf = ctypes.create_string_buffer(16)
             size = ctypes.c_size_t(16)
             _check(lib.cryptcom_getsockopt(self._c, option, buf, ctypes.byref(size)))
             return buf.raw[: size.value]
-        kind = constants.OPTION_TYPES.get(option) or _zmq_option_type(option)
+        kind = kind or constants.OPTION_TYPES.get(option) or _zmq_option_type(option)
         if kind == "bytes":
             buf = ctypes.create_string_buffer(1024)
             size = ctypes.c_size_t(len(buf))
@@ -278,6 +346,7 @@ class Socket(zmq.Socket):
                 key_id=bytes(lib.cryptcom_event_key_id(e)[:16]),
                 detail=lib.cryptcom_event_detail(e).decode("utf-8", "replace"),
                 route=route,
+                peer_key=_event_peer_key(e),
             )
         finally:
             lib.cryptcom_event_destroy(ctypes.byref(e))
@@ -289,10 +358,61 @@ class Socket(zmq.Socket):
         _check(lib.cryptcom_get_stats(self._c, values, ctypes.sizeof(values)))
         return {lib.cryptcom_stats_name(i).decode(): values[i] for i in range(n)}
 
+    def peer_identity(self, route=()) -> Identity:
+        """Who the peer at `route` is (authenticated mode): its routing frames as a ROUTER
+        receives them in front of a message, or an Event's route; () for the directly connected
+        peer of a DEALER, REQ or PAIR, and on a REP for the sender of the request being answered."""
+        frames, sizes, count, keep = _route_arrays(route)
+        key = ctypes.create_string_buffer(41)
+        user = ctypes.create_string_buffer(256)
+        known = _check(lib.cryptcom_peer_identity(self._c, frames, sizes, count, key, user,
+                                                  len(user)))
+        del keep
+        return Identity(key=key.value if known == 1 else None,
+                        user_id=user.value.decode("utf-8", "replace"))
+
+    def resolve_identity(self, route, key, accepted):
+        """Answers an identity_check event (identity_policy="ask" without ZAP): whether `key`
+        (the event's peer_key, Z85) may talk to us as the peer at `route` (the event's route)."""
+        if isinstance(key, str):
+            key = key.encode("ascii")
+        frames, sizes, count, keep = _route_arrays(route)
+        _check(lib.cryptcom_resolve_identity(self._c, frames, sizes, count, bytes(key),
+                                             1 if accepted else 0))
+        del keep
+
     @property
     def instance(self) -> bytes:
         """This socket's protocol instance id (16 bytes), as its peers see it."""
         return self.get(constants.INSTANCE)
+
+
+def _event_peer_key(e):
+    key = lib.cryptcom_event_peer_key(e)
+    return key if key else None
+
+
+def _set_auth(c, option, value):
+    """Sets an authenticated-mode option on the C socket `c`; allow_key takes a list too."""
+    if option == constants.ALLOW_KEY and isinstance(value, (list, tuple, set)):
+        for key in value:
+            _set_auth(c, option, key)
+        return
+    buf, size, keep = _auth_value(option, value)
+    _check(lib.cryptcom_setsockopt(c, option, buf, size))
+    del keep
+
+
+def _auth_property(option):
+    return property(lambda self: self.get(option), lambda self, value: self.set(option, value))
+
+
+# s.server_key = ..., s.allow_key = ..., print(s.identity_public_key); except zap_domain, which
+# keeps pyzmq's meaning (ZMQ_ZAP_DOMAIN, for CURVE underneath): cryptcom's ZAP domain is the
+# keyword argument or setsockopt(cryptcom.ZAP_DOMAIN, ...).
+for _name, _option in constants.AUTH_OPTION_NAMES.items():
+    if not hasattr(zmq.constants, _name.upper()):
+        setattr(Socket, _name, _auth_property(_option))
 
 
 def _endpoint(addr):

@@ -23,7 +23,7 @@ def header_values():
 
 def test_every_header_constant_is_in_the_package():
     values = header_values()
-    assert len(values) == 65  # the options, flows, ciphers, events and reasons
+    assert len(values) == 82  # the options, flows, ciphers, policies, events and reasons
     for name, value in values.items():
         assert getattr(cryptcom, name) == value, name
 
@@ -31,4 +31,5 @@ def test_every_header_constant_is_in_the_package():
 def test_every_own_option_has_a_type():
     values = header_values()
     options = {v for k, v in values.items() if 10000 < v < 10100}
-    assert options == set(constants.OPTION_NAMES.values())
+    named = set(constants.OPTION_NAMES.values()) | set(constants.AUTH_OPTION_NAMES.values())
+    assert options == named

@@ -13,6 +13,7 @@
 #include <utility>
 #include <zmq_addon.hpp>
 
+#include "auth_options.hpp"
 #include "cryptcom/zmq/error.hpp"
 #include "handover.hpp"
 #include "wire_message.hpp"
@@ -34,7 +35,7 @@ constexpr milliseconds close_poll{5};
 constexpr std::size_t max_envelope_frames = 32;
 
 cryptcom::options engine_options(const socket_kind& kind, const socket_options& o) {
-  cryptcom::options e = o.engine;
+  cryptcom::options e = effective_engine_options(o);
   e.default_flow = o.flow.value_or(default_flow(kind.what, false));
   return e;
 }
@@ -87,7 +88,8 @@ void drop_leading_empty_part(delivery& d) {
 
 io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& options,
                  std::shared_ptr<shared_state> shared, const std::string& data_endpoint)
-    : kind_(kind),
+    : context_(context),
+      kind_(kind),
       options_(options),
       shared_(std::move(shared)),
       pool_(pool_for(options)),
@@ -125,6 +127,10 @@ io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& o
     idle_timeout_ = std::max(idle_timeout_, floor);
     next_idle_check_ = now + std::min<duration>(idle_timeout_, std::chrono::seconds(1));
   }
+  if (options_.zap_domain) {
+    zap_.emplace(context_, *options_.zap_domain, options_.zap_timeout,
+                 options_.engine.auth.max_pending_checks);
+  }
 }
 
 io_loop::~io_loop() = default;
@@ -133,13 +139,82 @@ io_loop::~io_loop() = default;
 // Commands
 
 void io_loop::bind(const std::string& endpoint) {
+  start();
   wire_.bind(endpoint);
   after_wire_setup();
 }
 
 void io_loop::connect(const std::string& endpoint) {
+  start();
   wire_.connect(endpoint);
   after_wire_setup();
+}
+
+void io_loop::start() {
+  if (auth_error_) {
+    throw error(EINVAL,
+                "cryptcom::zmq::socket: the authenticated-mode options do not fit together: " +
+                    *auth_error_);
+  }
+  started_ = true;
+}
+
+void io_loop::configure_auth(const socket_options& o) {
+  if (started_) {
+    throw error(EINVAL,
+                "cryptcom::zmq::socket: authenticated-mode options (identity, server key, "
+                "allow-list, policy, ZAP) are set before the socket's first bind(), connect() or "
+                "send()");
+  }
+  options_.engine.auth = o.engine.auth;
+  options_.zap_domain = o.zap_domain;
+  options_.zap_timeout = o.zap_timeout;
+  engine fresh(engine_options(kind_, options_), *pool_, *random_, clock_type::now());
+  if (const status s = fresh.construction_status(); !s.ok()) {
+    auth_error_ = s.to_string();
+    return;
+  }
+  auth_error_.reset();
+  engine_ = std::move(fresh);
+  zap_.reset();
+  if (options_.zap_domain) {
+    zap_.emplace(context_, *options_.zap_domain, options_.zap_timeout,
+                 options_.engine.auth.max_pending_checks);
+  }
+}
+
+std::optional<peer_number> io_loop::peer_at(const std::vector<std::string>& route) const {
+  if (route.empty()) {
+    if (kind_.has_direct_peer) return direct_peer;
+    return std::nullopt;
+  }
+  std::vector<std::string_view> path(route.begin(), route.end());
+  return routes_.find(path);
+}
+
+identity_info io_loop::peer_identity(const std::vector<std::string>& route) const {
+  std::optional<peer_number> peer = peer_at(route);
+  // A REP's application sees no routing frames: the sender is that of the request it answers.
+  if (!peer && route.empty() && kind_.what == role::rep && !rep_pending_.empty()) {
+    peer = rep_pending_.front();
+  }
+  identity_info out;
+  if (!peer) return out;
+  out.key = engine_.peer_identity(*peer);
+  if (auto it = zap_users_.find(*peer);
+      it != zap_users_.end() && out.key && it->second.key == *out.key) {
+    out.user_id = it->second.user_id;
+  }
+  return out;
+}
+
+void io_loop::resolve_identity(const std::vector<std::string>& route, const public_key& key,
+                               bool accepted) {
+  const std::optional<peer_number> peer = peer_at(route);
+  if (!peer) return;
+  const time_point now = clock_type::now();
+  engine_.resolve_identity(*peer, key, accepted, now);
+  pump(now);
 }
 
 void io_loop::unbind(const std::string& endpoint) { wire_.unbind(endpoint); }
@@ -222,24 +297,32 @@ void io_loop::iteration() {
   short data_events = 0;
   if (app_readable()) data_events |= ZMQ_POLLIN;
   if (!app_backlog_.empty()) data_events |= ZMQ_POLLOUT;
-  std::array<::zmq::pollitem_t, 3> items{{{nullptr, shared_->bell().fd(), ZMQ_POLLIN, 0},
+  const bool zap_waits = zap_ && zap_->waiting();
+  std::array<::zmq::pollitem_t, 4> items{{{nullptr, shared_->bell().fd(), ZMQ_POLLIN, 0},
                                           {wire_.handle(), 0, wire_events, 0},
-                                          {data_.handle(), 0, data_events, 0}}};
+                                          {data_.handle(), 0, data_events, 0},
+                                          {zap_waits ? zap_->handle() : nullptr, 0,
+                                           static_cast<short>(zap_waits ? ZMQ_POLLIN : 0), 0}}};
 
   std::optional<time_point> wake = engine_.poll_timeout();
   auto consider = [&](time_point t) {
     if (!wake || t < *wake) wake = t;
   };
   if (idle_timeout_.count() > 0 && kind_.routes_by_path) consider(next_idle_check_);
+  if (zap_waits) consider(*zap_->next_deadline());
   if (closing_) {
     consider(now + close_poll);
     if (close_deadline_) consider(*close_deadline_);
   }
-  ::zmq::poll(items.data(), items.size(), milliseconds(wake ? timeout_until(*wake, now) : -1L));
+  ::zmq::poll(items.data(), zap_waits ? 4 : 3,
+              milliseconds(wake ? timeout_until(*wake, now) : -1L));
   now = clock_type::now();
 
   if (items[0].revents & ZMQ_POLLIN) run_commands();
   if (done_) return;
+  if (zap_waits && ((items[3].revents & ZMQ_POLLIN) || *zap_->next_deadline() <= now)) {
+    apply_verdicts(zap_->collect(now), now);
+  }
   flush_app_backlog();
   flush_wire_backlog();
   // Each message read is pumped at once: its delivery, and the key offers and acknowledgements
@@ -363,6 +446,12 @@ bool io_loop::read_wire_one(time_point now) {
     if (auto c = routes_.connection_number(*peer)) engine_.set_group(*peer, *c, now);
   }
   routes_.touch(*peer, now);
+  if (zap_) {
+    // A handshake's identity_check comes out of this receive: its ZAP request names the address.
+    const char* address = zmq_msg_gets(frames.back().handle(), "Peer-Address");
+    last_wire_peer_ = *peer;
+    last_wire_address_ = address != nullptr ? address : "";
+  }
   // Problems with the frame are reported by the engine as events and counted in its stats.
   if (in_place_frame_ref in_place = take_for_in_place(frames.back())) {
     // Opened where it lies: the delivery views the frame, so it is handed over before the frame
@@ -391,6 +480,12 @@ bool io_loop::read_app_one(time_point now) {
   handover_acquire();
   m.number = ++app_count_;
   ++counters_.messages_sent;
+  started_ = true;
+  if (auth_error_) {
+    refuse(m, errc::invalid_argument,
+           "the authenticated-mode options do not fit together: " + *auth_error_);
+    return true;
+  }
   std::vector<std::string_view> views;
   views.reserve(m.parts.size());
   for (const auto& p : m.parts) views.push_back(view_of(p));
@@ -537,7 +632,12 @@ void io_loop::pump(time_point now) {
     send_to_wire(std::move(frames));
   }
   while (auto d = engine_.poll_delivery()) deliver(std::move(*d));
+  std::vector<zap_client::verdict> refused;
   while (auto e = engine_.poll_event()) {
+    if (e->kind == cryptcom::event_kind::identity_check && zap_) {
+      ask_zap(*e, refused);  // the handler answers, not the application
+      continue;
+    }
     event out;
     out.kind = kind_of_engine_event(e->kind);
     out.route = route_of(e->peer);
@@ -545,8 +645,44 @@ void io_loop::pump(time_point now) {
     out.reason = e->reason;
     out.key_id = e->key_id;
     out.detail = std::move(e->detail);
+    out.peer_key = e->peer_key;
+    if (e->kind == cryptcom::event_kind::peer_refused) {
+      if (auto n = zap_notes_.find(e->peer); n != zap_notes_.end()) {
+        out.detail += " (" + n->second + ")";
+        zap_notes_.erase(n);
+      }
+    }
     emit(std::move(out));
   }
+  if (!refused.empty()) apply_verdicts(std::move(refused), now);
+}
+
+void io_loop::ask_zap(const cryptcom::event& e, std::vector<zap_client::verdict>& refused) {
+  const std::string address = e.peer == last_wire_peer_ ? last_wire_address_ : std::string();
+  const std::vector<std::string_view> path = routes_.path_of(e.peer);
+  const std::string routing_id = path.empty() ? std::string() : std::string(path.front());
+  if (auto v = zap_->ask(e.peer, e.peer_key, address, routing_id, clock_type::now())) {
+    refused.push_back(std::move(*v));
+  }
+}
+
+void io_loop::apply_verdicts(std::vector<zap_client::verdict>&& verdicts, time_point now) {
+  for (auto& v : verdicts) {
+    if (!routes_.contains(v.peer)) continue;  // gone meanwhile: the engine forgot its check
+    if (v.accepted) {
+      zap_users_[v.peer] = zap_user{v.key, std::move(v.user_id)};
+    } else {
+      zap_notes_[v.peer] = std::move(v.why);
+    }
+    engine_.resolve_identity(v.peer, v.key, v.accepted, now);
+  }
+  pump(now);
+}
+
+void io_loop::forget(peer_number peer) {
+  zap_users_.erase(peer);
+  zap_notes_.erase(peer);
+  routes_.erase(peer);
 }
 
 void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
@@ -653,7 +789,7 @@ void io_loop::forget_idle_peers(time_point now) {
   while (auto id = routes_.idle(now - idle_timeout_, keep, now)) {
     engine_.disconnect(*id, now);
     pump(now);  // its events still name its route
-    routes_.erase(*id);
+    forget(*id);
     ++counters_.peers_forgotten;
   }
 }
@@ -684,7 +820,7 @@ void io_loop::evict(const routing_table::victim& v, time_point now) {
   std::vector<std::string> path = route_of(v.peer);
   engine_.disconnect(v.peer, now);
   pump(now);  // its events still name its route
-  routes_.erase(v.peer);
+  forget(v.peer);
   ++counters_.peers_evicted;
   emit({event_kind::peer_evicted,
         std::move(path),

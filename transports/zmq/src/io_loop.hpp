@@ -35,6 +35,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 #include <zmq.hpp>
 
@@ -48,6 +49,7 @@
 #include "shared_state.hpp"
 #include "socket_kind.hpp"
 #include "wire_message.hpp"
+#include "zap_client.hpp"
 
 namespace cryptcom::zmq::detail {
 
@@ -78,6 +80,18 @@ class io_loop {
   int linger() const noexcept { return linger_ms_; }
   socket_stats stats();
   void begin_close();
+  // Authenticated mode. The identity options of `options` (engine.auth, zap_domain,
+  // zap_timeout) replace ours; the engine is made anew with them (a new instance id). Throws
+  // cryptcom::zmq::error (EINVAL) once the socket was bound, connected or sent on. Options the
+  // engine refuses (an intermediate state: a server key set before the identity) are kept and
+  // refused at the next bind/connect/send, unless a later set makes them whole.
+  void configure_auth(const socket_options& options);
+  // Who the peer at `route` (its routing frames; empty: the directly connected peer, or on a REP
+  // the sender of the request being answered) is.
+  identity_info peer_identity(const std::vector<std::string>& route) const;
+  // Answers an identity_check event about `route`; ignored for an unknown route.
+  void resolve_identity(const std::vector<std::string>& route, const public_key& key,
+                        bool accepted);
 
  private:
   struct outgoing {
@@ -113,11 +127,20 @@ class io_loop {
   bool close_complete(time_point now);
   void finish(const std::string& why) noexcept;
 
+  // Bind, connect or a first message: the identity options are fixed from here on.
+  void start();
+  std::optional<peer_number> peer_at(const std::vector<std::string>& route) const;
+  // ZAP: puts an identity_check to the handler; applies its verdicts.
+  void ask_zap(const cryptcom::event& e, std::vector<zap_client::verdict>& refused);
+  void apply_verdicts(std::vector<zap_client::verdict>&& verdicts, time_point now);
+  void forget(peer_number peer);  // the transport's per-peer state of a peer that goes
+
   std::vector<std::string> route_of(peer_number peer) const;
   std::uint64_t number_of(message_id engine_id) const;
   void note_number(message_id engine_id, std::uint64_t number);
   void emit(event e);
 
+  void* context_;
   socket_kind kind_;
   socket_options options_;
   std::shared_ptr<shared_state> shared_;
@@ -143,6 +166,22 @@ class io_loop {
   // all; (first engine id, offset) pairs where the difference changes.
   std::uint64_t app_count_ = 0;
   std::vector<std::pair<message_id, std::uint64_t>> offsets_;
+
+  // Authenticated mode: why the identity options cannot run (set by configure_auth), whether
+  // they are fixed, the ZAP client, and per peer the User-Id ZAP gave its key and why ZAP refused
+  // it (added to the engine's peer_refused event).
+  std::optional<std::string> auth_error_;
+  bool started_ = false;
+  std::optional<zap_client> zap_;
+  struct zap_user {
+    public_key key;
+    std::string user_id;
+  };
+  std::unordered_map<peer_number, zap_user> zap_users_;
+  std::unordered_map<peer_number, std::string> zap_notes_;
+  // The peer of the last wire message and its libzmq Peer-Address (tcp), for ZAP requests.
+  peer_number last_wire_peer_ = 0;
+  std::string last_wire_address_;
 
   transport_counters counters_;
   int linger_ms_;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth_options.hpp"
 #include "handover.hpp"
 #include "io_loop.hpp"
 #include "owned_socket.hpp"
@@ -116,6 +117,7 @@ struct socket::impl {
   std::vector<::zmq::message_t> pending;
   std::size_t pending_bytes = 0;
   std::uint64_t sent = 0;
+  detail::auth_check auth_check;
 
   impl(void* context, ::zmq::socket_type t, socket_options o)
       : type(t),
@@ -337,6 +339,21 @@ void socket::close() noexcept {
 void socket::set_option(int option, const void* value, std::size_t size) {
   if (!*this) not_open();
   auto& im = *impl_;
+  if (detail::is_auth_option(option)) {
+    // Applied to copies, committed once the I/O thread took them (it refuses after bind/connect).
+    socket_options next = im.options;
+    detail::auth_check check = im.auth_check;
+    detail::set_auth_option(next, check, option, value, size);
+    guid fresh;
+    im.call([&](io_loop& io) {
+      io.configure_auth(next);
+      fresh = io.instance();
+    });
+    im.options = std::move(next);
+    im.auth_check = check;
+    im.instance = fresh;
+    return;
+  }
   if (option == ZMQ_SNDTIMEO || option == ZMQ_RCVTIMEO) {
     if (zmq_setsockopt(im.pipe.handle(), option, value, size) != 0) throw ::zmq::error_t();
     return;
@@ -360,6 +377,10 @@ void socket::set_option(int option, const void* value, std::size_t size) {
 void socket::get_option(int option, void* value, std::size_t* size) const {
   if (!*this) not_open();
   auto& im = *impl_;
+  if (detail::is_auth_option(option)) {
+    detail::get_auth_option(im.options, option, value, size);
+    return;
+  }
   if (option == ZMQ_TYPE) {
     if (*size < sizeof(int)) throw ::zmq::error_t(EINVAL);
     const int t = static_cast<int>(im.type);
@@ -412,5 +433,18 @@ const guid& socket::instance() const noexcept {
 }
 
 std::uint64_t socket::messages_sent() const noexcept { return impl_ ? impl_->sent : 0; }
+
+identity_info socket::peer_identity(const std::vector<std::string>& route) const {
+  if (!*this) not_open();
+  identity_info out;
+  impl_->call([&](io_loop& io) { out = io.peer_identity(route); });
+  return out;
+}
+
+void socket::resolve_identity(const std::vector<std::string>& route, const public_key& key,
+                              bool accepted) {
+  if (!*this) not_open();
+  impl_->call([&](io_loop& io) { io.resolve_identity(route, key, accepted); });
+}
 
 }  // namespace cryptcom::zmq

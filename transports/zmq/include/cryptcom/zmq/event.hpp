@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,15 @@ struct event {
   cryptcom::guid key_id;          // the one-time key concerned, zero when none
   std::string detail;             // a readable sentence; never contains key material or plaintext
   cryptcom::public_key peer_key;  // authenticated mode: the identity concerned; zero when none
+};
+
+// Who a peer is, in authenticated mode (socket::peer_identity).
+struct identity_info {
+  // The peer's authenticated public key: a client's, as its handshake proved it, on a server; the
+  // configured server key on a client. Unset before a session is established, and in base mode.
+  std::optional<cryptcom::public_key> key;
+  // The User-Id the ZAP handler returned when it accepted this key; empty without ZAP.
+  std::string user_id;
 };
 
 // The transport's own counters.

@@ -98,6 +98,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -105,6 +106,7 @@
 #include "cryptcom/zmq/error.hpp"
 #include "cryptcom/zmq/event.hpp"
 #include "cryptcom/zmq/socket_options.hpp"
+#include "cryptcom/zmq/sockopt.hpp"
 
 namespace cryptcom::zmq {
 
@@ -220,6 +222,24 @@ class socket {
   ::zmq::socket_type type() const noexcept;
   // Messages accepted by send() so far: the number the next event about the latest one carries.
   std::uint64_t messages_sent() const noexcept;
+
+  // Authenticated mode (README, "Authenticated mode"; options in socket_options::engine.auth or
+  // through set() with cryptcom::zmq::sockopt). Who the peer at `route` is: its routing frames as
+  // recv() hands them over in front of a message (a ROUTER's routing id, the envelope a DEALER
+  // behind a broker sees) or as an event names them; empty for the directly connected peer of a
+  // DEALER, REQ or PAIR, and on a REP for the sender of the request being answered (between
+  // recv() of a request and send() of its reply). `key` is the peer's authenticated public key
+  // (unset before its session is established, for an unknown route, and in base mode);
+  // `user_id` the User-Id the ZAP handler gave that key. Asks the I/O thread; a few microseconds.
+  identity_info peer_identity(const std::vector<std::string>& route = {}) const;
+  // Answers an event_kind::identity_check (policy ask without ZAP): whether the identity `key`
+  // may talk to us as the peer at `route` (the event's route and peer_key). Until it is answered
+  // the peer waits (its messages queue on its side); an answer for a check no longer pending (the
+  // peer went, or a newer handshake replaced it) or for an unknown route is ignored. At most
+  // engine.auth.max_pending_checks identities wait at once; beyond it new ones are refused
+  // (peer_refused, rate_limited). With ZAP on, the transport answers every check itself.
+  void resolve_identity(const std::vector<std::string>& route, const cryptcom::public_key& key,
+                        bool accepted);
 
   // Untyped options, as zmq_setsockopt/zmq_getsockopt take them (for bindings and for options
   // cppzmq has no zmq::sockopt for); the typed set()/get() above call these. Same rules and

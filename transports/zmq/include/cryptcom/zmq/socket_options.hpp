@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "cryptcom/key_source.hpp"
 #include "cryptcom/options.hpp"
@@ -84,6 +85,22 @@ struct socket_options {
   // was pending for it has been given up, and reported, first). Zero: never.
   // Default: 10 minutes.
   std::chrono::milliseconds peer_idle_timeout{std::chrono::minutes(10)};
+
+  // Authenticated mode (`engine.auth`: our identity, the server's key, the policy and allow-list;
+  // cryptcom/zmq/sockopt.hpp sets the same through set()). When set, a server (a socket with an
+  // identity and no peer key) asks the ZAP handler (ZeroMQ RFC 27) bound at
+  // inproc://zeromq.zap.01 in the socket's context about every new client identity, as libzmq asks
+  // it for CURVE, and the handler alone decides: the engine runs `peer_policy::ask` whatever
+  // `engine.auth.policy` says, and the allow-list is not consulted. A request carries this domain,
+  // the client's address (tcp: its IP) when known, its routing id, mechanism "CURVE" and the
+  // client's 32-byte public key; a status code of 200 accepts it, anything else refuses it, and
+  // so does no answer within `zap_timeout`. The handler's User-Id is kept per peer
+  // (socket::peer_identity). Requests waiting for an answer are bounded by
+  // `engine.auth.max_pending_checks`; beyond it a client is refused at once. While ZAP is on,
+  // identity_check events are answered by the transport and not reported. Unset: the application
+  // answers them (poll_event(), socket::resolve_identity()). Default: unset.
+  std::optional<std::string> zap_domain;
+  std::chrono::milliseconds zap_timeout{1000};
 };
 
 }  // namespace cryptcom::zmq
