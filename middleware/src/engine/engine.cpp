@@ -12,15 +12,19 @@
 #include <utility>
 
 #include "crypto/hpke.hpp"
+#include "crypto/session_keys.hpp"
 #include "engine/engine_probe.hpp"
 #include "engine/peer_state.hpp"
 #include "engine/peer_timers.hpp"
+#include "keys/identity_access.hpp"
 #include "keys/key_store.hpp"
 #include "keys/locked_arena.hpp"
 #include "wire/frame.hpp"
 
 namespace cryptcom {
 
+using engine_detail::auth_session;
+using engine_detail::locked_slot;
 using engine_detail::outgoing_message;
 using engine_detail::peer_key;
 using engine_detail::peer_state;
@@ -30,14 +34,24 @@ using engine_detail::token_bucket;
 namespace {
 
 constexpr std::string_view hpke_info = "cryptcom/1 one-time key";
+// Authenticated mode (PROTOCOL.md §12.3).
+constexpr std::string_view hpke_info_v2 = "cryptcom/2 one-time key";
+constexpr std::string_view identity_info = "cryptcom/2 identity";
+// Pending sessions a responder keeps per peer, so replayed initiates cannot crowd out a genuine
+// one (§12.4).
+constexpr std::size_t max_pending_sessions = 4;
+// hello_requests go to one peer at most this often (§12.4).
+constexpr duration hello_request_interval = std::chrono::seconds(1);
+// Reason of a refuse frame for an identity that is not accepted (errc::access_denied).
+constexpr std::uint8_t refuse_access_denied = static_cast<std::uint8_t>(errc::access_denied);
 
 // Bounds that keep every frame within a msgpack bin32 (PROTOCOL.md §7).
 constexpr std::size_t frame_slack = 256 * 1024;
 constexpr std::size_t max_parts_limit = 1u << 20;
 constexpr std::size_t max_message_size_limit = std::size_t{3} << 30;
 
-byte_view info_bytes() {
-  return {reinterpret_cast<const byte*>(hpke_info.data()), hpke_info.size()};
+byte_view bytes_of(std::string_view text) {
+  return {reinterpret_cast<const byte*>(text.data()), text.size()};
 }
 
 std::uint32_t to_ms(duration d) {
@@ -77,6 +91,11 @@ status check_options(const options& o) {
     return bad("unknown AEAD");
   if (!hpke::aead_available(aead))
     return status(errc::unavailable, "AES-256-GCM is not available on this CPU");
+  const authentication& a = o.auth;
+  if (!a.self && (a.peer_key || !a.allowed.empty() || a.policy != peer_policy::allow_list))
+    return bad("auth: a peer key, allow-list or policy needs an identity (auth.self)");
+  if (a.self && (a.handshake_rate == 0 || a.handshake_burst == 0 || a.max_pending_checks == 0))
+    return bad("auth: handshake_rate, handshake_burst and max_pending_checks must be above 0");
   return status::success();
 }
 
@@ -138,7 +157,11 @@ struct engine::impl {
         random(r),
         store(store_limits(o)),
         scratch(secret_key_size, 1, 1),
-        aead(static_cast<hpke::aead_id>(o.cipher)) {
+        aead(static_cast<hpke::aead_id>(o.cipher)),
+        authenticated(o.auth.self.has_value()),
+        initiator(authenticated && o.auth.peer_key.has_value()),
+        auth_scratch(64, 1, 1),
+        session_keys(64, 64, std::numeric_limits<std::uint32_t>::max() - 64) {
     (void)now;
     instance = random.next_guid();
     // The list limits are the protocol's own (PROTOCOL.md §7), the same for every peer, so a
@@ -147,6 +170,7 @@ struct engine::impl {
     limits.max_frame_bytes = o.max_message_size + frame_slack + 16 * o.max_parts;
     limits.max_parts = o.max_parts;
     own_hello.aead = static_cast<std::uint16_t>(o.cipher);
+    if (authenticated) own_hello.max_version = wire::authenticated_version;
     own_hello.max_message_bytes = o.max_message_size;
     own_hello.max_parts = static_cast<std::uint32_t>(
         std::min<std::size_t>(o.max_parts, std::numeric_limits<std::uint32_t>::max()));
@@ -157,6 +181,16 @@ struct engine::impl {
       } else {
         scratch_slot = *slot;
       }
+    }
+    if (init_status.ok() && authenticated) {
+      auto slot = auth_scratch.allocate();
+      if (!slot.ok()) {
+        init_status = slot.error();
+      } else {
+        auth_scratch_slot = *slot;
+      }
+      std::sort(opts.auth.allowed.begin(), opts.auth.allowed.end(),
+                [](const public_key& a, const public_key& b) { return a.bytes < b.bytes; });
     }
   }
 
@@ -173,11 +207,22 @@ struct engine::impl {
   wire::decode_limits limits;
   wire::hello own_hello;  // what every control block we send says of us
 
+  // Authenticated mode (PROTOCOL.md §12): whether it is on, and whether we start handshakes.
+  bool authenticated;
+  bool initiator;
+  // One slot of 64 bytes for a handshake in progress: the PRK, then a MAC key.
+  keys::locked_arena auth_scratch;
+  keys::locked_arena::slot auth_scratch_slot = keys::locked_arena::no_slot;
+  // The sessions' MAC keys; declared before `peers`, whose sessions release their slots here.
+  keys::locked_arena session_keys;
+  std::size_t pending_checks = 0;  // sessions awaiting resolve_identity()
+
   std::unordered_map<peer_id, peer_state> peers;
   // Budgets of keys for peers that have not used one yet, per group set with set_group().
   struct group_budget {
     token_bucket bucket;
     std::size_t members = 0;
+    std::optional<token_bucket> handshakes;  // authenticated mode: initiates verified
   };
   std::unordered_map<std::uint64_t, group_budget> groups;
   std::deque<transmit> transmits;
@@ -209,6 +254,7 @@ struct engine::impl {
       it = peers.emplace(id, std::move(fresh)).first;
       it->second.pool_goal = opts.pool_target;
       it->second.own_budget.emplace(unproven_budget(now));
+      if (authenticated) it->second.own_handshakes.emplace(handshake_budget(now));
     }
     return it->second;
   }
@@ -222,6 +268,20 @@ struct engine::impl {
     if (p.group) return groups.at(*p.group).bucket;
     return *p.own_budget;
   }
+
+  token_bucket handshake_budget(time_point now) const {
+    return token_bucket(static_cast<double>(opts.auth.handshake_rate),
+                        static_cast<double>(opts.auth.handshake_burst), now);
+  }
+
+  token_bucket& handshakes_of(peer_state& p, time_point now) {
+    if (!p.group) return *p.own_handshakes;
+    auto& g = groups.at(*p.group);
+    if (!g.handshakes) g.handshakes.emplace(handshake_budget(now));
+    return *g.handshakes;
+  }
+
+  byte_view info_bytes() const { return bytes_of(authenticated ? hpke_info_v2 : hpke_info); }
 
   void leave_group(peer_state& p) {
     if (!p.group) return;
@@ -558,6 +618,7 @@ struct engine::impl {
   }
 
   bool control_due(peer_state& p, time_point now) {
+    if (p.auth.confirm_due) return true;
     if (p.rejections_urgent && !p.rejections.empty()) return true;
     if (offers_ready(p, now)) return true;
     if (keys_to_request(p, now) > 0) return true;
@@ -567,10 +628,17 @@ struct engine::impl {
 
   void emit_control(peer_id id, peer_state& p, time_point now) {
     wire::control_block block = take_control(id, p, now, false);
-    if (block.empty()) return;
+    if (block.empty() && !p.auth.confirm_due) return;
     transmit t;
     t.peer = id;
-    wire::encode_control(block, t.frame);
+    if (authenticated) {
+      auth_session& s = *p.auth.session;
+      const wire::mac_layout m = wire::encode_control_v2(s.next_seq++, block, t.frame);
+      auth::mac(s.send_key(), m.covered, m.mac);
+      p.auth.confirm_due = false;
+    } else {
+      wire::encode_control(block, t.frame);
+    }
     p.hello_sent = true;
     count(p, &counters::frames_sent);
     count(p, &counters::control_frames_sent);
@@ -608,6 +676,11 @@ struct engine::impl {
 
   void seal_and_send(peer_id id, peer_state& p, outgoing_message&& m, const peer_key& key,
                      time_point now) {
+    if (authenticated && !p.auth.session) {
+      // No session (yet, or any more): the message waits for one.
+      p.queue.push_front(std::move(m));
+      return;
+    }
     // Against the peer's announced limits only before the first transmission: a copy of a
     // message sent before the hello came may have been delivered, and the peer answers for it.
     if (auto refused = refused_by_peer(p, m.parts, m.bytes);
@@ -639,8 +712,20 @@ struct engine::impl {
     t.peer = id;
     t.carries_data = true;
     const std::size_t ct_size = m.payload.size() + hpke::tag_size;
-    const wire::data_layout layout = wire::encode_data(
-        key.id, eph.public_value, m.reply_key, has_control ? &block : nullptr, ct_size, t.frame);
+    wire::data_layout layout;
+    if (authenticated) {
+      // The MAC is part of the associated data, so it is written before the seal.
+      auth_session& session = *p.auth.session;
+      const wire::data_layout_v2 v2 =
+          wire::encode_data_v2(session.next_seq++, key.id, eph.public_value, m.reply_key,
+                               has_control ? &block : nullptr, ct_size, t.frame);
+      auth::mac(session.send_key(), v2.mac.covered, v2.mac.mac);
+      layout = {v2.associated_data, v2.ciphertext};
+      p.auth.confirm_due = false;
+    } else {
+      layout = wire::encode_data(key.id, eph.public_value, m.reply_key,
+                                 has_control ? &block : nullptr, ct_size, t.frame);
+    }
     public_key enc;
     const auto peer_aead =
         p.told ? static_cast<hpke::aead_id>(p.told->aead) : hpke::aead_id::chacha20_poly1305;
@@ -675,6 +760,14 @@ struct engine::impl {
   // Puts the peer's pending work on the wire: queued messages while keys last, then a control
   // frame if something cannot wait for other traffic.
   void flush(peer_id id, peer_state& p, time_point now) {
+    if (authenticated && !p.auth.session) {
+      // Nothing goes to a peer without a session; an initiator starts one when it has reason.
+      if (initiator && wants_handshake(p)) {
+        if (const auto t = next_initiate(p); !t || *t <= now) start_initiate(id, p, now);
+      }
+      timers.schedule(id, p.scheduled, peer_deadline(p));
+      return;
+    }
     while (!p.queue.empty()) {
       auto key = take_key(p, now);
       if (!key) {
@@ -884,6 +977,383 @@ struct engine::impl {
     if (!block.rejections.empty()) on_rejections(id, p, block.rejections, now);
   }
 
+  // ---- authenticated mode (PROTOCOL.md §12) ----
+  secret_key_view own_secret() const { return detail::identity_access::secret(*opts.auth.self); }
+  const public_key& own_public() const { return opts.auth.self->public_value(); }
+  const public_key& responder_key() const { return *opts.auth.peer_key; }
+  std::span<byte, 32> prk_slot() { return auth_scratch.bytes(auth_scratch_slot).first<32>(); }
+  auth::mac_key_out key_slot() { return auth_scratch.bytes(auth_scratch_slot).subspan<32, 32>(); }
+  void wipe_scratch() {
+    const auto b = auth_scratch.bytes(auth_scratch_slot);
+    sodium_memzero(b.data(), b.size());
+  }
+
+  void push_control_frame(peer_id id, peer_state& p, std::vector<byte>&& frame) {
+    transmit t;
+    t.peer = id;
+    t.frame = std::move(frame);
+    count(p, &counters::frames_sent);
+    count(p, &counters::control_frames_sent);
+    count(p, &counters::bytes_sent, t.frame.size());
+    transmits.push_back(std::move(t));
+  }
+
+  void report_identity(event_kind kind, peer_id id, const public_key& key, errc reason,
+                       std::string_view what) {
+    emit_event(kind, id, guid{}, 0, reason, what);
+    events.back().peer_key = key;
+  }
+
+  // Counts a frame dropped unanswered in authenticated mode and reports it within the peer's
+  // report budget. Returns the status receive() gives back.
+  template <class Field>
+  status drop_frame(peer_id id, peer_state& p, Field field, errc reason, std::string_view what,
+                    time_point now) {
+    count(p, field);
+    count(p, &counters::frames_dropped);
+    if (p.refusal_reports.take(1, now) == 1) {
+      emit_event(event_kind::frame_rejected, id, guid{}, 0, reason,
+                 std::string(to_string(reason)) + ": " + std::string(what));
+    } else {
+      ++total.events_dropped;
+    }
+    return status(reason, describe(id, nullptr, what));
+  }
+
+  // A frame of the other mode: refused and reported as such (never a fallback, §12.6).
+  status wrong_mode(peer_id id, peer_state& p, std::string_view what, time_point now) {
+    count(p, &counters::frames_wrong_mode);
+    count(p, &counters::frames_dropped);
+    if (p.refusal_reports.take(1, now) == 1) {
+      emit_event(event_kind::peer_refused, id, guid{}, 0, errc::authentication_required, what);
+    } else {
+      ++total.events_dropped;
+    }
+    if (authenticated) send_hello_request(id, p, now);
+    return status(errc::authentication_required, describe(id, nullptr, what));
+  }
+
+  void send_hello_request(peer_id id, peer_state& p, time_point now) {
+    if (p.auth.hello_request_at && now - *p.auth.hello_request_at < hello_request_interval) return;
+    p.auth.hello_request_at = now;
+    std::vector<byte> frame;
+    wire::encode_hello_request(instance, frame);
+    push_control_frame(id, p, std::move(frame));
+  }
+
+  // The session keys from the PRK in prk_slot(): ours to send first, then ours to receive.
+  status session_from_prk(const auth::transcript& t, locked_slot& out) {
+    auto slot = session_keys.allocate();
+    if (!slot.ok()) return slot.error();
+    out = locked_slot(session_keys, *slot);
+    const auto b = out.bytes();
+    const auth::mac_key_out first(b.data(), 32);
+    const auth::mac_key_out second(b.data() + 32, 32);
+    if (initiator) {
+      auth::derive_session_keys(prk_slot(), t, first, second);
+    } else {
+      auth::derive_session_keys(prk_slot(), t, second, first);
+    }
+    return status::success();
+  }
+
+  // Initiator: when the next initiate may go (nullopt: at once).
+  std::optional<time_point> next_initiate(const peer_state& p) const {
+    std::optional<time_point> t;
+    if (p.auth.initiate_at) t = *p.auth.initiate_at + opts.key_request_retry;
+    if (p.auth.refused_at) {
+      const time_point r = *p.auth.refused_at + opts.key_request_retry;
+      if (!t || r > *t) t = r;
+    }
+    return t;
+  }
+
+  // Initiator without a session: whether it has a reason to start a handshake. A refused one
+  // tries again only for a message.
+  bool wants_handshake(const peer_state& p) const {
+    if (p.auth.refused) return !p.queue.empty();
+    return !p.queue.empty() || p.wants_pool || p.auth.wants_session;
+  }
+
+  void start_initiate(peer_id id, peer_state& p, time_point now) {
+    const guid nonce = random.next_guid();
+    std::vector<byte> frame;
+    auto ephemeral_secret = scratch.bytes(scratch_slot).first<secret_key_size>();
+    const hpke::ephemeral_key eph{ephemeral_secret, key_gen.next(ephemeral_secret)};
+    const wire::initiate_layout layout =
+        wire::encode_initiate(instance, nonce, eph.public_value, frame);
+    public_key enc;
+    // The identity travels sealed to the responder's static key: only it learns who we are.
+    status s = hpke::seal_base(hpke::aead_id::chacha20_poly1305, responder_key(),
+                               bytes_of(identity_info), layout.identity_aad, own_public().bytes,
+                               eph, enc, layout.sealed_identity);
+    sodium_memzero(ephemeral_secret.data(), ephemeral_secret.size());
+    if (s.ok()) s = auth::derive_prk(own_secret(), responder_key(), prk_slot());
+    if (s.ok()) {
+      const auth::transcript t{own_public(), responder_key(), instance, {}, nonce, {}};
+      auth::derive_initiate_key(prk_slot(), t, key_slot());
+      auth::mac(key_slot(), layout.mac.covered, layout.mac.mac);
+    }
+    wipe_scratch();
+    p.auth.initiate_at = now;
+    if (!s.ok()) {
+      report_identity(event_kind::peer_refused, id, responder_key(), s.code(),
+                      "cannot start a handshake with the configured server key " +
+                          to_z85(responder_key()) + ": " + s.message());
+      return;
+    }
+    p.auth.initiate_nonce = nonce;
+    p.auth.wants_session = false;
+    count(p, &counters::handshakes_started);
+    push_control_frame(id, p, std::move(frame));
+  }
+
+  void send_accept(peer_id id, peer_state& p, const auth_session& s) {
+    std::vector<byte> frame;
+    const wire::mac_layout m =
+        wire::encode_accept(instance, s.responder_nonce, s.initiator_nonce, frame);
+    auth::mac(s.send_key(), m.covered, m.mac);
+    push_control_frame(id, p, std::move(frame));
+  }
+
+  void refuse_identity(peer_id id, peer_state& p, const auth_session& s, errc reason,
+                       std::string_view why) {
+    std::vector<byte> frame;
+    const wire::mac_layout m = wire::encode_refuse(instance, s.responder_nonce, s.initiator_nonce,
+                                                   static_cast<std::uint8_t>(reason), frame);
+    auth::mac(s.send_key(), m.covered, m.mac);
+    push_control_frame(id, p, std::move(frame));
+    count(p, &counters::handshakes_refused);
+    report_identity(event_kind::peer_refused, id, s.peer_static, reason,
+                    "identity " + to_z85(s.peer_static) + " refused: " + std::string(why));
+  }
+
+  void add_pending(peer_state& p, auth_session&& s) {
+    if (p.auth.pending.size() >= max_pending_sessions) {
+      if (!p.auth.pending.front().approved) --pending_checks;
+      p.auth.pending.erase(p.auth.pending.begin());
+    }
+    p.auth.pending.push_back(std::move(s));
+  }
+
+  // Responder: an initiate. Its identity is decided on only after it proved it holds the secret
+  // key, so the answer and its timing say nothing of the allow-list to anyone else (§12.4).
+  status on_initiate(peer_id id, peer_state& p, const wire::handshake_view& h, time_point now) {
+    if (handshakes_of(p, now).take(1, now) != 1) {
+      return drop_frame(id, p, &counters::handshakes_dropped, errc::rate_limited,
+                        "an initiate beyond handshake_rate (" +
+                            std::to_string(opts.auth.handshake_rate) + "/s per connection)",
+                        now);
+    }
+    auth_session fresh;
+    status s = hpke::open_base(hpke::aead_id::chacha20_poly1305, h.enc, own_secret(), own_public(),
+                               bytes_of(identity_info), h.identity_aad, h.sealed_identity,
+                               fresh.peer_static.bytes);
+    if (!s.ok()) {
+      return drop_frame(id, p, &counters::handshakes_dropped, errc::authentication_failed,
+                        "an initiate whose sealed identity does not open: " + s.message(), now);
+    }
+    fresh.peer_instance = h.instance;
+    fresh.initiator_nonce = h.nonce;
+    fresh.responder_nonce = random.next_guid();
+    const auth::transcript t{fresh.peer_static,    own_public(), h.instance,
+                             instance,             h.nonce,      fresh.responder_nonce};
+    s = auth::derive_prk(own_secret(), fresh.peer_static, prk_slot());
+    bool verified = false;
+    if (s.ok()) {
+      auth::derive_initiate_key(prk_slot(), t, key_slot());
+      verified = auth::verify(key_slot(), h.auth->covered, h.auth->mac);
+    }
+    if (verified) s = session_from_prk(t, fresh.keys);
+    wipe_scratch();
+    if (!verified) {
+      return drop_frame(id, p, &counters::handshakes_dropped, errc::authentication_failed,
+                        "an initiate that does not authenticate as the identity it carries", now);
+    }
+    if (!s.ok()) {
+      return drop_frame(id, p, &counters::handshakes_dropped, s.code(),
+                        "no locked memory for a session: " + s.message(), now);
+    }
+    switch (opts.auth.policy) {
+      case peer_policy::any:
+        break;
+      case peer_policy::allow_list:
+        if (!std::binary_search(
+                opts.auth.allowed.begin(), opts.auth.allowed.end(), fresh.peer_static,
+                [](const public_key& a, const public_key& b) { return a.bytes < b.bytes; })) {
+          refuse_identity(id, p, fresh, errc::access_denied, "not on the allow-list");
+          return status(errc::access_denied,
+                        describe(id, nullptr, "identity " + to_z85(fresh.peer_static) +
+                                                  " is not on the allow-list"));
+        }
+        break;
+      case peer_policy::ask:
+        if (pending_checks >= opts.auth.max_pending_checks) {
+          refuse_identity(id, p, fresh, errc::rate_limited,
+                          "max_pending_checks (" + std::to_string(opts.auth.max_pending_checks) +
+                              ") identities already await a verdict");
+          return status(errc::rate_limited, describe(id, nullptr, "too many pending checks"));
+        }
+        fresh.approved = false;
+        ++pending_checks;
+        report_identity(event_kind::identity_check, id, fresh.peer_static, errc::ok,
+                        "identity " + to_z85(fresh.peer_static) +
+                            " authenticated; awaiting resolve_identity()");
+        add_pending(p, std::move(fresh));
+        return status::success();
+    }
+    add_pending(p, std::move(fresh));
+    send_accept(id, p, p.auth.pending.back());
+    return status::success();
+  }
+
+  // Both roles: a new session replaces the established one. A session with another instance
+  // (or identity) of the peer is a restart (§12.5); one between the same instances only renews
+  // the MAC keys and counters.
+  void establish(peer_id id, peer_state& p, auth_session&& fresh, time_point now) {
+    const bool renewal = p.auth.session && p.auth.session->peer_instance == fresh.peer_instance &&
+                         p.auth.session->peer_static == fresh.peer_static;
+    if (p.auth.session && !renewal) {
+      (void)p.restart_budget.take(1, now);
+      on_peer_restart(id, p, fresh.peer_instance);
+    }
+    p.auth.session = std::move(fresh);
+    p.auth.refused = false;
+    p.auth.refused_at.reset();
+    p.auth.wants_session = false;
+    p.auth.initiate_nonce.reset();
+    p.instance = p.auth.session->peer_instance;
+    // The initiator's first frame is what establishes the session at the responder.
+    if (initiator) p.auth.confirm_due = true;
+    count(p, &counters::handshakes_completed);
+    if (!renewal) {
+      const auth_session& s = *p.auth.session;
+      report_identity(event_kind::peer_authenticated, id, s.peer_static, errc::ok,
+                      "session established with identity " + to_z85(s.peer_static) +
+                          ", instance " + s.peer_instance.short_hex());
+    }
+  }
+
+  // Initiator: an accept or refuse.
+  status on_answer(peer_id id, peer_state& p, const wire::handshake_view& h, time_point now) {
+    if (!p.auth.initiate_nonce || *p.auth.initiate_nonce != h.peer_nonce) {
+      return drop_frame(id, p, &counters::handshakes_dropped, errc::authentication_failed,
+                        "an answer to no initiate of ours (stale, replayed or forged)", now);
+    }
+    auth_session fresh;
+    fresh.peer_static = responder_key();
+    fresh.peer_instance = h.instance;
+    fresh.initiator_nonce = h.peer_nonce;
+    fresh.responder_nonce = h.nonce;
+    const auth::transcript t{own_public(), responder_key(), instance,
+                             h.instance,   h.peer_nonce,    h.nonce};
+    status s = auth::derive_prk(own_secret(), responder_key(), prk_slot());
+    if (s.ok()) s = session_from_prk(t, fresh.keys);
+    wipe_scratch();
+    if (!s.ok()) {
+      return drop_frame(id, p, &counters::handshakes_dropped, s.code(),
+                        "cannot derive the session: " + s.message(), now);
+    }
+    if (!auth::verify(fresh.receive_key(), h.auth->covered, h.auth->mac)) {
+      return drop_frame(id, p, &counters::handshakes_dropped, errc::authentication_failed,
+                        "an answer whose MAC does not verify under the server key " +
+                            to_z85(responder_key()),
+                        now);
+    }
+    if (h.step == wire::handshake_step::accept) {
+      establish(id, p, std::move(fresh), now);
+      return status::success();
+    }
+    p.auth.initiate_nonce.reset();
+    p.auth.refused = true;
+    p.auth.refused_at = now;
+    count(p, &counters::handshakes_refused);
+    const errc reason = h.reason == static_cast<std::uint8_t>(errc::rate_limited)
+                            ? errc::rate_limited
+                            : errc::access_denied;
+    const std::string why = "the server " + to_z85(responder_key()) + " refused our identity " +
+                            to_z85(own_public()) + " (" + std::string(to_string(reason)) + ")";
+    report_identity(event_kind::peer_refused, id, responder_key(), reason, why);
+    for (auto& m : p.queue) give_up(id, p, m, why, errc::access_denied);
+    p.queue.clear();
+    return status(reason, describe(id, nullptr, why));
+  }
+
+  status on_handshake(peer_id id, peer_state& p, const wire::handshake_view& h, time_point now) {
+    switch (h.step) {
+      case wire::handshake_step::hello_request:
+        if (!initiator) {
+          return drop_frame(id, p, &counters::handshakes_dropped, errc::authentication_failed,
+                            "a hello_request, which a responder ignores", now);
+        }
+        // Unauthenticated, so it costs at most one handshake per key_request_retry; the
+        // current session stays until an accept replaces it.
+        if (!p.auth.refused) {
+          p.auth.wants_session = true;
+          if (const auto t = next_initiate(p); !t || *t <= now) start_initiate(id, p, now);
+        }
+        return status::success();
+      case wire::handshake_step::initiate:
+        if (initiator) {
+          return drop_frame(id, p, &counters::handshakes_dropped, errc::authentication_failed,
+                            "an initiate, which an initiator ignores", now);
+        }
+        return on_initiate(id, p, h, now);
+      case wire::handshake_step::accept:
+      case wire::handshake_step::refuse:
+        if (!initiator) {
+          return drop_frame(id, p, &counters::handshakes_dropped, errc::authentication_failed,
+                            "an accept or refuse, which a responder ignores", now);
+        }
+        return on_answer(id, p, h, now);
+    }
+    return status(errc::internal, "unknown handshake step");
+  }
+
+  // A version 2 control or data frame: the session it verifies under, or null (dropped). A
+  // responder's pending session is established by the first frame that verifies under it.
+  auth_session* authenticate(peer_id id, peer_state& p, const wire::frame_auth& a,
+                             time_point now) {
+    if (p.auth.session && auth::verify(p.auth.session->receive_key(), a.covered, a.mac)) {
+      auth_session& s = *p.auth.session;
+      if (a.seq <= s.highest_seen) {
+        (void)drop_frame(id, p, &counters::frames_replayed, errc::replayed_key,
+                         "seq " + std::to_string(a.seq) + " is not above " +
+                             std::to_string(s.highest_seen) +
+                             ": a replayed or reordered frame, dropped",
+                         now);
+        return nullptr;
+      }
+      s.highest_seen = a.seq;
+      return &s;
+    }
+    for (std::size_t i = p.auth.pending.size(); i-- > 0;) {
+      auth_session& c = p.auth.pending[i];
+      if (!c.approved || !auth::verify(c.receive_key(), a.covered, a.mac)) continue;
+      const bool restart = p.auth.session && (p.auth.session->peer_instance != c.peer_instance ||
+                                              p.auth.session->peer_static != c.peer_static);
+      if (restart && !p.restart_budget.available(now)) {
+        (void)drop_frame(id, p, &counters::rejected_rate_limited, errc::rate_limited,
+                         "a new instance sooner than peer_restart_interval after the last "
+                         "restart; the frame is dropped",
+                         now);
+        return nullptr;
+      }
+      auth_session fresh = std::move(c);
+      p.auth.pending.erase(p.auth.pending.begin() + static_cast<std::ptrdiff_t>(i));
+      fresh.highest_seen = a.seq;
+      establish(id, p, std::move(fresh), now);
+      return &*p.auth.session;
+    }
+    (void)drop_frame(id, p, &counters::frames_unauthenticated, errc::authentication_failed,
+                     p.auth.session || !p.auth.pending.empty()
+                         ? "a frame that does not authenticate under the session"
+                         : "a frame from a peer we have no session with",
+                     now);
+    if (!initiator && !p.auth.session && p.auth.pending.empty()) send_hello_request(id, p, now);
+    return nullptr;
+  }
+
   // ---- receiving ----
   // A frame under a live key of the peer's did not open: charge the peer's budget, and retire
   // the key once it has failed max_failed_opens_per_key times (its genuine sender, told
@@ -920,10 +1390,11 @@ struct engine::impl {
       // the key, untouched, stays live); anything else is dropped. Nothing in a frame that does
       // not decode is acted on.
       const status err = decoded.error();
-      const std::optional<guid> key =
-          err.code() == errc::unsupported_version || err.code() == errc::unknown_kind
-              ? std::nullopt
-              : wire::readable_key_id(frame);
+      // In authenticated mode nothing unauthenticated is answered (§12.6).
+      const std::optional<guid> key = authenticated || err.code() == errc::unsupported_version ||
+                                              err.code() == errc::unknown_kind
+                                          ? std::nullopt
+                                          : wire::readable_key_id(frame);
       const errc reason =
           err.code() == errc::message_too_large
               ? errc::message_too_large
@@ -933,6 +1404,17 @@ struct engine::impl {
       refuse(id, p, key.value_or(guid{}), reason, err.to_string(), key.has_value(), now);
       if (key) flush(id, p, now);
       return status(err.code(), describe(id, key ? &*key : nullptr, err.to_string()));
+    }
+    if (authenticated || decoded->version == wire::authenticated_version) {
+      if (status s = authenticate_frame(id, p, *decoded, now); !s.ok()) {
+        flush(id, p, now);
+        return s;
+      }
+      if (decoded->kind == wire::frame_kind::handshake) {
+        status s = on_handshake(id, p, decoded->handshake, now);
+        flush(id, p, now);
+        return s;
+      }
     }
     status result = status::success();
     if (decoded->kind == wire::frame_kind::control) {
@@ -947,6 +1429,39 @@ struct engine::impl {
     }
     flush(id, p, now);
     return result;
+  }
+
+  // The mode's checks of a decoded frame (§12.6): the other mode's frames are refused, and a
+  // version 2 control or data frame must verify under a session and name its instance.
+  status authenticate_frame(peer_id id, peer_state& p, const wire::decoded_frame& f,
+                            time_point now) {
+    if (!authenticated) {
+      return wrong_mode(id, p,
+                        "a frame of authenticated mode (version 2): this endpoint has no "
+                        "identity, so it runs base mode and cannot talk to this peer",
+                        now);
+    }
+    if (f.version != wire::authenticated_version) {
+      return wrong_mode(id, p,
+                        "a base-mode (version 1) frame: this endpoint runs authenticated mode "
+                        "and accepts none",
+                        now);
+    }
+    if (f.kind == wire::frame_kind::handshake) return status::success();
+    const auth_session* s = authenticate(id, p, *f.auth, now);
+    if (s == nullptr) {
+      return status(errc::authentication_failed, describe(id, nullptr, "frame not authenticated"));
+    }
+    const wire::control_block* block =
+        f.kind == wire::frame_kind::control ? &f.control
+                                            : (f.data.control ? &*f.data.control : nullptr);
+    if (block != nullptr && block->instance != s->peer_instance) {
+      return drop_frame(id, p, &counters::frames_unauthenticated, errc::malformed_frame,
+                        "a control block naming instance " + block->instance.short_hex() +
+                            ", not the session's " + s->peer_instance.short_hex(),
+                        now);
+    }
+    return status::success();
   }
 
   // A data frame. `in_place`: the ciphertext's own bytes, writable, to open the payload into
@@ -1143,6 +1658,9 @@ struct engine::impl {
     if (p.offers_due && p.keys_owed > 0) consider(*p.offers_due);
     if (!p.offered_keys.empty()) consider(p.offered_keys.front().usable_until);
     if (!p.reply_keys.empty()) consider(p.reply_keys.front().usable_until);
+    if (initiator && !p.auth.session && wants_handshake(p)) {
+      if (const auto n = next_initiate(p)) consider(*n);
+    }
     return t;
   }
 };
@@ -1177,7 +1695,7 @@ void engine::set_group(peer_id peer, std::uint64_t group, time_point now) {
   if (p.group == group) return;
   im.leave_group(p);
   auto [it, fresh] =
-      im.groups.try_emplace(group, engine::impl::group_budget{im.unproven_budget(now)});
+      im.groups.try_emplace(group, engine::impl::group_budget{im.unproven_budget(now), 0, std::nullopt});
   (void)fresh;
   ++it->second.members;
   p.group = group;
@@ -1192,6 +1710,9 @@ void engine::disconnect(peer_id peer, time_point now) {
   for (auto& m : p.unacked) impl_->give_up(peer, p, m, "peer disconnected before acknowledging");
   const std::size_t destroyed = impl_->store.drop_peer(peer);
   impl_->count(p, &counters::keys_destroyed, destroyed);
+  for (const auto& s : p.auth.pending) {
+    if (!s.approved) --impl_->pending_checks;
+  }
   impl_->leave_group(p);
   impl_->timers.schedule(peer, p.scheduled, std::nullopt);
   impl_->peers.erase(it);
@@ -1310,12 +1831,33 @@ std::optional<event> engine::poll_event() {
 
 std::size_t engine::max_frame_size() const noexcept { return impl_->limits.max_frame_bytes; }
 
-std::optional<public_key> engine::peer_identity(peer_id /*peer*/) const {
-  return std::nullopt;  // authenticated mode: in progress
+std::optional<public_key> engine::peer_identity(peer_id peer) const {
+  const auto it = impl_->peers.find(peer);
+  if (it == impl_->peers.end() || !it->second.auth.session) return std::nullopt;
+  return it->second.auth.session->peer_static;
 }
 
-void engine::resolve_identity(peer_id /*peer*/, const public_key& /*key*/, bool /*accepted*/,
-                              time_point /*now*/) {}
+void engine::resolve_identity(peer_id peer, const public_key& key, bool accepted,
+                              time_point now) {
+  auto& im = *impl_;
+  const auto it = im.peers.find(peer);
+  if (it == im.peers.end()) return;
+  peer_state& p = it->second;
+  auto& pending = p.auth.pending;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    if (pending[i].approved || pending[i].peer_static != key) continue;
+    --im.pending_checks;
+    if (accepted) {
+      pending[i].approved = true;
+      im.send_accept(peer, p, pending[i]);
+    } else {
+      im.refuse_identity(peer, p, pending[i], errc::access_denied, "refused by the application");
+      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    im.flush(peer, p, now);
+    return;
+  }
+}
 
 std::size_t engine::usable_keys(peer_id peer) const {
   auto it = impl_->peers.find(peer);

@@ -14,6 +14,7 @@
 
 #include "cryptcom/engine.hpp"
 #include "cryptcom/stats.hpp"
+#include "engine/peer_auth.hpp"
 #include "engine/refused_payloads.hpp"
 #include "engine/retransmit_timer.hpp"
 #include "engine/spent_keys.hpp"
@@ -66,6 +67,7 @@ struct peer_state {
         open_failures(failures) {}
 
   std::optional<guid> instance;      // the peer's endpoint instance, once it told us
+  peer_auth auth;                    // authenticated mode only
   std::optional<wire::hello> told;   // what the peer said of itself (AEAD, limits), once it did
   bool hello_sent = false;           // we told it ours (again after it restarts)
   std::optional<flow> default_flow;  // set_flow(): overrides options::default_flow
@@ -113,6 +115,7 @@ struct peer_state {
   // keys it used in the current and the last window of key_ttl, which size its allowance.
   std::optional<std::uint64_t> group;  // set_group(); empty: the peer is a group of its own
   std::optional<token_bucket> own_budget;
+  std::optional<token_bucket> own_handshakes;  // authenticated mode, when in no group
   bool proven = false;
   time_point used_window_start{};
   std::size_t used_in_window = 0;

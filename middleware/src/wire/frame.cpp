@@ -153,14 +153,94 @@ void read_control_block(reader& r, std::string_view path, const decode_limits& l
   if (elements == 6 && r.ok()) read_hello(r, path, out.about_sender.emplace());
 }
 
-void read_data(reader& r, byte_view frame, const decode_limits& limits, data_view& out) {
+frame_auth read_mac(reader& r, byte_view frame, std::uint64_t seq);
+
+// `auth`: a version 2 frame, whose MAC comes before the ciphertext.
+void read_data(reader& r, byte_view frame, const decode_limits& limits, frame_auth* auth,
+               std::uint64_t seq, data_view& out) {
   r.exact_bin({"data.key_id"}, out.key_id.bytes);
   r.exact_bin({"data.enc"}, out.enc.bytes);
   if (!r.nil()) read_offered_key(r, {"data.reply_key"}, out.reply_key.emplace());
   if (!r.nil()) read_control_block(r, "data.control", limits, out.control.emplace());
+  if (auth != nullptr) *auth = read_mac(r, frame, seq);
   const std::size_t ciphertext_at = r.offset();
   out.ciphertext = r.bin({"data.ciphertext"});
   out.associated_data = frame.first(ciphertext_at);
+}
+
+// A bin of exactly `size` bytes, as a view into the frame.
+byte_view exact_view(reader& r, const field_name& what, std::size_t size) {
+  const std::size_t at = r.offset();
+  const byte_view v = r.bin(what);
+  if (r.ok() && v.size() != size) {
+    r.fail(errc::malformed_frame, at,
+           "expected bin of " + std::to_string(size) + " bytes (" + what.str() + "), got " +
+               std::to_string(v.size()) + " bytes");
+  }
+  return v;
+}
+
+std::uint64_t read_seq(reader& r) {
+  const std::size_t at = r.offset();
+  const std::uint64_t seq = r.unsigned_int({"seq"}, uint64_max);
+  if (r.ok() && seq == 0) r.fail(errc::malformed_frame, at, "expected seq >= 1 (seq), got 0");
+  return seq;
+}
+
+frame_auth read_mac(reader& r, byte_view frame, std::uint64_t seq) {
+  frame_auth a;
+  a.seq = seq;
+  a.covered = frame.first(r.offset());
+  a.mac = exact_view(r, {"mac"}, mac_size);
+  return a;
+}
+
+// Element counts of each handshake step (docs/PROTOCOL.md §12.2).
+constexpr std::uint32_t handshake_elements[] = {4, 8, 7, 8};
+
+void read_handshake(reader& r, byte_view frame, std::uint32_t count, handshake_view& out) {
+  const std::size_t step_at = r.offset();
+  const std::uint64_t step = r.unsigned_int({"step"}, 255);
+  if (r.ok() && step > 3) {
+    r.fail(errc::malformed_frame, step_at,
+           "expected a handshake step 0..3 (step), got " + std::to_string(step));
+  }
+  if (!r.ok()) return;
+  out.step = static_cast<handshake_step>(step);
+  if (count != handshake_elements[step]) {
+    r.fail(errc::malformed_frame, 0,
+           "a handshake frame of step " + std::to_string(step) + " is an array of " +
+               std::to_string(handshake_elements[step]) + " elements, got " +
+               std::to_string(count));
+    return;
+  }
+  r.exact_bin({"handshake.instance"}, out.instance.bytes);
+  switch (out.step) {
+    case handshake_step::hello_request:
+      return;
+    case handshake_step::initiate:
+      r.exact_bin({"handshake.nonce"}, out.nonce.bytes);
+      r.exact_bin({"handshake.enc"}, out.enc.bytes);
+      out.identity_aad = frame.first(r.offset());
+      out.sealed_identity = exact_view(r, {"handshake.sealed_identity"}, sealed_identity_size);
+      break;
+    case handshake_step::accept:
+      r.exact_bin({"handshake.nonce"}, out.nonce.bytes);
+      r.exact_bin({"handshake.peer_nonce"}, out.peer_nonce.bytes);
+      break;
+    case handshake_step::refuse: {
+      r.exact_bin({"handshake.nonce"}, out.nonce.bytes);
+      r.exact_bin({"handshake.peer_nonce"}, out.peer_nonce.bytes);
+      const std::size_t at = r.offset();
+      const std::uint64_t reason = r.unsigned_int({"handshake.reason"}, 255);
+      if (r.ok() && reason == 0) {
+        r.fail(errc::malformed_frame, at, "expected a reason 1..255 (handshake.reason), got 0");
+      }
+      out.reason = static_cast<std::uint8_t>(reason);
+      break;
+    }
+  }
+  out.auth = read_mac(r, frame, 0);
 }
 
 }  // namespace
@@ -184,32 +264,43 @@ result<decoded_frame> decode(byte_view frame, const decode_limits& limits) {
   const std::size_t version_at = r.offset();
   const std::uint64_t version =
       r.unsigned_int({"version"}, std::numeric_limits<std::uint64_t>::max());
-  if (r.ok() && version != protocol_version) {
+  if (r.ok() && version != protocol_version && version != authenticated_version) {
     r.fail(errc::unsupported_version, version_at,
-           "protocol version " + std::to_string(version) + ", this endpoint speaks " +
-               std::to_string(protocol_version));
+           "protocol version " + std::to_string(version) + ", this endpoint speaks 1 and 2");
   }
+  const bool v2 = version == authenticated_version;
   const std::size_t kind_at = r.offset();
   const std::uint64_t kind = r.unsigned_int({"kind"}, std::numeric_limits<std::uint64_t>::max());
-  if (r.ok() && kind != static_cast<std::uint64_t>(frame_kind::control) &&
-      kind != static_cast<std::uint64_t>(frame_kind::data)) {
+  const std::uint64_t last_kind = v2 ? 3 : 2;
+  if (r.ok() && (kind == 0 || kind > last_kind)) {
     r.fail(errc::unknown_kind, kind_at,
-           "frame kind " + std::to_string(kind) + ", expected 1 (control) or 2 (data)");
+           "frame kind " + std::to_string(kind) + " of version " + std::to_string(version) +
+               ", expected 1 (control), 2 (data)" + (v2 ? " or 3 (handshake)" : ""));
   }
   if (!r.ok()) return r.error();
 
+  out.version = static_cast<std::uint8_t>(version);
   out.kind = static_cast<frame_kind>(kind);
-  const std::uint32_t expected_count = out.kind == frame_kind::control ? 3 : 7;
+  if (out.kind == frame_kind::handshake) {
+    read_handshake(r, frame, count, out.handshake);
+    r.expect_end();
+    if (!r.ok()) return r.error();
+    return out;
+  }
+  const std::uint32_t expected_count =
+      out.kind == frame_kind::control ? (v2 ? 5 : 3) : (v2 ? 9 : 7);
   if (count != expected_count) {
     r.fail(errc::malformed_frame, 0,
            std::string(out.kind == frame_kind::control ? "a control" : "a data") +
-               " frame is an array of " + std::to_string(expected_count) + " elements, got " +
-               std::to_string(count));
+               " frame of version " + std::to_string(version) + " is an array of " +
+               std::to_string(expected_count) + " elements, got " + std::to_string(count));
   }
+  const std::uint64_t seq = v2 ? read_seq(r) : 0;
   if (out.kind == frame_kind::control) {
     read_control_block(r, "control", limits, out.control);
+    if (v2) out.auth = read_mac(r, frame, seq);
   } else {
-    read_data(r, frame, limits, out.data);
+    read_data(r, frame, limits, v2 ? &out.auth.emplace() : nullptr, seq, out.data);
   }
   r.expect_end();
   if (!r.ok()) return r.error();
@@ -242,21 +333,42 @@ void encode_control(const control_block& block, std::vector<byte>& out) {
   pack_control_block(pk, block);
 }
 
-data_layout encode_data(const guid& key_id, const public_key& enc,
-                        const std::optional<offered_key>& reply_key, const control_block* control,
-                        std::size_t ciphertext_size, std::vector<byte>& out) {
+namespace {
+
+// The MAC's bin header and a zeroed slot for it, which the caller fills.
+mac_layout pack_mac_slot(packer& pk, std::vector<byte>& out) {
+  const std::size_t covered = out.size();
+  pk.pack_bin(static_cast<std::uint32_t>(mac_size));
+  out.resize(out.size() + mac_size);
+  return {byte_view(out).first(covered),
+          std::span<byte, mac_size>(out.data() + out.size() - mac_size, mac_size)};
+}
+
+struct data_parts {
+  std::optional<mac_layout> mac;
+  data_layout data;
+};
+
+// Both versions' data frames: version 2 adds seq after the kind and the MAC before the
+// ciphertext.
+data_parts encode_data_frame(std::optional<std::uint64_t> seq, const guid& key_id,
+                             const public_key& enc, const std::optional<offered_key>& reply_key,
+                             const control_block* control, std::size_t ciphertext_size,
+                             std::vector<byte>& out) {
   if (ciphertext_size > uint32_max) misuse("ciphertext above 2^32 - 1 bytes");
   if (control != nullptr) check_block(*control);
   out.clear();
-  const std::size_t header_bound = 3 + 2 * encoded_guid_bytes + encoded_key_bytes +
+  const std::size_t header_bound = 3 + 9 + 2 * encoded_guid_bytes + encoded_key_bytes +
                                    (1 + encoded_guid_bytes + encoded_key_bytes + 5) +
-                                   (control != nullptr ? control_block_bound(*control) : 1) + 5;
+                                   (control != nullptr ? control_block_bound(*control) : 1) +
+                                   (2 + mac_size) + 5;
   out.reserve(header_bound + ciphertext_size);
   vector_sink sink(out);
   packer pk(sink);
-  pk.pack_array(7);
-  pk.pack_uint8(protocol_version);
+  pk.pack_array(seq ? 9 : 7);
+  pk.pack_uint8(seq ? authenticated_version : protocol_version);
   pk.pack_uint8(static_cast<std::uint8_t>(frame_kind::data));
+  if (seq) pk.pack_uint64(*seq);
   pack_bytes(pk, key_id.bytes);
   pack_bytes(pk, enc.bytes);
   if (reply_key) {
@@ -269,10 +381,112 @@ data_layout encode_data(const guid& key_id, const public_key& enc,
   } else {
     pk.pack_nil();
   }
+  data_parts parts;
+  if (seq) parts.mac = pack_mac_slot(pk, out);
   const std::size_t associated_size = out.size();
   pk.pack_bin(static_cast<std::uint32_t>(ciphertext_size));
   out.resize(out.size() + ciphertext_size);
-  return {byte_view(out).first(associated_size), mutable_byte_view(out).last(ciphertext_size)};
+  if (parts.mac) {
+    // The resize above may not move the buffer (reserved), but take the views afresh anyway.
+    const std::size_t covered = parts.mac->covered.size();
+    parts.mac = mac_layout{byte_view(out).first(covered),
+                           std::span<byte, mac_size>(out.data() + covered + 2, mac_size)};
+  }
+  parts.data = {byte_view(out).first(associated_size),
+                mutable_byte_view(out).last(ciphertext_size)};
+  return parts;
+}
+
+void pack_handshake_head(packer& pk, handshake_step step, const guid& instance) {
+  pk.pack_array(handshake_elements[static_cast<std::size_t>(step)]);
+  pk.pack_uint8(authenticated_version);
+  pk.pack_uint8(static_cast<std::uint8_t>(frame_kind::handshake));
+  pk.pack_uint8(static_cast<std::uint8_t>(step));
+  pack_bytes(pk, instance.bytes);
+}
+
+}  // namespace
+
+data_layout encode_data(const guid& key_id, const public_key& enc,
+                        const std::optional<offered_key>& reply_key, const control_block* control,
+                        std::size_t ciphertext_size, std::vector<byte>& out) {
+  return encode_data_frame(std::nullopt, key_id, enc, reply_key, control, ciphertext_size, out)
+      .data;
+}
+
+data_layout_v2 encode_data_v2(std::uint64_t seq, const guid& key_id, const public_key& enc,
+                              const std::optional<offered_key>& reply_key,
+                              const control_block* control, std::size_t ciphertext_size,
+                              std::vector<byte>& out) {
+  data_parts parts =
+      encode_data_frame(seq, key_id, enc, reply_key, control, ciphertext_size, out);
+  return {*parts.mac, parts.data.associated_data, parts.data.ciphertext};
+}
+
+mac_layout encode_control_v2(std::uint64_t seq, const control_block& block,
+                             std::vector<byte>& out) {
+  check_block(block);
+  out.clear();
+  out.reserve(3 + 9 + control_block_bound(block) + 2 + mac_size);
+  vector_sink sink(out);
+  packer pk(sink);
+  pk.pack_array(5);
+  pk.pack_uint8(authenticated_version);
+  pk.pack_uint8(static_cast<std::uint8_t>(frame_kind::control));
+  pk.pack_uint64(seq);
+  pack_control_block(pk, block);
+  return pack_mac_slot(pk, out);
+}
+
+void encode_hello_request(const guid& instance, std::vector<byte>& out) {
+  out.clear();
+  vector_sink sink(out);
+  packer pk(sink);
+  pack_handshake_head(pk, handshake_step::hello_request, instance);
+}
+
+initiate_layout encode_initiate(const guid& instance, const guid& nonce, const public_key& enc,
+                                std::vector<byte>& out) {
+  out.clear();
+  out.reserve(4 + 3 * encoded_guid_bytes + encoded_key_bytes + 2 + sealed_identity_size + 2 +
+              mac_size);
+  vector_sink sink(out);
+  packer pk(sink);
+  pack_handshake_head(pk, handshake_step::initiate, instance);
+  pack_bytes(pk, nonce.bytes);
+  pack_bytes(pk, enc.bytes);
+  const std::size_t aad = out.size();
+  pk.pack_bin(static_cast<std::uint32_t>(sealed_identity_size));
+  out.resize(out.size() + sealed_identity_size);
+  const mac_layout mac = pack_mac_slot(pk, out);
+  return {byte_view(out).first(aad),
+          std::span<byte, sealed_identity_size>(out.data() + aad + 2, sealed_identity_size),
+          mac};
+}
+
+mac_layout encode_accept(const guid& instance, const guid& nonce, const guid& peer_nonce,
+                         std::vector<byte>& out) {
+  out.clear();
+  out.reserve(4 + 3 * encoded_guid_bytes + 2 + mac_size);
+  vector_sink sink(out);
+  packer pk(sink);
+  pack_handshake_head(pk, handshake_step::accept, instance);
+  pack_bytes(pk, nonce.bytes);
+  pack_bytes(pk, peer_nonce.bytes);
+  return pack_mac_slot(pk, out);
+}
+
+mac_layout encode_refuse(const guid& instance, const guid& nonce, const guid& peer_nonce,
+                         std::uint8_t reason, std::vector<byte>& out) {
+  out.clear();
+  out.reserve(4 + 3 * encoded_guid_bytes + 2 + 2 + mac_size);
+  vector_sink sink(out);
+  packer pk(sink);
+  pack_handshake_head(pk, handshake_step::refuse, instance);
+  pack_bytes(pk, nonce.bytes);
+  pack_bytes(pk, peer_nonce.bytes);
+  pk.pack_uint8(reason);
+  return pack_mac_slot(pk, out);
 }
 
 }  // namespace cryptcom::wire

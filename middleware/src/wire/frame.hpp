@@ -28,8 +28,20 @@
 namespace cryptcom::wire {
 
 inline constexpr std::uint8_t protocol_version = 1;
+// Authenticated mode (docs/PROTOCOL.md §12): control and data frames gain a sequence number and
+// a MAC, and a third kind carries the handshake.
+inline constexpr std::uint8_t authenticated_version = 2;
+inline constexpr std::size_t mac_size = 32;              // HMAC-SHA256
+inline constexpr std::size_t sealed_identity_size = 48;  // a public key sealed with HPKE
 
-enum class frame_kind : std::uint8_t { control = 1, data = 2 };
+enum class frame_kind : std::uint8_t { control = 1, data = 2, handshake = 3 };
+
+enum class handshake_step : std::uint8_t {
+  hello_request = 0,
+  initiate = 1,
+  accept = 2,
+  refuse = 3,
+};
 
 struct offered_key {
   guid id;
@@ -70,6 +82,27 @@ struct control_block {
   friend bool operator==(const control_block&, const control_block&) = default;
 };
 
+// What authenticates a version 2 control or data frame: its sequence number and the MAC over
+// `covered` (every byte before the mac element's bin header).
+struct frame_auth {
+  std::uint64_t seq = 0;
+  byte_view covered;
+  byte_view mac;  // mac_size bytes
+};
+
+// A decoded handshake frame (version 2, kind 3). Fields a step does not have stay zero.
+struct handshake_view {
+  handshake_step step = handshake_step::hello_request;
+  guid instance;
+  guid nonce;
+  guid peer_nonce;
+  public_key enc;               // initiate
+  byte_view sealed_identity;    // initiate: sealed_identity_size bytes
+  byte_view identity_aad;       // initiate: every byte before sealed_identity's bin header
+  std::uint8_t reason = 0;      // refuse
+  std::optional<frame_auth> auth;  // all but hello_request (seq stays 0)
+};
+
 // A decoded data frame. Views point into the decoded buffer.
 struct data_view {
   guid key_id;                           // the recipient's one-time key this was sealed to
@@ -88,15 +121,19 @@ struct decode_limits {
   std::size_t max_parts = 100000;
 };
 
-// What a decoded frame is: exactly one of the two is set.
+// What a decoded frame is: exactly one of the three is set.
 struct decoded_frame {
+  std::uint8_t version = protocol_version;
   frame_kind kind;
-  control_block control;  // kind == control
-  data_view data;         // kind == data
+  control_block control;     // kind == control
+  data_view data;            // kind == data
+  handshake_view handshake;  // kind == handshake (version 2 only)
+  std::optional<frame_auth> auth;  // version 2 control and data frames
 };
 
-// Errors: malformed_frame (with the byte offset and what was expected), unsupported_version,
-// unknown_kind, limit_exceeded (naming the limit), message_too_large.
+// Decodes a frame of version 1 or 2. Errors: malformed_frame (with the byte offset and what was
+// expected), unsupported_version, unknown_kind, limit_exceeded (naming the limit),
+// message_too_large.
 result<decoded_frame> decode(byte_view frame, const decode_limits& limits);
 
 // The key id of a data frame that decode() refused, when it can still be read: the frame starts
@@ -121,6 +158,37 @@ struct data_layout {
 data_layout encode_data(const guid& key_id, const public_key& enc,
                         const std::optional<offered_key>& reply_key, const control_block* control,
                         std::size_t ciphertext_size, std::vector<byte>& out);
+
+// Version 2 (authenticated) encoders. Each writes the frame with its MAC left zero and returns
+// what the MAC covers and where it goes, to be filled by the caller before the frame is sent (for
+// a data frame: before sealing, since the MAC is part of the associated data).
+struct mac_layout {
+  byte_view covered;
+  std::span<byte, mac_size> mac;
+};
+mac_layout encode_control_v2(std::uint64_t seq, const control_block& block,
+                             std::vector<byte>& out);
+struct data_layout_v2 {
+  mac_layout mac;
+  byte_view associated_data;  // includes the MAC
+  mutable_byte_view ciphertext;
+};
+data_layout_v2 encode_data_v2(std::uint64_t seq, const guid& key_id, const public_key& enc,
+                              const std::optional<offered_key>& reply_key,
+                              const control_block* control, std::size_t ciphertext_size,
+                              std::vector<byte>& out);
+void encode_hello_request(const guid& instance, std::vector<byte>& out);
+struct initiate_layout {
+  byte_view identity_aad;                                // bytes before sealed_identity
+  std::span<byte, sealed_identity_size> sealed_identity;  // to be filled first
+  mac_layout mac;                                        // then this
+};
+initiate_layout encode_initiate(const guid& instance, const guid& nonce, const public_key& enc,
+                                std::vector<byte>& out);
+mac_layout encode_accept(const guid& instance, const guid& nonce, const guid& peer_nonce,
+                         std::vector<byte>& out);
+mac_layout encode_refuse(const guid& instance, const guid& nonce, const guid& peer_nonce,
+                         std::uint8_t reason, std::vector<byte>& out);
 
 // The payload inside the ciphertext: the message parts.
 std::size_t payload_size(std::span<const byte_view> parts);
