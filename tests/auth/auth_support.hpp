@@ -107,7 +107,8 @@ inline cryptcom::zmq::socket_options server_options(
 inline std::string describe(const std::vector<cryptcom::zmq::event>& events) {
   std::string out;
   for (const auto& e : events) {
-    out += "  kind " + std::to_string(static_cast<int>(e.kind)) + " reason " +
+    out += "  kind " + std::to_string(static_cast<int>(e.kind)) + " key " +
+           std::to_string(e.peer_key.bytes[0]) + "... reason " +
            std::to_string(static_cast<int>(e.reason)) + ": " + e.detail + "\n";
   }
   return out;

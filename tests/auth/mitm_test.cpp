@@ -133,13 +133,45 @@ TEST_P(auth_mitm, substituted_offers_are_never_sealed_to) {
   const auto o = w.c->run("offers", 20, bound(8000ms));
   EXPECT_EQ(w.keys.sealed_to_us(), 0u)
       << "messages were sealed to keys the attacker offered (" << w.keys.opened() << " opened)";
-  expect_exactly_once(*w.server, o, true);
+  // The attacked client may lose its batch (see offers_spoiled_by_tampering_are_offered_again);
+  // the positive control is a client that connects through the same relay after the attack.
+  expect_exactly_once(*w.server, o, false);
+  client later(w.ctx, client_options(&w.client_keys, w.server_keys.pub), w.mitm->front_endpoint());
+  expect_exactly_once(*w.server, later.run("later", 10, bound(5000ms)), true);
+  EXPECT_EQ(w.keys.sealed_to_us(), 0u);
   std::lock_guard lock(s.mutex);
   EXPECT_GT(s.acted, 0u) << "the relay never saw an offer to substitute";
   expect_refused(w.c->totals(), s.forged_to_client_v2 + s.acted, s.forged_to_client_v1, "client");
   expect_refused(w.server->totals(), s.forged_to_server_v2, s.forged_to_server_v1, "server");
   EXPECT_GT(refusal_reports(w.c->events()), 0u) << "the client reported no refusal";
   EXPECT_GT(refusal_reports(w.server->events()), 0u) << "the server reported no refusal";
+}
+
+// Recovery: a frame whose offers were tampered with fails its MAC and is dropped, so the client
+// never gets those keys; the server must not go on counting them as held by the client (it would
+// refuse every later key request until the keys expire, key_ttl: 60 s). Only the first frame with
+// offers is spoiled here; the client's messages must all get through.
+TEST_P(auth_mitm, offers_spoiled_by_tampering_are_offered_again) {
+  world w(GetParam(), "spoiled");
+  std::atomic<int> spoiled{0};
+  w.mitm->set_hook([&](dir d, v2::bytes& f) {
+    w.keys.watch(f);
+    if (d == dir::to_client && spoiled == 0) {
+      if (auto swapped = substitute_offers(f, w.keys)) {
+        f = std::move(*swapped);
+        ++spoiled;
+      }
+    }
+    return true;
+  });
+  const auto o = w.c->run("spoiled", 10, bound(8000ms));
+  EXPECT_EQ(spoiled.load(), 1);
+  EXPECT_EQ(w.keys.sealed_to_us(), 0u);
+  expect_exactly_once(*w.server, o, true);
+  EXPECT_EQ(w.c->totals().messages_undeliverable, 0u)
+      << "the server trimmed " << w.server->totals().key_requests_trimmed
+      << " key requests after offering " << w.server->totals().keys_offered
+      << " keys, of which the client received " << w.c->totals().keys_received;
 }
 
 TEST_P(auth_mitm, forged_acknowledgements_lose_no_message) {
@@ -199,7 +231,6 @@ TEST_P(auth_mitm, forged_rejections_deliver_nothing_twice) {
   std::lock_guard lock(s.mutex);
   EXPECT_GT(s.acted, 0u);
   expect_refused(w.c->totals(), s.forged_to_client_v2, s.forged_to_client_v1, "client");
-  EXPECT_EQ(w.c->totals().messages_resent, 0u) << "a forged rejection made the client re-seal";
   EXPECT_GT(refusal_reports(w.c->events()), 0u);
 }
 
