@@ -42,8 +42,6 @@ constexpr std::string_view identity_info = "cryptcom/2 identity";
 constexpr std::size_t max_pending_sessions = 4;
 // hello_requests go to one peer at most this often (§12.4).
 constexpr duration hello_request_interval = std::chrono::seconds(1);
-// Reason of a refuse frame for an identity that is not accepted (errc::access_denied).
-constexpr std::uint8_t refuse_access_denied = static_cast<std::uint8_t>(errc::access_denied);
 
 // Bounds that keep every frame within a msgpack bin32 (PROTOCOL.md §7).
 constexpr std::size_t frame_slack = 256 * 1024;
@@ -486,6 +484,7 @@ struct engine::impl {
   }
 
   void grant(peer_id id, peer_state& p, std::uint32_t wanted, time_point now, bool defer_offers) {
+    if (authenticated) replace_lost_offers(id, p, wanted, now);
     const std::size_t allowed = allowance(p, now);
     const std::size_t held = store.live(id) + p.keys_owed;
     std::size_t n = std::min<std::size_t>(wanted, allowed - std::min(allowed, held));
@@ -599,6 +598,7 @@ struct engine::impl {
         block.offers.push_back(*k);
       }
       count(p, &counters::keys_offered, block.offers.size());
+      if (!block.offers.empty()) p.last_offered_at = now;
       // A grant above max_offers goes out in several blocks, the next one due at once.
       const bool more = !failed && n == limits.max_offers && p.keys_owed > n;
       p.keys_owed = more ? p.keys_owed - n : 0;
@@ -977,6 +977,32 @@ struct engine::impl {
     if (!block.rejections.empty()) on_rejections(id, p, block.rejections, now);
   }
 
+  // Authenticated mode: a peer that asks again, key_request_retry after our last offer, while
+  // holding (by our count) its whole allowance did not get those offers: a frame carrying them
+  // was lost or spoiled on the way (a MAC that fails drops the whole frame). Its request is
+  // authenticated, so it is the peer's own word: its oldest unused keys are destroyed to make
+  // room for new ones, instead of leaving it without keys until they expire. Base mode cannot
+  // tell a genuine request from a forged one and keeps the allowance as it is.
+  void replace_lost_offers(peer_id id, peer_state& p, std::uint32_t wanted, time_point now) {
+    if (wanted == 0 || !p.last_offered_at || now - *p.last_offered_at < opts.key_request_retry) {
+      return;
+    }
+    const std::size_t allowed = allowance(p, now);
+    const std::size_t held = store.live(id) + p.keys_owed;
+    if (held + wanted <= allowed) return;
+    const std::size_t lost = std::min<std::size_t>(held + wanted - allowed, store.live(id));
+    const std::size_t retired = store.retire_oldest(id, lost);
+    if (retired == 0) return;
+    count(p, &counters::keys_retired, retired);
+    count(p, &counters::keys_destroyed, retired);
+    if (p.refusal_reports.take(1, now) == 1) {
+      emit_event(
+          event_kind::frame_rejected, id, guid{}, 0, errc::expired_key,
+          "the peer asked for keys again while holding its allowance: " + std::to_string(retired) +
+              " keys offered earlier were lost on the way; destroyed and offered anew");
+    }
+  }
+
   // ---- authenticated mode (PROTOCOL.md §12) ----
   secret_key_view own_secret() const { return detail::identity_access::secret(*opts.auth.self); }
   const public_key& own_public() const { return opts.auth.self->public_value(); }
@@ -1353,7 +1379,9 @@ struct engine::impl {
                          ? "a frame that does not authenticate under the session"
                          : "a frame from a peer we have no session with",
                      now);
-    if (!initiator && !p.auth.session && p.auth.pending.empty()) send_hello_request(id, p, now);
+    // Pending sessions do not hold it back: replayed initiates can make pending sessions that no
+    // live initiator will ever use, while the genuine one still talks under a session we lost.
+    if (!initiator && !p.auth.session) send_hello_request(id, p, now);
     return nullptr;
   }
 

@@ -104,8 +104,9 @@ struct peer_state {
   retransmit_timer rto;
 
   // Control information owed to the peer.
-  std::size_t keys_owed = 0;             // it asked for keys; we grant when we next write
-  std::optional<time_point> offers_due;  // deferred so they can ride on a reply
+  std::size_t keys_owed = 0;                  // it asked for keys; we grant when we next write
+  std::optional<time_point> offers_due;       // deferred so they can ride on a reply
+  std::optional<time_point> last_offered_at;  // when we last offered it keys
   std::vector<guid> acks;
   std::optional<time_point> acks_due;
   std::vector<wire::rejection> rejections;
