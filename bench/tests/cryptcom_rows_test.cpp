@@ -29,9 +29,14 @@ const run_bounds k_short{std::chrono::milliseconds(150), 100'000, std::chrono::m
 TEST(bench_cryptcom, push_measures_one_way_only_and_pull_round_trip_only) {
   ASSERT_GE(sodium_init(), 0);
   auto systems = make_cryptcom_systems({});
-  ASSERT_EQ(systems.size(), 2u);
+  ASSERT_EQ(systems.size(), 3u);
   auto& push = *systems[0];
   auto& pull = *systems[1];
+  auto& authenticated_push = *systems[2];
+  EXPECT_EQ(authenticated_push.name(), "cryptcom-auth-push");
+  EXPECT_TRUE(authenticated_push.has_one_way());
+  EXPECT_FALSE(authenticated_push.has_round_trip());
+  EXPECT_GT(authenticated_push.one_way(1024, 2, k_short).msgs_per_s, 0);
   EXPECT_EQ(push.name(), k_cryptcom_push_system);
   EXPECT_EQ(pull.name(), k_cryptcom_pull_system);
   EXPECT_TRUE(push.has_one_way());

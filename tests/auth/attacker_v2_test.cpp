@@ -164,11 +164,18 @@ TEST(auth_attacker_v2, a_session_spoken_by_hand_is_served) {
   }
   EXPECT_EQ(*echo, std::vector<std::string>{"by hand"});
   EXPECT_EQ(server.delivered("by hand"), 1u);
-  bool named = false;
-  for (const auto& e : server.events()) {
-    named = named || (e.kind == cryptcom::zmq::event_kind::peer_authenticated &&
-                      e.peer_key.bytes == attacker.pub);
-  }
+  // The server's thread collects its events between messages: wait for it to have read them.
+  const bool named = wait_until(
+      [&] {
+        for (const auto& e : server.events()) {
+          if (e.kind == cryptcom::zmq::event_kind::peer_authenticated &&
+              e.peer_key.bytes == attacker.pub) {
+            return true;
+          }
+        }
+        return false;
+      },
+      bound(2000ms));
   EXPECT_TRUE(named) << describe(server.events());
 }
 

@@ -36,8 +36,10 @@ def hex_dumps(md):
 @pytest.fixture(scope="module")
 def dumps(protocol_md):
     d = hex_dumps(protocol_md)
-    # §10 control frame, §10 hello tail (at 0x78), §10 sealed frame, §11 request, §11 reply.
-    assert [(o, len(b)) for o, b in d] == [(0, 120), (0x78, 12), (0, 83), (0, 140), (0, 85)]
+    # §10 control frame, §10 hello tail (at 0x78), §10 sealed frame, §11 request, §11 reply;
+    # §12.8 (authenticated mode): initiate, accept, control frame, data frame.
+    assert [(o, len(b)) for o, b in d] == [(0, 120), (0x78, 12), (0, 83), (0, 140), (0, 85),
+                                           (0, 158), (0, 92), (0, 73), (0, 118)]
     return [b for _, b in d]
 
 

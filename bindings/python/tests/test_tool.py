@@ -140,7 +140,7 @@ def test_inspect_reports_frames_that_are_not_cryptcom(tmp_path):
         "93010195c410000102030405060708090a0b0c0d0e0f029193c410101112131415161718191a1b1c1d1e1f"
         "c420202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3fcdea6091c4104041"
         "4243444546474849 4a4b4c4d4e4f9192c410505152535455565758595a5b5c5d5e5f06".replace(" ", ""))
-    write_capture(path, [[b"id", b"", example], [b"\x00\x01garbage"], [b"\x93\x02\x01\x90"]])
+    write_capture(path, [[b"id", b"", example], [b"\x00\x01garbage"], [b"\x93\x03\x01\x90"]])
     out = tool("inspect", "--file", path, "--json")
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
