@@ -1675,7 +1675,13 @@ struct engine::impl {
     while (!p.queue.empty() && now - p.queue.front().accepted_at >= opts.delivery_timeout) {
       outgoing_message m = std::move(p.queue.front());
       p.queue.pop_front();
-      give_up(id, p, m, "no usable key from the peer within delivery_timeout");
+      give_up(id, p, m,
+              authenticated && !p.auth.session
+                  ? (initiator ? "no answer to our handshake within delivery_timeout (does the "
+                                 "peer run authenticated mode, with the identity configured as "
+                                 "our server key?)"
+                               : "no session with the peer within delivery_timeout")
+                  : "no usable key from the peer within delivery_timeout");
     }
   }
 

@@ -204,6 +204,9 @@ TEST_F(authenticated, a_client_with_the_wrong_server_key_gets_no_answer_and_repo
   settle_v2();
   const auto ea = events(*a);
   EXPECT_EQ(count_kind(ea, event_kind::message_undeliverable), 1u);
+  const event* lost = find_kind(ea, event_kind::message_undeliverable);
+  ASSERT_NE(lost, nullptr);
+  EXPECT_NE(lost->detail.find("no answer to our handshake"), std::string::npos) << lost->detail;
 }
 
 TEST_F(authenticated, a_replayed_control_frame_is_dropped_and_not_acted_on) {
