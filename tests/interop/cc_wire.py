@@ -181,6 +181,17 @@ def decode_control_block(r, limits, what="control"):
     return b
 
 
+def read_head(r):
+    """§3 (and §12.2): the outer array header, then version, then kind, before anything else.
+    Returns (count, version, kind, offset of kind)."""
+    n = r.array("frame")
+    if n < 2:
+        r._fail(f"frame array of {n}, at least 2 needed")
+    version = r.uint("version", U64)
+    kind_at = r.pos
+    return n, version, r.uint("kind", U64), kind_at
+
+
 def decode_frame(buf, limits=None):
     """Returns ('control', ControlBlock) or ('data', DataFrame); raises FrameError (§3)."""
     limits = limits or Limits()
@@ -188,17 +199,11 @@ def decode_frame(buf, limits=None):
     r = Reader(buf)
     key_id = None
     try:
-        n = r.array("frame")
-        if n < 2:
-            r._fail(f"frame array of {n}, at least 2 needed")
-        start = r.pos
-        version = r.uint("version", U64)
+        n, version, kind, kind_at = read_head(r)
         if version != VERSION:
-            raise FrameError("unsupported_version", f"offset {start}: version {version}")
-        start = r.pos
-        kind = r.uint("kind", U64)
+            raise FrameError("unsupported_version", f"version {version}")
         if kind not in (KIND_CONTROL, KIND_DATA):
-            raise FrameError("unknown_kind", f"offset {start}: kind {kind}")
+            raise FrameError("unknown_kind", f"offset {kind_at}: kind {kind}")
         if kind == KIND_CONTROL:
             if n != 3:
                 r._fail(f"control frame of {n} elements, expected 3")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+import cc_auth
 import cc_hpke as hpke
 from cc_msgpack import enc_uint, enc_bin, Reader, DecodeError
 from cc_wire import (ControlBlock, Hello, Limits, OfferedKey, INFO, FrameError, decode_frame,
@@ -199,3 +200,147 @@ def test_hpke_rfc9180_vectors(vectors_file):
                 bytes.fromhex(x["exported_value"])
             checked += 1
     assert checked > 300
+
+
+# ---------------------------------------------------------------------------------------------
+# §12.8: authenticated mode (version 2), rebuilt from the stated inputs with cc_auth (§12.2-§12.3)
+
+AUTH = dict(I_I=seq(0x00), I_R=seq(0x10), N_I=seq(0x20), N_R=seq(0x30))
+
+
+@pytest.fixture(scope="module")
+def auth_keys():
+    s_I, S_I = hpke.derive_key_pair(seq(0x40, 32))
+    s_R, S_R = hpke.derive_key_pair(seq(0x60, 32))
+    return s_I, S_I, s_R, S_R
+
+
+def test_auth_example_inputs_and_keys(auth_keys):
+    s_I, S_I, s_R, S_R = auth_keys
+    assert S_I.hex() == "b259f6ee92dcba0111850b13b3f6dccc827726f9b08235ab62922b6b3f3f2a19"
+    assert S_R.hex() == "bad762e098446cbcc58b30c7e804f82847b8b911185996582af9f27bfd4e875f"
+    assert hpke.derive_key_pair(seq(0x80, 32))[1].hex() == \
+        "7af03df159e2d75751c1a88eb5a9e87988f138dce7596ebda3ad7f0bb04a8734"
+    # ss is the same from either side; the keys of the table follow from it.
+    prk = cc_auth.static_prk(s_I, S_R)
+    assert prk == cc_auth.static_prk(s_R, S_I)
+    k_init = cc_auth.derive_k_init(prk, S_I, S_R, AUTH["I_I"], AUTH["N_I"])
+    th = cc_auth.transcript(S_I, S_R, AUTH["I_I"], AUTH["I_R"], AUTH["N_I"], AUTH["N_R"])
+    k_ir, k_ri = cc_auth.derive_session_keys(prk, th)
+    assert k_init.hex() == "cfd9dc3cdbe0592e203b4f81591d195a4ab384223c856fcb07362453de8ab62d"
+    assert k_ir.hex() == "f395b6f4cd4e2afd24b287a0bb2ff25e587e246c92805b5f00a358f0ee614778"
+    assert k_ri.hex() == "9bcf941a37e24936bbd0058537a2f80f814d120178f66c2e19ca0f93306168c0"
+
+
+def _session(auth_keys):
+    s_I, S_I, s_R, S_R = auth_keys
+    prk = cc_auth.static_prk(s_I, S_R)
+    th = cc_auth.transcript(S_I, S_R, AUTH["I_I"], AUTH["I_R"], AUTH["N_I"], AUTH["N_R"])
+    return prk, cc_auth.derive_session_keys(prk, th)
+
+
+def test_auth_example_initiate(dumps, auth_keys):
+    s_I, S_I, s_R, S_R = auth_keys
+    frame = dumps[5]
+    built, prk, k_init = cc_auth.build_initiate(s_I, S_I, S_R, AUTH["I_I"], AUTH["N_I"],
+                                                ikmE=seq(0x80, 32))
+    assert built == frame
+    f = cc_auth.decode_frame2(frame)
+    assert isinstance(f, cc_auth.Initiate)
+    assert (f.instance, f.nonce) == (AUTH["I_I"], AUTH["N_I"])
+    assert f.identity_aad == frame[:0x4a] and f.covered == frame[:0x7c]
+    assert frame[0x4a:0x4c] == b"\xc4\x30" and frame[0x7c:0x7e] == b"\xc4\x20"
+    # What the responder does (§12.4 step 2): open the identity with s_R, then verify the MAC.
+    assert cc_auth.open_identity(s_R, f) == S_I
+    prk_r = cc_auth.static_prk(s_R, S_I)
+    assert cc_auth.mac_ok(cc_auth.derive_k_init(prk_r, S_I, S_R, f.instance, f.nonce),
+                          f.covered, f.mac)
+    # The identity's aad covers the header and enc; the MAC covers the sealed identity too.
+    for i in (1, 0x05, 0x17, 0x30):
+        bad = bytearray(frame)
+        bad[i] ^= 1
+        with pytest.raises((hpke.HpkeError, FrameError)):
+            cc_auth.open_identity(s_R, cc_auth.decode_frame2(bytes(bad)))
+    bad = bytearray(frame)
+    bad[0x60] ^= 1
+    with pytest.raises(hpke.HpkeError):
+        cc_auth.open_identity(s_R, cc_auth.decode_frame2(bytes(bad)))
+    assert not cc_auth.mac_ok(k_init, bytes(bad[:0x7c]), f.mac)
+
+
+def test_auth_example_accept(dumps, auth_keys):
+    frame = dumps[6]
+    _, (k_ir, k_ri) = _session(auth_keys)
+    assert cc_auth.encode_accept(AUTH["I_R"], AUTH["N_R"], AUTH["N_I"], k_ri) == frame
+    f = cc_auth.decode_frame2(frame)
+    assert isinstance(f, cc_auth.Accept) and f.covered == frame[:0x3a]
+    assert (f.instance, f.nonce, f.peer_nonce) == (AUTH["I_R"], AUTH["N_R"], AUTH["N_I"])
+    assert cc_auth.mac_ok(k_ri, f.covered, f.mac)
+    assert not cc_auth.mac_ok(k_ir, f.covered, f.mac)        # no reflection: other direction
+
+
+def test_auth_example_control_frame(dumps, auth_keys):
+    frame = dumps[7]
+    _, (k_ir, k_ri) = _session(auth_keys)
+    block = ControlBlock(AUTH["I_I"], 8, [], [], [], Hello(max_version=2))
+    assert cc_auth.encode_control2(1, block, k_ir) == frame
+    f = cc_auth.decode_frame2(frame)
+    assert isinstance(f, cc_auth.Control2) and f.seq == 1 and f.covered == frame[:0x27]
+    assert f.block.instance == AUTH["I_I"] and f.block.wanted == 8
+    assert f.block.hello == Hello(2, 0, 3, 64 << 20, 1000)
+    assert cc_auth.mac_ok(k_ir, f.covered, f.mac) and not cc_auth.mac_ok(k_ri, f.covered, f.mac)
+
+
+def test_auth_example_data_frame(dumps, auth_keys):
+    frame = dumps[8]
+    _, (k_ir, _) = _session(auth_keys)
+    skK, pkK = hpke.derive_key_pair(seq(0xA0, 32))
+    pt = bytes.fromhex("91c40568656c6c6f")
+    assert cc_auth.seal_data2(2, seq(0x10), pkK, pt, k_ir, ikmE=seq(0xE0, 32)) == frame
+    f = cc_auth.decode_frame2(frame)
+    assert isinstance(f, cc_auth.Data2) and f.seq == 2 and f.key_id == seq(0x10)
+    assert f.reply_key is None and f.control is None
+    assert f.covered == frame[:0x3a] and f.aad == frame[:0x5c] and len(f.ciphertext) == 24
+    assert cc_auth.mac_ok(k_ir, f.covered, f.mac)
+    assert hpke.open_base(f.enc, skK, cc_auth.INFO_DATA, f.aad, f.ciphertext) == pt
+    # The version 1 info does not open it, and the MAC is inside the associated data.
+    with pytest.raises(hpke.HpkeError):
+        hpke.open_base(f.enc, skK, INFO, f.aad, f.ciphertext)
+    bad = bytearray(f.aad)
+    bad[0x40] ^= 1
+    with pytest.raises(hpke.HpkeError):
+        hpke.open_base(f.enc, skK, cc_auth.INFO_DATA, bytes(bad), f.ciphertext)
+
+
+def test_auth_codec_strictness(dumps):
+    """§12.2: header, version, kind, step, then the count; seq >= 1; mac of 32 bytes; refuse
+    reason 1-255; no trailing byte. Version 1 frames are told apart by their version."""
+    initiate, accept, control, data = dumps[5:9]
+
+    def code(buf):
+        with pytest.raises(FrameError) as e:
+            cc_auth.decode_frame2(buf)
+        return e.value.code
+
+    assert code(control + b"\x00") == "malformed_frame"
+    assert code(accept[:-1]) == "malformed_frame"
+    assert code(b"\x94\x02\x03\x04" + accept[4:22]) == "malformed_frame"        # step 4
+    assert code(b"\x94\x02\x03\x02" + accept[4:]) == "malformed_frame"          # accept of 4
+    assert code(b"\x95\x02\x01\x00" + control[4:]) == "malformed_frame"         # seq 0
+    assert code(b"\x95\x02\x04" + control[3:]) == "unknown_kind"
+    assert code(b"\x99\x02\x01" + control[3:]) == "malformed_frame"             # count after kind
+    assert code(control[:0x27] + b"\xc4\x1f" + control[0x29:]) == "malformed_frame"  # mac 31
+    with pytest.raises(cc_auth.VersionError) as e:
+        cc_auth.decode_frame2(dumps[0])
+    assert e.value.version == 1
+    # A wide seq is accepted (§2), and the hello_request has no MAC.
+    wide = b"\x95\x02\x01\xcf" + (1).to_bytes(8, "big") + control[4:]
+    assert cc_auth.decode_frame2(wide).seq == 1
+    assert cc_auth.decode_frame2(cc_auth.encode_hello_request(seq(0x10))) == \
+        cc_auth.HelloRequest(seq(0x10))
+    refuse = cc_auth.encode_refuse(seq(0x10), seq(0x30), seq(0x20), 17, bytes(32))
+    assert cc_auth.decode_frame2(refuse).reason == 17
+    assert code(cc_auth.encode_refuse(seq(0x10), seq(0x30), seq(0x20), 0, bytes(32))) == \
+        "malformed_frame"
+    assert code(cc_auth.encode_refuse(seq(0x10), seq(0x30), seq(0x20), 256, bytes(32))) == \
+        "malformed_frame"
