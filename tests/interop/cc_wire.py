@@ -35,7 +35,7 @@ class Limits:
 
     @property
     def max_frame_bytes(self):
-        return self.max_message_bytes + 64 * 1024 + 16 * self.max_parts
+        return self.max_message_bytes + 256 * 1024 + 16 * self.max_parts
 
 
 @dataclass
@@ -62,7 +62,7 @@ class ControlBlock:
     acks: List[bytes] = field(default_factory=list)
     rejections: List[Tuple[bytes, int]] = field(default_factory=list)
     hello: Optional[Hello] = None
-    # 5 or 6 elements as decoded (a 6-element block may carry nil, see decode_control_block)
+    # 5 or 6 elements as decoded
     count: int = 6
 
 
@@ -166,18 +166,16 @@ def decode_control_block(r, limits, what="control"):
             r._fail(f"reason 0 ({w})", offset=start)
         b.rejections.append((rid, reason))
     if n == 6:
-        # §4 marks hello "optional"; §2 allows nil only where a field is marked optional, so a
-        # nil sixth element is read as "no hello" (ambiguity noted in the report).
-        if not r.nil():
-            w = what + ".hello"
-            if r.array(w) != 5:
-                r._fail(f"expected array of 5 ({w})")
-            start = r.pos
-            mv = r.uint(w + ".max_version", U32)
-            if mv == 0:
-                r._fail(f"max_version 0 ({w})", offset=start)
-            b.hello = Hello(mv, r.uint(w + ".features", U64), r.uint(w + ".aead", 65535),
-                            r.uint(w + ".max_message_bytes", U64), r.uint(w + ".max_parts", U32))
+        # §4: the sixth element MUST be a hello array; nil there is malformed.
+        w = what + ".hello"
+        if r.array(w) != 5:
+            r._fail(f"expected array of 5 ({w})")
+        start = r.pos
+        mv = r.uint(w + ".max_version", U32)
+        if mv == 0:
+            r._fail(f"max_version 0 ({w})", offset=start)
+        b.hello = Hello(mv, r.uint(w + ".features", U64), r.uint(w + ".aead", 65535),
+                        r.uint(w + ".max_message_bytes", U64), r.uint(w + ".max_parts", U32))
     return b
 
 

@@ -157,6 +157,8 @@ def test_codec_strictness():
         "malformed_frame"                                             # fixstr, not bin
     assert code(b"\x93\x01\x01\x95\xc4\x0f" + bytes(15) + b"\x00\x90\x90\x90") == "malformed_frame"
     assert code(b"\x93\x01\x01\x80") == "malformed_frame"             # a map
+    assert code(b"\x93\x01\x01\x96" + ok[4:] + b"\xc0") == "malformed_frame"  # nil hello (§4)
+    assert Limits().max_frame_bytes == 67387008                        # §7's default
     assert code(b"\x93\x01\x01\x95\xc4\x10" + bytes(16) + b"\xc2\x90\x90\x90") == "malformed_frame"
     assert code(b"\x93\x01\x01\x95\xc4\xff" + bytes(16)) == "malformed_frame"  # bin too long
     assert code(b"\x93\x01\x01\xdd\xff\xff\xff\xff") == "malformed_frame"     # cannot fit
