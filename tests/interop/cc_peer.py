@@ -79,6 +79,7 @@ class Peer:
         self.events = []
         self.on_message = None           # callback(peer, path, parts)
         self.frames_in = 0
+        self.info = INFO                 # HPKE info of data frames (§8; §12.3 for version 2)
 
     # -- sockets ---------------------------------------------------------------------------
 
@@ -126,7 +127,15 @@ class Peer:
         return bool(st.offers_out or st.acks_out or st.rejections_out)
 
     def send_control(self, path, wanted=0):
-        self.send_raw(path, encode_control_frame(self.make_block(path, wanted)))
+        self.send_raw(path, self.control_frame(path, self.make_block(path, wanted)))
+
+    def control_frame(self, path, block):
+        """The control frame carrying `block` (version 1; AuthPeer adds seq and MAC)."""
+        return encode_control_frame(block)
+
+    def data_frame(self, path, key_id, pk, plaintext, reply_key, block, aead):
+        """The data frame sealing `plaintext` (version 1; AuthPeer adds seq and MAC)."""
+        return self.seal_frame(key_id, pk, plaintext, reply_key, block, aead)
 
     def request_keys(self, path, n):
         self.state(path).key_request_at = time.monotonic()
@@ -180,8 +189,8 @@ class Peer:
             st.key_request_at = time.monotonic()
         block = self.make_block(path, wanted) if self.hello_in_blocks or wanted or \
             self.has_pending_control(path) else None
-        frame = self.seal_frame(out.key_id, out.key, encode_payload(out.parts), reply_key, block,
-                                self.their_aead(path))
+        frame = self.data_frame(path, out.key_id, out.key, encode_payload(out.parts), reply_key,
+                                block, self.their_aead(path))
         out.frames.append(frame)
         st.unacked[out.key_id] = out
         self.send_raw(path, frame)
@@ -213,6 +222,7 @@ class Peer:
                 raise TimeoutError(f"timed out waiting for {what}; events: {self.events[-8:]}")
             got = self.recv_raw(min(50, int(left * 1000) + 1))
             if got is None:
+                self.idle()
                 continue
             path, frame = got
             self.handle(path, frame)
@@ -225,6 +235,9 @@ class Peer:
             self.pump(lambda: False, timeout=seconds)
         except TimeoutError:
             pass
+
+    def idle(self):
+        """Called when nothing arrived for a while (AuthPeer retries its handshakes here)."""
 
     def handle(self, path, frame):
         self.frames_in += 1
@@ -251,20 +264,21 @@ class Peer:
         self.events.append(("sent_rejection", path, key_id, reason))
 
     def handle_data(self, path, f: DataFrame):
+        """Opens, acknowledges or rejects `f`; returns whether it opened."""
         st = self.state(path)
         issued = st.issued.get(f.key_id)
         if issued is None:
             self.reject(path, f.key_id, "replayed_key" if f.key_id in st.opened else "unknown_key")
-            return
+            return False
         if issued.expiry <= time.monotonic():
             del st.issued[f.key_id]
             self.reject(path, f.key_id, "expired_key")
-            return
+            return False
         try:
-            pt = hpke.open_base(f.enc, issued.sk, INFO, f.aad, f.ciphertext, self.hello.aead)
+            pt = hpke.open_base(f.enc, issued.sk, self.info, f.aad, f.ciphertext, self.hello.aead)
         except hpke.HpkeError as e:
             self.reject(path, f.key_id, str(e))
-            return
+            return False
         del st.issued[f.key_id]               # one open, then the private key is gone
         st.opened.add(f.key_id)
         if f.control is not None:             # authenticated: acted on (§9)
@@ -276,11 +290,12 @@ class Peer:
             parts = decode_payload(pt, self.limits.max_parts)
         except FrameError as e:
             self.reject(path, f.key_id, e.code)
-            return
+            return True
         st.acks_out.append(f.key_id)
         self.events.append(("message", path, parts, f.key_id, issued.reply, f.reply_key))
         if self.on_message:
             self.on_message(self, path, parts)
+        return True
 
     def apply_block(self, path, b: ControlBlock, source):
         st = self.state(path)

@@ -4,6 +4,7 @@ import os
 import pathlib
 import socket
 import sys
+import time
 
 import pytest
 
@@ -76,6 +77,16 @@ class Spawned:
             self.proc.communicate(timeout=5)
 
 
+def serve(peer, client, timeout):
+    """Pumps the server peer until the client process exits; returns (rc, output)."""
+    deadline = time.monotonic() + timeout
+    while client.proc.poll() is None:
+        assert time.monotonic() < deadline, "echo_client did not finish in time"
+        peer.drain(0.05)
+    peer.drain(0.1)
+    return client.wait(5)
+
+
 @pytest.fixture
 def zctx():
     import zmq
@@ -122,3 +133,34 @@ def check_hellos(state):
             assert b.hello == Hello(max_version=1, features=0, aead=3,
                                     max_message_bytes=64 << 20, max_parts=1000), b.hello
     assert len({b.instance for _, b in blocks}) == 1
+
+
+class Identity:
+    """A CurveZMQ key pair in czmq's certificate format (README, "Authenticated mode"), made by
+    pyzmq; `file` is the secret certificate the C++ examples load with --identity."""
+
+    def __init__(self, directory, name):
+        import zmq.auth
+        from zmq.utils import z85
+        _, self.file = zmq.auth.create_certificates(str(directory), name)
+        public, secret = zmq.auth.load_certificate(self.file)
+        self.z85 = public.decode()
+        self.public, self.secret = z85.decode(public), z85.decode(secret)
+
+
+@pytest.fixture(scope="session")
+def identities(tmp_path_factory):
+    d = tmp_path_factory.mktemp("identities")
+    return {name: Identity(d, name) for name in ("server", "alice", "mallory", "python_server")}
+
+
+def check_hellos_v2(state):
+    """§12.2: the hello of a version 2 block says max_version 2; otherwise §4's rules as above."""
+    assert state.blocks
+    for source, b in state.blocks:
+        if source == "control_frame" or b.offers:
+            assert b.hello is not None, (source, b)
+        if b.hello is not None:
+            assert b.hello == Hello(max_version=2, features=0, aead=3,
+                                    max_message_bytes=64 << 20, max_parts=1000), b.hello
+    assert len({b.instance for _, b in state.blocks}) == 1

@@ -1,21 +1,9 @@
 """This package's peer as a server (ZeroMQ ROUTER) echoing for the C++ `echo_client` over tcp."""
 
-import time
-
 import pytest
 
 from cc_peer import Peer
-from conftest import Spawned, check_hellos, free_port
-
-
-def serve(peer, client, timeout):
-    """Pumps the server peer until the client process exits; returns (rc, output)."""
-    deadline = time.monotonic() + timeout
-    while client.proc.poll() is None:
-        assert time.monotonic() < deadline, "echo_client did not finish in time"
-        peer.drain(0.05)
-    peer.drain(0.1)
-    return client.wait(5)
+from conftest import Spawned, check_hellos, free_port, serve
 
 
 @pytest.mark.parametrize("flow", ["push", "pull"])

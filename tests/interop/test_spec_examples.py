@@ -205,7 +205,7 @@ def test_hpke_rfc9180_vectors(vectors_file):
 
 
 # ---------------------------------------------------------------------------------------------
-# §12.8: authenticated mode (version 2), rebuilt from the stated inputs with cc_auth (§12.2-§12.3)
+# §12.8: authenticated mode (version 2), rebuilt from its stated inputs with cc_auth (§12.2-3)
 
 AUTH = dict(I_I=seq(0x00), I_R=seq(0x10), N_I=seq(0x20), N_R=seq(0x30))
 
