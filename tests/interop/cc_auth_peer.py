@@ -226,7 +226,7 @@ class AuthPeer(Peer):
             candidates = self.pending.get(path, [])
             match = next((p for p in reversed(candidates) if p.verifies(f)), None)
             if match is None:
-                if s is None and not candidates:
+                if s is None:                 # pending sessions are not sessions yet
                     self._drop(path, "no session")
                     self._hello_request(path, "no session")
                 else:

@@ -8,6 +8,7 @@ import pytest
 import zmq
 
 import cc_auth as auth
+import cc_auth_peer as auth_peer
 from cc_auth_peer import AuthPeer
 from cc_peer import Peer
 from cc_wire import ControlBlock, Hello, encode_control_frame, encode_payload
@@ -287,3 +288,53 @@ def test_replayed_seq_is_dropped(push_server, initiator):
     peer.drain(0.6)
     assert len(peer.messages()) == 1 and peer.ack_count(kid) == acks
     assert not peer.rejections_of(kid)
+
+
+def test_pending_session_is_not_a_session(push_server, zctx, identities):
+    """§12.4 step 2 and 4: after an accept the server holds the session as pending; a frame that
+    does not verify under it is answered with a hello_request (the server has no session yet),
+    and the frame that does verify establishes it."""
+    _, ep = push_server
+    peer = AuthPeer(zctx, "dealer", identities["alice"].secret,
+                    server_key=identities["server"].public)
+    peer.connect(ep)
+    try:
+        peer.start_handshake()                 # the rest by hand: the peer's logic would answer
+        nonce, prk, _ = peer.initiates[()]
+        got = recv_frames(peer.sock, 5.0, until=1)
+        accept = auth.decode_frame2(got[0])
+        s = auth_peer.Session(prk, peer.public, identities["server"].public, peer.instance,
+                              accept.instance, nonce, accept.nonce, True)
+        assert isinstance(accept, auth.Accept) and auth.mac_ok(s.k_ri, accept.covered, accept.mac)
+        block = ControlBlock(peer.instance, 8, [], [], [], Hello(max_version=2))
+        peer.send_raw((), auth.encode_control2(1, block, os.urandom(32)))
+        got = recv_frames(peer.sock, 5.0, until=1)
+        assert [auth.decode_frame2(f) for f in got] == [auth.HelloRequest(accept.instance)]
+        peer.send_raw((), auth.encode_control2(1, block, s.k_ir))   # seq 1 is still unused
+        got = recv_frames(peer.sock, 5.0, until=1)
+        assert got, "no answer to the frame that verifies under the pending session"
+        f = auth.decode_frame2(got[0])
+        assert isinstance(f, auth.Control2) and f.seq == 1 and auth.mac_ok(s.k_ri, f.covered, f.mac)
+        assert f.block.instance == accept.instance and len(f.block.offers) == 8
+    finally:
+        peer.close()
+
+
+def test_block_naming_another_instance_is_dropped(push_server, initiator):
+    """§12.2: a block of a version 2 frame must name the sender's instance of the session; one
+    naming another is malformed and the frame dropped (no offers), and it uses up no seq."""
+    _, ep = push_server
+    peer = initiator(ep=ep, grant=8)                       # asks for 8: far from its allowance
+    peer.start_handshake()
+    s = established(peer)
+    peer.pump(lambda: len(peer.state(()).keys) >= 8, 5, what="the first offers")
+    n = len(peer.state(()).keys)
+    peer.send_raw((), auth.encode_control2(
+        s.take_seq(), ControlBlock(os.urandom(16), 8, [], [], [], Hello(max_version=2)),
+        s.send_key))
+    peer.drain(0.5)
+    assert len(peer.state(()).keys) == n and not [e for e in peer.events if e[0] == "restart"]
+    peer.send_raw((), auth.encode_control2(
+        s.take_seq(), ControlBlock(peer.instance, 8, [], [], [], Hello(max_version=2)),
+        s.send_key))
+    peer.pump(lambda: len(peer.state(()).keys) > n, 5, what="offers for the genuine block")
