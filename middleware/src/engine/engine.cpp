@@ -1243,6 +1243,8 @@ struct engine::impl {
       (void)p.restart_budget.take(1, now);
       on_peer_restart(id, p, fresh.peer_instance);
     }
+    p.auth.previous.reset();
+    if (renewal && initiator) p.auth.previous = std::move(p.auth.session);
     p.auth.session = std::move(fresh);
     p.auth.refused = false;
     p.auth.refused_at.reset();
@@ -1354,7 +1356,16 @@ struct engine::impl {
         return nullptr;
       }
       if (commit) s.highest_seen = a.seq;
+      p.auth.previous.reset();  // the responder uses the new session: the old one is done
       return &s;
+    }
+    if (p.auth.previous && auth::verify(p.auth.previous->receive_key(), a.covered, a.mac)) {
+      // An answer the responder sent under the session we renewed, before it saw the new one.
+      auth_session& s = *p.auth.previous;
+      if (a.seq > s.highest_seen) {
+        if (commit) s.highest_seen = a.seq;
+        return &s;
+      }
     }
     for (std::size_t i = p.auth.pending.size(); i-- > 0;) {
       auth_session& c = p.auth.pending[i];
@@ -1436,8 +1447,9 @@ struct engine::impl {
       if (key) flush(id, p, now);
       return status(err.code(), describe(id, key ? &*key : nullptr, err.to_string()));
     }
+    auth_session* verified_by = nullptr;  // authenticated mode: the session the frame is under
     if (authenticated || decoded->version == wire::authenticated_version) {
-      if (status s = authenticate_frame(id, p, *decoded, now); !s.ok()) {
+      if (status s = authenticate_frame(id, p, *decoded, now, verified_by); !s.ok()) {
         flush(id, p, now);
         return s;
       }
@@ -1459,9 +1471,9 @@ struct engine::impl {
       result = receive_data(id, p, decoded->data, in_place, now);
       // Authenticated mode: the frame's number is used up unless its ciphertext did not open
       // (or was not tried), so the genuine frame can still come.
-      if (authenticated && p.auth.session && result.code() != errc::authentication_failed &&
+      if (authenticated && verified_by != nullptr && result.code() != errc::authentication_failed &&
           result.code() != errc::rate_limited && result.code() != errc::low_order_point) {
-        p.auth.session->highest_seen = std::max(p.auth.session->highest_seen, decoded->auth->seq);
+        verified_by->highest_seen = std::max(verified_by->highest_seen, decoded->auth->seq);
       }
     }
     flush(id, p, now);
@@ -1470,8 +1482,8 @@ struct engine::impl {
 
   // The mode's checks of a decoded frame (§12.6): the other mode's frames are refused, and a
   // version 2 control or data frame must verify under a session and name its instance.
-  status authenticate_frame(peer_id id, peer_state& p, const wire::decoded_frame& f,
-                            time_point now) {
+  status authenticate_frame(peer_id id, peer_state& p, const wire::decoded_frame& f, time_point now,
+                            auth_session*& verified_by) {
     if (!authenticated) {
       return wrong_mode(id, p,
                         "a frame of authenticated mode (version 2): this endpoint has no "
@@ -1485,7 +1497,7 @@ struct engine::impl {
                         now);
     }
     if (f.kind == wire::frame_kind::handshake) return status::success();
-    const auth_session* s = authenticate(id, p, *f.auth, f.kind == wire::frame_kind::control, now);
+    auth_session* s = authenticate(id, p, *f.auth, f.kind == wire::frame_kind::control, now);
     if (s == nullptr) {
       return status(errc::authentication_failed, describe(id, nullptr, "frame not authenticated"));
     }
@@ -1498,6 +1510,7 @@ struct engine::impl {
                             ", not the session's " + s->peer_instance.short_hex(),
                         now);
     }
+    verified_by = s;
     return status::success();
   }
 

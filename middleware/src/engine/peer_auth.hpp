@@ -66,6 +66,9 @@ struct auth_session {
 
 struct peer_auth {
   std::optional<auth_session> session;  // established
+  // Initiator: the session a renewal replaced (same instances), still accepted until a frame
+  // under the new one arrives, since the responder answers under it until it has seen that.
+  std::optional<auth_session> previous;
   // Responder: sessions answered with an accept (or awaiting the application's verdict) and not
   // yet confirmed by a frame of the initiator's, newest last.
   std::vector<auth_session> pending;

@@ -346,6 +346,46 @@ TEST_F(authenticated, a_replayed_initiate_does_not_disturb_the_established_sessi
   EXPECT_EQ(a->stats().total.handshakes_dropped, 1u);
 }
 
+TEST_F(authenticated, a_renewed_session_still_accepts_answers_sent_under_the_one_it_replaced) {
+  converse();
+  // A hello_request (anyone can send one) makes A start a new handshake while B, which has not
+  // seen it yet, sends under the current session.
+  std::vector<byte> request;
+  wire::encode_hello_request(guid{}, request);
+  now += 2s;  // past key_request_retry since the first initiate
+  ASSERT_TRUE(a->receive(b_id, request, now).ok());
+  // The initiate, and whatever else was due by now (acknowledgements under the old session).
+  std::vector<transmit> initiate;
+  for (auto& t : out(*a)) {
+    auto d = wire::decode(t.frame, wire::decode_limits{});
+    ASSERT_TRUE(d.ok());
+    if (d->kind == wire::frame_kind::handshake) {
+      initiate.push_back(std::move(t));
+    } else {
+      (void)b->receive(a_id, t.frame, now);
+    }
+  }
+  ASSERT_EQ(initiate.size(), 1u);
+  ASSERT_TRUE(send_text(*b, a_id, "in flight").ok());
+  auto in_flight = out(*b);
+  ASSERT_EQ(in_flight.size(), 1u);
+  ASSERT_TRUE(b->receive(a_id, initiate[0].frame, now).ok());
+  auto accept = out(*b);
+  ASSERT_EQ(accept.size(), 1u);
+  ASSERT_TRUE(a->receive(b_id, accept[0].frame, now).ok());
+  // A now holds the new session; B's frame under the old one still opens, once.
+  ASSERT_TRUE(a->receive(b_id, in_flight[0].frame, now).ok());
+  EXPECT_EQ(delivered(*a), std::vector<std::string>{"in flight"});
+  EXPECT_FALSE(a->receive(b_id, in_flight[0].frame, now).ok());
+  settle_v2();
+  // Both continue under the new session; the renewal was no restart.
+  ASSERT_TRUE(send_text(*b, a_id, "after").ok());
+  settle_v2();
+  EXPECT_EQ(delivered(*a), std::vector<std::string>{"after"});
+  EXPECT_EQ(count_kind(events(*a), event_kind::peer_restarted), 0u);
+  EXPECT_EQ(a->stats().total.handshakes_completed, 2u);
+}
+
 TEST_F(authenticated, policy_ask_puts_each_identity_to_the_application) {
   server_opts.auth.allowed.clear();
   server_opts.auth.policy = peer_policy::ask;
