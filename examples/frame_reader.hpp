@@ -96,8 +96,8 @@ struct frame_view {
   std::uint64_t seq = 0;      // version 2 control and data frames
   // The control block (of a control frame, or riding on a data frame).
   bool has_block = false;
-  std::string instance;                // the sender's instance id
-  std::vector<std::string> offer_ids;  // the offered keys' ids...
+  std::string instance;                   // the sender's instance id
+  std::vector<std::string> offer_ids;     // the offered keys' ids...
   std::vector<std::size_t> offer_key_at;  // ...and where each 32-byte public key starts
   // A data frame.
   std::string key_id;

@@ -121,10 +121,10 @@ inline std::optional<std::string> seal(const key_pair& ephemeral, const key32& p
   if (crypto_scalarmult(dh.data(), ephemeral.secret.data(), pk_r.data()) != 0) return std::nullopt;
   const auto c = detail::key_schedule(dh, ephemeral.public_key, pk_r, info);
   std::string sealed(plaintext.size() + crypto_aead_chacha20poly1305_ietf_ABYTES, '\0');
-  crypto_aead_chacha20poly1305_ietf_encrypt(
-      reinterpret_cast<unsigned char*>(sealed.data()), nullptr, detail::bytes(plaintext),
-      plaintext.size(), detail::bytes(aad), aad.size(), nullptr, detail::bytes(c.nonce),
-      detail::bytes(c.key));
+  crypto_aead_chacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(sealed.data()),
+                                            nullptr, detail::bytes(plaintext), plaintext.size(),
+                                            detail::bytes(aad), aad.size(), nullptr,
+                                            detail::bytes(c.nonce), detail::bytes(c.key));
   return sealed;
 }
 

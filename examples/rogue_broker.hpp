@@ -174,8 +174,7 @@ class rogue_broker {
                                   bytes.substr(f.ciphertext_at));
     if (!plain) return;
     read_.push_back(payload_text(*plain));
-    log_.push_back("READ a request sealed to its key " + hex_id(f.key_id) + ": " +
-                   read_.back());
+    log_.push_back("READ a request sealed to its key " + hex_id(f.key_id) + ": " + read_.back());
     const auto e = hpke::new_encapsulation();
     std::copy(e.public_key.begin(), e.public_key.end(),
               frame.begin() + static_cast<std::ptrdiff_t>(f.enc_at));
