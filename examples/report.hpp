@@ -61,4 +61,19 @@ inline void print_summary(const char* who, const cryptcom::zmq::socket_stats& s,
                static_cast<unsigned long long>(t.bytes_sent));
 }
 
+// What a socket refused or gave up, in one line: frames dropped unanswered (unauthenticated,
+// replayed, of the other mode), frames rejected by reason, messages sent again and given up.
+inline void print_refusals(const char* who, const cryptcom::zmq::socket_stats& s,
+                           std::FILE* out = stdout) {
+  const auto& t = s.engine.total;
+  auto n = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::fprintf(out,
+               "%s: frames dropped %llu (unauthenticated %llu, replayed %llu, other mode %llu) | "
+               "rejected: replayed key %llu, authentication %llu, unknown key %llu | messages "
+               "resent %llu, undeliverable %llu\n",
+               who, n(t.frames_dropped), n(t.frames_unauthenticated), n(t.frames_replayed),
+               n(t.frames_wrong_mode), n(t.rejected_replay), n(t.rejected_authentication),
+               n(t.rejected_unknown_key), n(t.messages_resent), n(t.messages_undeliverable));
+}
+
 }  // namespace examples
