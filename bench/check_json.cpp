@@ -38,7 +38,7 @@ const std::set<std::string> k_metrics{
     "mb_per_s_2core",  "crypto_path_us",     "rss_per_key_bytes",
     "ratio_plaintext", "ratio_curve",        "ratio_limit",
     "cpu_us_per_msg",  "rss_soak_bytes",     "rss_soak_growth_bytes",
-    "soak_msgs_per_s"};
+    "soak_msgs_per_s", "ratio_base"};
 // Resident memory is a difference of two readings and may honestly be negative; so may
 // cryptcom-pull's ratio_limit, a difference of latencies over a time.
 const std::set<std::string> k_signed_metrics{"rss_per_peer_bytes", "rss_per_key_bytes",

@@ -16,6 +16,7 @@
 #include "cryptcom/key_source.hpp"
 #include "cryptcom/zmq/socket.hpp"
 #include "pattern_system.hpp"
+#include "results.hpp"
 #include "system.hpp"
 
 namespace cryptcom::bench {
@@ -71,7 +72,7 @@ system_list make_cryptcom_systems(const cryptcom_settings& settings) {
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
       "cryptcom-pull", cryptcom_policy(settings), pattern::round_trip_only));
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
-      "cryptcom-auth-push", cryptcom_policy(settings, true), pattern::one_way_only));
+      k_cryptcom_auth_push_system, cryptcom_policy(settings, true), pattern::one_way_only));
   return systems;
 }
 

@@ -59,18 +59,26 @@ void add_ratios(const bench_options& options, result_store& results) {
     if (peers > 1) points.emplace_back(options.scale_size, peers);
   }
   for (const auto& [size, peers] : points) {
-    const auto rate = key(push, metric::msgs_per_s, size, peers);
-    add_series(results, key(push, metric::ratio_plaintext, size, peers),
-               per_rep(results, {rate, key(k_plaintext_system, metric::msgs_per_s, size, peers)},
-                       quotient));
-    add_series(
-        results, key(push, metric::ratio_curve, size, peers),
-        per_rep(results, {rate, key(k_curve_system, metric::msgs_per_s, size, peers)}, quotient));
-    if (peers == 1) {
-      add_series(results, key(push, metric::ratio_limit, size),
-                 per_rep(results, {rate, key(k_limit_system, metric::msgs_per_s_all_cores, size)},
+    for (const char* system : {push, k_cryptcom_auth_push_system}) {
+      const auto rate = key(system, metric::msgs_per_s, size, peers);
+      add_series(results, key(system, metric::ratio_plaintext, size, peers),
+                 per_rep(results, {rate, key(k_plaintext_system, metric::msgs_per_s, size, peers)},
                          quotient));
+      add_series(
+          results, key(system, metric::ratio_curve, size, peers),
+          per_rep(results, {rate, key(k_curve_system, metric::msgs_per_s, size, peers)}, quotient));
+      if (peers == 1) {
+        add_series(results, key(system, metric::ratio_limit, size),
+                   per_rep(results, {rate, key(k_limit_system, metric::msgs_per_s_all_cores, size)},
+                           quotient));
+      }
     }
+    // Authenticated mode's cost: its push rate over base mode's, rep by rep.
+    add_series(results, key(k_cryptcom_auth_push_system, metric::ratio_base, size, peers),
+               per_rep(results,
+                       {key(k_cryptcom_auth_push_system, metric::msgs_per_s, size, peers),
+                        key(push, metric::msgs_per_s, size, peers)},
+                       quotient));
   }
 
   // Latency.

@@ -45,7 +45,7 @@ std::string pad(std::string text, std::size_t width, bool right) {
   return right ? fill + text : text + fill;
 }
 
-constexpr std::size_t k_name_width = 16;
+constexpr std::size_t k_name_width = 19;
 constexpr std::size_t k_rate_width = 25;
 constexpr std::size_t k_figure_width = 9;
 
@@ -104,6 +104,11 @@ void print_size_table(std::ostream& out, std::size_t size, const std::vector<std
   if (!any_cryptcom) {
     print_row(out, "cryptcom", "n/a (not in this run)",
               {"n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"});
+  }
+  if (const auto base = find(k_cryptcom_auth_push_system, metric::ratio_base)) {
+    out << "  authenticated / base mode push msgs/s (median of per-rep ratios): "
+        << printf_string("%.3f", base->median) << " [" << printf_string("%.3f", base->min) << ".."
+        << printf_string("%.3f", base->max) << "]\n";
   }
 }
 

@@ -48,6 +48,8 @@ inline constexpr const char* soak_msgs_per_s = "soak_msgs_per_s";
 inline constexpr const char* ratio_plaintext = "ratio_plaintext";
 inline constexpr const char* ratio_curve = "ratio_curve";
 inline constexpr const char* ratio_limit = "ratio_limit";
+// cryptcom-auth-push: msgs/s over cryptcom-push's (authenticated mode's cost over base mode's).
+inline constexpr const char* ratio_base = "ratio_base";
 // --hostile: one series per attack, system "hostile-<attack>", size = the served client's message
 // size. A served client's round trips and the target's CPU (its own threads only, in % of one
 // core) and RSS (the whole process), with the target idle and then during the attack; the
@@ -71,6 +73,7 @@ inline constexpr const char* k_limit_system = "limit";
 inline constexpr const char* k_plaintext_system = "plaintext";
 inline constexpr const char* k_curve_system = "curve";
 inline constexpr const char* k_cryptcom_push_system = "cryptcom-push";
+inline constexpr const char* k_cryptcom_auth_push_system = "cryptcom-auth-push";
 inline constexpr const char* k_cryptcom_pull_system = "cryptcom-pull";
 inline constexpr const char* k_hostile_prefix = "hostile-";
 
