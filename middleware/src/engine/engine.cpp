@@ -158,7 +158,7 @@ struct engine::impl {
         aead(static_cast<hpke::aead_id>(o.cipher)),
         authenticated(o.auth.self.has_value()),
         initiator(authenticated && o.auth.peer_key.has_value()),
-        auth_scratch(64, 1, 1),
+        auth_scratch(64, 2, 2),
         session_keys(64, 64, std::numeric_limits<std::uint32_t>::max() - 64) {
     (void)now;
     instance = random.next_guid();
@@ -187,6 +187,23 @@ struct engine::impl {
       } else {
         auth_scratch_slot = *slot;
       }
+      if (init_status.ok() && initiator) {
+        // The static agreement with the one server key never changes: computed once, so that a
+        // handshake costs the initiator one X25519 and a flood of forged answers none.
+        auto fixed = auth_scratch.allocate();
+        if (!fixed.ok()) {
+          init_status = fixed.error();
+        } else {
+          initiator_prk_slot = *fixed;
+          if (status d = auth::derive_prk(own_secret(), responder_key(),
+                                          auth_scratch.bytes(initiator_prk_slot).first<32>());
+              !d.ok()) {
+            init_status = status(errc::invalid_argument,
+                                 "auth.peer_key " + to_z85(responder_key()) +
+                                     " is not a usable X25519 public key: " + d.message());
+          }
+        }
+      }
       std::sort(opts.auth.allowed.begin(), opts.auth.allowed.end(),
                 [](const public_key& a, const public_key& b) { return a.bytes < b.bytes; });
     }
@@ -211,6 +228,8 @@ struct engine::impl {
   // One slot of 64 bytes for a handshake in progress: the PRK, then a MAC key.
   keys::locked_arena auth_scratch;
   keys::locked_arena::slot auth_scratch_slot = keys::locked_arena::no_slot;
+  // Initiator: the PRK of our static key and the server key (PROTOCOL.md §12.3), in its own slot.
+  keys::locked_arena::slot initiator_prk_slot = keys::locked_arena::no_slot;
   // The sessions' MAC keys; declared before `peers`, whose sessions release their slots here.
   keys::locked_arena session_keys;
   std::size_t pending_checks = 0;  // sessions awaiting resolve_identity()
@@ -1008,6 +1027,9 @@ struct engine::impl {
   const public_key& own_public() const { return opts.auth.self->public_value(); }
   const public_key& responder_key() const { return *opts.auth.peer_key; }
   std::span<byte, 32> prk_slot() { return auth_scratch.bytes(auth_scratch_slot).first<32>(); }
+  std::span<const byte, 32> initiator_prk() const {
+    return auth_scratch.bytes(initiator_prk_slot).first<32>();
+  }
   auth::mac_key_out key_slot() { return auth_scratch.bytes(auth_scratch_slot).subspan<32, 32>(); }
   void wipe_scratch() {
     const auto b = auth_scratch.bytes(auth_scratch_slot);
@@ -1067,8 +1089,9 @@ struct engine::impl {
     push_control_frame(id, p, std::move(frame));
   }
 
-  // The session keys from the PRK in prk_slot(): ours to send first, then ours to receive.
-  status session_from_prk(const auth::transcript& t, locked_slot& out) {
+  // The session keys from `prk`: ours to send first, then ours to receive.
+  status session_from_prk(std::span<const byte, 32> prk, const auth::transcript& t,
+                          locked_slot& out) {
     auto slot = session_keys.allocate();
     if (!slot.ok()) return slot.error();
     out = locked_slot(session_keys, *slot);
@@ -1076,9 +1099,9 @@ struct engine::impl {
     const auth::mac_key_out first(b.data(), 32);
     const auth::mac_key_out second(b.data() + 32, 32);
     if (initiator) {
-      auth::derive_session_keys(prk_slot(), t, first, second);
+      auth::derive_session_keys(prk, t, first, second);
     } else {
-      auth::derive_session_keys(prk_slot(), t, second, first);
+      auth::derive_session_keys(prk, t, second, first);
     }
     return status::success();
   }
@@ -1114,10 +1137,9 @@ struct engine::impl {
         hpke::seal_base(hpke::aead_id::chacha20_poly1305, responder_key(), bytes_of(identity_info),
                         layout.identity_aad, own_public().bytes, eph, enc, layout.sealed_identity);
     sodium_memzero(ephemeral_secret.data(), ephemeral_secret.size());
-    if (s.ok()) s = auth::derive_prk(own_secret(), responder_key(), prk_slot());
     if (s.ok()) {
       const auth::transcript t{own_public(), responder_key(), instance, {}, nonce, {}};
-      auth::derive_initiate_key(prk_slot(), t, key_slot());
+      auth::derive_initiate_key(initiator_prk(), t, key_slot());
       auth::mac(key_slot(), layout.mac.covered, layout.mac.mac);
     }
     wipe_scratch();
@@ -1190,7 +1212,7 @@ struct engine::impl {
       auth::derive_initiate_key(prk_slot(), t, key_slot());
       verified = auth::verify(key_slot(), h.auth->covered, h.auth->mac);
     }
-    if (verified) s = session_from_prk(t, fresh.keys);
+    if (verified) s = session_from_prk(prk_slot(), t, fresh.keys);
     wipe_scratch();
     if (!verified) {
       return drop_frame(id, p, &counters::handshakes_dropped, errc::authentication_failed,
@@ -1275,9 +1297,7 @@ struct engine::impl {
     fresh.responder_nonce = h.nonce;
     const auth::transcript t{own_public(), responder_key(), instance,
                              h.instance,   h.peer_nonce,    h.nonce};
-    status s = auth::derive_prk(own_secret(), responder_key(), prk_slot());
-    if (s.ok()) s = session_from_prk(t, fresh.keys);
-    wipe_scratch();
+    const status s = session_from_prk(initiator_prk(), t, fresh.keys);
     if (!s.ok()) {
       return drop_frame(id, p, &counters::handshakes_dropped, s.code(),
                         "cannot derive the session: " + s.message(), now);

@@ -418,6 +418,14 @@ TEST_F(authenticated, policy_ask_refusal_reaches_the_client) {
   EXPECT_EQ(told->reason, errc::access_denied);
 }
 
+TEST_F(authenticated, a_server_key_that_is_not_a_usable_point_is_refused_at_construction) {
+  options o = client_opts;
+  o.auth.peer_key = public_key{};  // all zero: a low-order point, the agreement is all zero
+  engine e(o, *keys_a, *rand_a, now);
+  EXPECT_EQ(e.construction_status().code(), errc::invalid_argument);
+  EXPECT_NE(e.construction_status().message().find("auth.peer_key"), std::string::npos);
+}
+
 TEST_F(authenticated, options_that_need_an_identity_are_refused_without_one) {
   options o = opts;
   o.auth.peer_key = make_identity().public_value();
