@@ -43,7 +43,10 @@ inline std::string_view view(const key32& k) {
 // appended to the data, the first block of HKDF-Expand (enough: nothing here is above 32 bytes).
 inline key32 hmac(std::string_view key, std::string_view data) {
   crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  // libsodium declares the key non-null even when it is empty (an absent salt).
+  static constexpr unsigned char no_key = 0;
+  crypto_auth_hmacsha256_init(
+      &st, key.empty() ? &no_key : reinterpret_cast<const unsigned char*>(key.data()), key.size());
   crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(data.data()),
                                 data.size());
   key32 out;

@@ -88,8 +88,10 @@ bytes cat(std::initializer_list<byte_view> pieces) {
 
 key32 hmac_sha256(byte_view key, byte_view data) {
   crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
-  crypto_auth_hmacsha256_update(&state, data.data(), data.size());
+  // libsodium declares the key non-null even when it is empty (an absent HKDF salt).
+  static constexpr byte no_key = 0;
+  crypto_auth_hmacsha256_init(&state, key.empty() ? &no_key : key.data(), key.size());
+  if (!data.empty()) crypto_auth_hmacsha256_update(&state, data.data(), data.size());
   key32 out;
   crypto_auth_hmacsha256_final(&state, out.data());
   sodium_memzero(&state, sizeof state);
