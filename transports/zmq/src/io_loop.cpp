@@ -110,6 +110,14 @@ io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& o
   if (kind_.io_end == ::zmq::socket_type::router) data_.set(::zmq::sockopt::router_mandatory, true);
   data_.bind(data_endpoint);
   wire_.set(::zmq::sockopt::linger, 0);
+  if (kind_.one_peer_per_connection) {
+    // PUSH/PULL (docs/PROTOCOL.md §11.5): each side learns of a connection from the empty
+    // message libzmq sends on it when it is made or accepted, so a PUSH can ask a PULL for keys
+    // before either said anything; a send to a connection that went fails (EHOSTUNREACH)
+    // instead of vanishing, so the peer is forgotten and what it had not acknowledged reported.
+    wire_.set(::zmq::sockopt::probe_router, true);
+    wire_.set(::zmq::sockopt::router_mandatory, true);
+  }
   // No frame larger than the engine could accept is even allocated: libzmq drops a connection
   // that announces one. The bound is the engine's (message, plus envelope and per-part overhead).
   const std::uint64_t max_frame = static_cast<std::uint64_t>(engine_.max_frame_size()) + 4096;
@@ -325,6 +333,7 @@ void io_loop::iteration() {
   }
   flush_app_backlog();
   flush_wire_backlog();
+  drop_gone(now);
   // Each message read is pumped at once: its delivery, and the key offers and acknowledgements
   // it makes due, leave now rather than after the rest of the batch (at 1 MiB a batch is a
   // quarter of a second of opening), and a backlog seen by the next read is the true one.
@@ -358,7 +367,12 @@ void io_loop::iteration() {
 // Messages then wait in the sockets, bounded by the high-water marks the application set,
 // instead of in our backlogs. The backlogs hold what one message in flight produced, or what a
 // peer's full queue refused.
-bool io_loop::wire_readable() const { return app_backlog_.empty(); }
+// A closing PULL reads no more: it owes nothing that needs an acknowledgement, and what it
+// would open now could only be dropped after being acknowledged (lost without a report); left
+// unopened, it is reported by the PUSH.
+bool io_loop::wire_readable() const {
+  return app_backlog_.empty() && !(closing_ && kind_.what == role::pull);
+}
 
 bool io_loop::app_readable() const {
   return !held_ && !(closing_ && app_drained_) && wire_backlog_.empty();
@@ -425,6 +439,10 @@ bool io_loop::read_wire_one(time_point now) {
     }
     if (frames[i].size() > 0) path.push_back(view_of(frames[i]));
   }
+  if (kind_.one_peer_per_connection && frames.back().size() == 0) {
+    on_connection(path, now);
+    return true;
+  }
   std::optional<peer_number> peer = routes_.find(path);
   if (!peer) {
     if (!make_room(path, false, now)) {
@@ -473,6 +491,8 @@ bool io_loop::read_wire_one(time_point now) {
 // From the application
 
 bool io_loop::read_app_one(time_point now) {
+  // A PULL's application sends nothing: the I/O end of its pipe is a PUSH, which cannot read.
+  if (kind_.what == role::pull) return false;
   outgoing m;
   if (!::zmq::recv_multipart(data_, std::back_inserter(m.parts), ::zmq::recv_flags::dontwait)) {
     return false;
@@ -554,6 +574,12 @@ bool io_loop::read_app_one(time_point now) {
       m.payload_begin = 0;
       m.peer = direct_peer;
       break;
+    case role::push:
+    case role::pull:  // a PULL's pipe end cannot send (ENOTSUP): nothing comes here
+      // The peer is chosen when the message is placed (submit), by the round robin.
+      m.payload_begin = 0;
+      m.peer = 0;
+      break;
   }
   if (m.payload_begin >= m.parts.size()) {
     refuse(m, errc::invalid_argument, "the message has no payload part after its envelope");
@@ -564,6 +590,11 @@ bool io_loop::read_app_one(time_point now) {
 }
 
 bool io_loop::submit(outgoing& m, time_point now) {
+  if (kind_.what == role::push) return place(m, now);
+  return submit_to(m, now, !kind_.refuses_when_full && !closing_) != taken::full;
+}
+
+io_loop::taken io_loop::submit_to(outgoing& m, time_point now, bool may_hold) {
   std::vector<byte_view> parts;
   parts.reserve(m.parts.size() - m.payload_begin);
   for (std::size_t i = m.payload_begin; i < m.parts.size(); ++i)
@@ -574,12 +605,47 @@ bool io_loop::submit(outgoing& m, time_point now) {
   if (r.ok()) {
     note_number(*r, m.number);
     routes_.touch(m.peer, now);
-    return true;
+    return taken::queued;
   }
   const status err = r.error();
-  if (err.code() == errc::limit_exceeded && !kind_.refuses_when_full && !closing_) return false;
+  if (err.code() == errc::limit_exceeded && may_hold) return taken::full;
   refuse(m, err.code(), err.message());
-  return true;
+  return taken::refused;
+}
+
+bool io_loop::place(outgoing& m, time_point now) {
+  // Only a peer whose keys are at hand is offered the message: it is sealed at once, to the
+  // peer that will open it. When no peer holds a key (all are slow, or none is connected) the
+  // message is held and the pipe fills: back-pressure, as a PUSH whose peers are all full.
+  // A PULL that holds no key is asked for keys by the engine (a PUSH keeps a pool of each).
+  bool refused = false;
+  const auto chosen = balancer_.place([&](peer_number p) { return engine_.usable_keys(p) > 0; },
+                                      [&](peer_number p) {
+                                        m.peer = p;
+                                        const taken t = submit_to(m, now, true);
+                                        refused = t == taken::refused;
+                                        return t != taken::full;
+                                      });
+  if (chosen || refused) return true;
+  m.peer = 0;
+  return false;
+}
+
+void io_loop::on_connection(std::span<const std::string_view> path, time_point now) {
+  // Our own wire is a ROUTER: a probe names exactly the connection it came on.
+  if (path.size() != 1 || routes_.find(path)) return;
+  if (!make_room(path, kind_.what == role::push, now)) return;
+  const peer_number peer = routes_.add(path, kind_.what == role::push, now);
+  if (auto c = routes_.connection_number(peer)) engine_.set_group(peer, *c, now);
+  const bool initiator = options_.engine.auth.self && options_.engine.auth.peer_key;
+  if (kind_.what == role::push) {
+    // A connected PULL stays in the rotation while its connection lives, idle or not.
+    routes_.pin(peer);
+    balancer_.add(peer);
+    engine_.connect(peer, now);  // asks it for keys (in authenticated mode: a handshake first)
+  } else if (initiator) {
+    engine_.connect(peer, now);  // a PULL that knows its PUSH's key starts the handshake
+  }
 }
 
 void io_loop::refuse(const outgoing& m, errc reason, const std::string& why) {
@@ -655,6 +721,7 @@ void io_loop::pump(time_point now) {
     emit(std::move(out));
   }
   if (!refused.empty()) apply_verdicts(std::move(refused), now);
+  if (!gone_.empty()) drop_gone(now);
 }
 
 void io_loop::ask_zap(const cryptcom::event& e, std::vector<zap_client::verdict>& refused) {
@@ -680,6 +747,7 @@ void io_loop::apply_verdicts(std::vector<zap_client::verdict>&& verdicts, time_p
 }
 
 void io_loop::forget(peer_number peer) {
+  balancer_.remove(peer);
   zap_users_.erase(peer);
   zap_notes_.erase(peer);
   routes_.erase(peer);
@@ -730,7 +798,20 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
       for (std::string_view f : routes_.path_of(d.peer)) out.emplace_back(f.data(), f.size());
       break;
     case role::pair:
+    case role::pull:
       break;
+    case role::push:
+      // A PULL sends no message; a peer that seals one to us anyway is not heard.
+      ++counters_.messages_dropped;
+      wipe(d);
+      emit({event_kind::message_dropped,
+            route_of(d.peer),
+            0,
+            errc::invalid_argument,
+            {},
+            "a message reached the PUSH socket, which receives none; dropped",
+            {}});
+      return;
   }
   append_parts(std::move(d), opened_in, out);
   ++counters_.messages_received;
@@ -760,10 +841,7 @@ bool io_loop::flush_app_backlog() {
 }
 
 void io_loop::send_to_wire(std::vector<::zmq::message_t>&& frames) {
-  if (wire_backlog_.empty()) {
-    handover_release();
-    if (::zmq::send_multipart(wire_, frames, ::zmq::send_flags::dontwait)) return;
-  }
+  if (wire_backlog_.empty() && wire_send(frames)) return;
   ++counters_.wire_send_waits;
   if (wire_backlog_.size() >= max_wire_backlog) {
     wire_backlog_.pop_front();
@@ -774,13 +852,46 @@ void io_loop::send_to_wire(std::vector<::zmq::message_t>&& frames) {
 
 bool io_loop::flush_wire_backlog() {
   while (!wire_backlog_.empty()) {
-    handover_release();
-    if (!::zmq::send_multipart(wire_, wire_backlog_.front(), ::zmq::send_flags::dontwait)) {
-      return false;
-    }
+    if (!wire_send(wire_backlog_.front())) return false;
     wire_backlog_.pop_front();
   }
   return true;
+}
+
+bool io_loop::wire_send(std::vector<::zmq::message_t>& frames) {
+  handover_release();
+  if (!kind_.one_peer_per_connection) {
+    return ::zmq::send_multipart(wire_, frames, ::zmq::send_flags::dontwait).has_value();
+  }
+  try {
+    return ::zmq::send_multipart(wire_, frames, ::zmq::send_flags::dontwait).has_value();
+  } catch (const ::zmq::error_t& e) {
+    // ZMQ_ROUTER_MANDATORY: the routing id names no connection any more (it fails on the first
+    // frame, so nothing of the message went). The peer is forgotten once the engine's output
+    // is drained (drop_gone); its frames still waiting here are discarded.
+    if (e.num() != EHOSTUNREACH) throw;
+    const std::string_view id = view_of(frames.front());
+    if (auto p = routes_.find(std::span<const std::string_view>(&id, 1))) gone_.push_back(*p);
+    ++counters_.wire_messages_discarded;
+    return true;
+  }
+}
+
+void io_loop::drop_gone(time_point now) {
+  while (!gone_.empty()) {
+    std::vector<peer_number> gone = std::move(gone_);
+    gone_.clear();
+    for (peer_number p : gone) {
+      if (!routes_.contains(p)) continue;
+      // Its queued and unacknowledged messages are reported undeliverable, naming its route:
+      // an unacknowledged one may have been opened before the connection went.
+      balancer_.remove(p);
+      engine_.disconnect(p, now);
+      pump(now);
+      forget(p);
+      ++counters_.peers_forgotten;
+    }
+  }
 }
 
 void io_loop::forget_idle_peers(time_point now) {
@@ -853,7 +964,7 @@ void io_loop::finish(const std::string& why) noexcept {
     for (auto& parts : app_backlog_) wipe(parts);
     app_backlog_.clear();
     // Messages the application sent that the linger left no time to read: never sent.
-    for (;;) {
+    while (kind_.what != role::pull) {
       std::vector<::zmq::message_t> parts;
       if (!::zmq::recv_multipart(data_, std::back_inserter(parts), ::zmq::recv_flags::dontwait)) {
         break;

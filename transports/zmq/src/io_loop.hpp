@@ -39,6 +39,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "balancer.hpp"
 #include "cryptcom/engine.hpp"
 #include "cryptcom/key_source.hpp"
 #include "cryptcom/random.hpp"
@@ -111,6 +112,19 @@ class io_loop {
   bool read_wire_one(time_point now);
   bool read_app_one(time_point now);
   bool submit(outgoing& m, time_point now);  // false: held (the engine's queue is full)
+  // What the engine did with a message offered to m.peer: queued it, had no room (returned only
+  // when `may_hold`; otherwise the message is refused), or refused it (reported).
+  enum class taken : unsigned char { queued, full, refused };
+  taken submit_to(outgoing& m, time_point now, bool may_hold);
+  // PUSH: the key-aware round robin chooses the peer; false: no peer can take it now (held).
+  bool place(outgoing& m, time_point now);
+  // PUSH/PULL: a new connection announced itself (ZMQ_PROBE_ROUTER's empty message).
+  void on_connection(std::span<const std::string_view> path, time_point now);
+  // PUSH/PULL: a wire send found the peer's connection gone (ZMQ_ROUTER_MANDATORY); false: the
+  // wire socket is full.
+  bool wire_send(std::vector<::zmq::message_t>& frames);
+  // Forgets the peers whose connections went: their unacknowledged messages are reported.
+  void drop_gone(time_point now);
   void refuse(const outgoing& m, errc reason, const std::string& why);
   void pump(time_point now);
   // `opened_in`: the frame a delivery from receive_in_place views (see append_parts).
@@ -152,6 +166,8 @@ class io_loop {
   owned_socket data_;  // I/O end of the data pipe
 
   routing_table routes_;
+  balancer balancer_;              // PUSH: the connected PULLs, in round-robin order
+  std::vector<peer_number> gone_;  // PUSH/PULL: peers whose connection went, to forget
   std::deque<std::vector<::zmq::message_t>> wire_backlog_;
   std::deque<std::vector<::zmq::message_t>> app_backlog_;
   std::optional<outgoing> held_;
