@@ -154,6 +154,13 @@ void io_loop::bind(const std::string& endpoint) {
 
 void io_loop::connect(const std::string& endpoint) {
   start();
+  if (serves_several()) {
+    if (wire_endpoint_) {
+      add_server(endpoint);
+      return;
+    }
+    wire_endpoint_ = endpoint;
+  }
   wire_.connect(endpoint);
   after_wire_setup();
 }
@@ -226,7 +233,59 @@ void io_loop::resolve_identity(const std::vector<std::string>& route, const publ
 }
 
 void io_loop::unbind(const std::string& endpoint) { wire_.unbind(endpoint); }
-void io_loop::disconnect(const std::string& endpoint) { wire_.disconnect(endpoint); }
+void io_loop::disconnect(const std::string& endpoint) {
+  for (auto& link : servers_) {
+    if (link->endpoint == endpoint) {
+      remove_server(*link, clock_type::now());
+      return;
+    }
+  }
+  wire_.disconnect(endpoint);
+  if (wire_endpoint_ == endpoint) wire_endpoint_.reset();  // the next connect takes its place
+}
+
+void io_loop::add_server(const std::string& endpoint) {
+  auto link = std::make_unique<server_link>();
+  link->socket = owned_socket(context_, ::zmq::socket_type::dealer);
+  link->socket.set(::zmq::sockopt::linger, 0);
+  link->socket.set(::zmq::sockopt::maxmsgsize, wire_.get(::zmq::sockopt::maxmsgsize));
+  for (const auto& [option, value] : wire_options_) {
+    if (zmq_setsockopt(link->socket.handle(), option, value.data(), value.size()) != 0) {
+      throw ::zmq::error_t();
+    }
+  }
+  link->socket.connect(endpoint);
+  link->endpoint = endpoint;
+  const time_point now = clock_type::now();
+  link->peer = routes_.add_server(now);
+  // The first server (wire_'s) shares the stream from now on.
+  balancer_.add(direct_peer);
+  balancer_.add(link->peer);
+  server_link& added = *link;
+  servers_.push_back(std::move(link));
+  if (options_.prefetch_keys) {
+    engine_.connect(added.peer, now);
+    pump(now);
+  }
+}
+
+void io_loop::remove_server(server_link& link, time_point now) {
+  // What it had not acknowledged is reported undeliverable (it may have been opened).
+  balancer_.remove(link.peer);
+  engine_.disconnect(link.peer, now);
+  pump(now);
+  forget(link.peer);
+  link.socket.close();
+  std::erase_if(servers_, [&](const auto& l) { return l.get() == &link; });
+  if (servers_.empty()) balancer_.remove(direct_peer);
+}
+
+io_loop::server_link* io_loop::server_of(peer_number peer) {
+  for (auto& link : servers_) {
+    if (link->peer == peer) return link.get();
+  }
+  return nullptr;
+}
 
 void io_loop::after_wire_setup() {
   if (prefetched_ || !kind_.has_direct_peer || !options_.prefetch_keys) return;
@@ -238,6 +297,12 @@ void io_loop::after_wire_setup() {
 
 void io_loop::set_wire_option(int option, const void* value, std::size_t size) {
   if (zmq_setsockopt(wire_.handle(), option, value, size) != 0) throw ::zmq::error_t();
+  for (auto& link : servers_) {
+    if (zmq_setsockopt(link->socket.handle(), option, value, size) != 0) throw ::zmq::error_t();
+  }
+  if (serves_several()) {
+    wire_options_.emplace_back(option, std::string(static_cast<const char*>(value), size));
+  }
 }
 
 void io_loop::get_wire_option(int option, void* value, std::size_t* size) {
@@ -306,11 +371,17 @@ void io_loop::iteration() {
   if (app_readable()) data_events |= ZMQ_POLLIN;
   if (!app_backlog_.empty()) data_events |= ZMQ_POLLOUT;
   const bool zap_waits = zap_ && zap_->waiting();
-  std::array<::zmq::pollitem_t, 4> items{{{nullptr, shared_->bell().fd(), ZMQ_POLLIN, 0},
-                                          {wire_.handle(), 0, wire_events, 0},
-                                          {data_.handle(), 0, data_events, 0},
-                                          {zap_waits ? zap_->handle() : nullptr, 0,
-                                           static_cast<short>(zap_waits ? ZMQ_POLLIN : 0), 0}}};
+  std::vector<::zmq::pollitem_t> items{{nullptr, shared_->bell().fd(), ZMQ_POLLIN, 0},
+                                       {wire_.handle(), 0, wire_events, 0},
+                                       {data_.handle(), 0, data_events, 0}};
+  if (zap_waits) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
+  // The further servers of a DEALER or REQ (a socket each), after those.
+  const std::size_t first_server = items.size();
+  for (const auto& link : servers_) {
+    short events = wire_readable() ? ZMQ_POLLIN : 0;
+    if (!link->backlog.empty()) events |= ZMQ_POLLOUT;
+    items.push_back({link->socket.handle(), 0, events, 0});
+  }
 
   std::optional<time_point> wake = engine_.poll_timeout();
   auto consider = [&](time_point t) {
@@ -322,8 +393,7 @@ void io_loop::iteration() {
     consider(now + close_poll);
     if (close_deadline_) consider(*close_deadline_);
   }
-  ::zmq::poll(items.data(), zap_waits ? 4 : 3,
-              milliseconds(wake ? timeout_until(*wake, now) : -1L));
+  ::zmq::poll(items.data(), items.size(), milliseconds(wake ? timeout_until(*wake, now) : -1L));
   now = clock_type::now();
 
   if (items[0].revents & ZMQ_POLLIN) run_commands();
@@ -333,6 +403,7 @@ void io_loop::iteration() {
   }
   flush_app_backlog();
   flush_wire_backlog();
+  flush_server_backlogs();
   drop_gone(now);
   // Each message read is pumped at once: its delivery, and the key offers and acknowledgements
   // it makes due, leave now rather than after the rest of the batch (at 1 MiB a batch is a
@@ -343,6 +414,13 @@ void io_loop::iteration() {
   // application's messages are all in.
   if (items[1].revents & ZMQ_POLLIN) {
     for (int i = 0; i < batch && wire_readable() && read_wire_one(now); ++i) pump(now);
+  }
+  // Indexes, not references: a server is removed only by a command, never while reading.
+  for (std::size_t k = 0; k < servers_.size(); ++k) {
+    if (!(items[first_server + k].revents & ZMQ_POLLIN)) continue;
+    for (int i = 0; i < batch && wire_readable() && read_server_one(*servers_[k], now); ++i) {
+      pump(now);
+    }
   }
   if (held_ && submit(*held_, now)) held_.reset();
   if (!held_ && ((items[2].revents & ZMQ_POLLIN) || closing_)) {
@@ -375,7 +453,9 @@ bool io_loop::wire_readable() const {
 }
 
 bool io_loop::app_readable() const {
-  return !held_ && !(closing_ && app_drained_) && wire_backlog_.empty();
+  return !held_ && !(closing_ && app_drained_) && wire_backlog_.empty() &&
+         std::all_of(servers_.begin(), servers_.end(),
+                     [](const auto& link) { return link->backlog.empty(); });
 }
 
 bool io_loop::close_complete(time_point now) {
@@ -521,6 +601,7 @@ bool io_loop::read_app_one(time_point now) {
       for (std::size_t j = 0; j < i; ++j) req_envelope_.push_back(std::move(m.parts[j]));
       req_outstanding_ = true;
       m.peer = direct_peer;
+      m.balanced = !servers_.empty();
       break;
     }
     case role::rep: {
@@ -567,6 +648,8 @@ bool io_loop::read_app_one(time_point now) {
       }
       // The application named the path: it is established, whatever the wire did so far.
       routes_.establish(m.peer);
+      // No path, and several servers: the round robin chooses one.
+      m.balanced = m.peer == direct_peer && !servers_.empty();
       if (!options_.flow) m.how = default_flow(kind_.what, views[m.payload_begin].empty());
       break;
     }
@@ -579,6 +662,7 @@ bool io_loop::read_app_one(time_point now) {
       // The peer is chosen when the message is placed (submit), by the round robin.
       m.payload_begin = 0;
       m.peer = 0;
+      m.balanced = true;
       break;
   }
   if (m.payload_begin >= m.parts.size()) {
@@ -590,7 +674,7 @@ bool io_loop::read_app_one(time_point now) {
 }
 
 bool io_loop::submit(outgoing& m, time_point now) {
-  if (kind_.what == role::push) return place(m, now);
+  if (m.balanced) return place(m, now);
   return submit_to(m, now, !kind_.refuses_when_full && !closing_) != taken::full;
 }
 
@@ -687,6 +771,14 @@ void io_loop::pump(time_point now) {
   (void)now;
   while (auto t = engine_.poll_transmit()) {
     if (!routes_.contains(t->peer)) continue;  // the peer was forgotten meanwhile
+    if (server_link* link = server_of(t->peer)) {
+      ++counters_.wire_messages_sent;
+      counters_.wire_bytes_sent += t->frame.size();
+      std::vector<::zmq::message_t> frames;
+      frames.push_back(frame_message(std::move(t->frame)));
+      send_to_server(*link, std::move(frames));
+      continue;
+    }
     // Routing frames, then the one cryptcom frame: never an empty frame (§11).
     const std::vector<std::string_view> path = routes_.path_of(t->peer);
     std::vector<::zmq::message_t> frames;
@@ -894,6 +986,66 @@ void io_loop::drop_gone(time_point now) {
   }
 }
 
+void io_loop::send_to_server(server_link& link, std::vector<::zmq::message_t>&& frames) {
+  if (link.backlog.empty()) {
+    handover_release();
+    if (::zmq::send_multipart(link.socket, frames, ::zmq::send_flags::dontwait)) return;
+  }
+  ++counters_.wire_send_waits;
+  if (link.backlog.size() >= max_wire_backlog) {
+    link.backlog.pop_front();
+    ++counters_.wire_messages_discarded;
+  }
+  link.backlog.push_back(std::move(frames));
+}
+
+bool io_loop::flush_server_backlogs() {
+  bool all = true;
+  for (auto& link : servers_) {
+    while (!link->backlog.empty()) {
+      handover_release();
+      if (!::zmq::send_multipart(link->socket, link->backlog.front(),
+                                 ::zmq::send_flags::dontwait)) {
+        all = false;
+        break;
+      }
+      link->backlog.pop_front();
+    }
+  }
+  return all;
+}
+
+bool io_loop::read_server_one(server_link& link, time_point now) {
+  std::vector<::zmq::message_t> frames;
+  if (!::zmq::recv_multipart(link.socket, std::back_inserter(frames),
+                             ::zmq::recv_flags::dontwait)) {
+    return false;
+  }
+  handover_acquire();
+  if (frames.empty()) return true;
+  ++counters_.wire_messages_received;
+  counters_.wire_bytes_received += frames.back().size();
+  // The server is connected directly: a routing frame here is no envelope of ours (empty ones,
+  // a delimiter, are ignored as on every path, §11.2).
+  if (std::any_of(frames.begin(), std::prev(frames.end()),
+                  [](const ::zmq::message_t& f) { return f.size() > 0; })) {
+    ++counters_.messages_dropped;
+    emit({event_kind::message_dropped,
+          {},
+          0,
+          errc::malformed_frame,
+          {},
+          "a wire message with routing frames from " + link.endpoint +
+              " was dropped: a DEALER or REQ connected to several servers talks to each directly",
+          {}});
+    return true;
+  }
+  routes_.touch(link.peer, now);
+  (void)engine_.receive(link.peer, bytes_of(frames.back()), now);
+  acks_flushed_at_ = now + options_.engine.ack_delay + milliseconds(2);
+  return true;
+}
+
 void io_loop::forget_idle_peers(time_point now) {
   std::optional<peer_number> keep;
   if (held_) keep = held_->peer;
@@ -1011,9 +1163,12 @@ void io_loop::finish(const std::string& why) noexcept {
     }
     // Frames already handed to libzmq (final acknowledgements) get what is left of the linger.
     wire_.set(::zmq::sockopt::linger, static_cast<int>(remaining));
+    for (auto& link : servers_)
+      link->socket.set(::zmq::sockopt::linger, static_cast<int>(remaining));
   } catch (...) {
   }
   wire_.close();
+  for (auto& link : servers_) link->socket.close();
   data_.close();
 }
 

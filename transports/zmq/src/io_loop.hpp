@@ -99,6 +99,7 @@ class io_loop {
     std::vector<::zmq::message_t> parts;
     std::size_t payload_begin = 0;
     peer_number peer = 0;
+    bool balanced = false;  // the round robin chooses the peer (PUSH; DEALER/REQ, several servers)
     std::optional<flow> how;
     std::uint64_t number = 0;  // the application's message number
   };
@@ -125,6 +126,26 @@ class io_loop {
   bool wire_send(std::vector<::zmq::message_t>& frames);
   // Forgets the peers whose connections went: their unacknowledged messages are reported.
   void drop_gone(time_point now);
+
+  // A DEALER or REQ connected to several servers: each connect() after the first gets a wire
+  // socket of its own (a DEALER connected to that one endpoint), whose server is one more direct
+  // peer, so that cryptcom, not libzmq's round robin, chooses the server each message is sealed
+  // for (docs/PROTOCOL.md §11.6).
+  struct server_link {
+    owned_socket socket;
+    std::string endpoint;
+    peer_number peer = 0;
+    std::deque<std::vector<::zmq::message_t>> backlog;  // waiting for room in the socket
+  };
+  bool serves_several() const noexcept {
+    return kind_.what == role::dealer || kind_.what == role::req;
+  }
+  void add_server(const std::string& endpoint);
+  void remove_server(server_link& link, time_point now);
+  bool read_server_one(server_link& link, time_point now);
+  void send_to_server(server_link& link, std::vector<::zmq::message_t>&& frames);
+  bool flush_server_backlogs();
+  server_link* server_of(peer_number peer);
   void refuse(const outgoing& m, errc reason, const std::string& why);
   void pump(time_point now);
   // `opened_in`: the frame a delivery from receive_in_place views (see append_parts).
@@ -166,8 +187,12 @@ class io_loop {
   owned_socket data_;  // I/O end of the data pipe
 
   routing_table routes_;
-  balancer balancer_;              // PUSH: the connected PULLs, in round-robin order
+  // PUSH: the connected PULLs; DEALER/REQ connected to several servers: the servers.
+  balancer balancer_;
   std::vector<peer_number> gone_;  // PUSH/PULL: peers whose connection went, to forget
+  std::vector<std::unique_ptr<server_link>> servers_;      // DEALER/REQ: the 2nd connect on
+  std::vector<std::pair<int, std::string>> wire_options_;  // set so far, for a new server_link
+  std::optional<std::string> wire_endpoint_;               // DEALER/REQ: wire_'s connect
   std::deque<std::vector<::zmq::message_t>> wire_backlog_;
   std::deque<std::vector<::zmq::message_t>> app_backlog_;
   std::optional<outgoing> held_;

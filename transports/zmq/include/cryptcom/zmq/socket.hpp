@@ -50,12 +50,13 @@
 // part in front of a reply or request they receive (when more parts follow it).
 // Peers are bounded (socket_options::max_peers, max_unestablished_per_connection): a new path
 // evicts an old one rather than being refused; see socket_options.hpp.
-// Limitation: one engine peer per routing path. A DEALER or REQ connected to several servers, or
-// a broker that load-balances one client over several workers, would hand a message sealed to one
-// server's key to another, which cannot open it (and whose different instance id looks like a
-// restart). Use one server per client path: a ROUTER/DEALER broker with one worker per backend,
-// several brokers, or ROUTER-to-ROUTER routing by worker; or PUSH/PULL, whose PUSH chooses the
-// PULL each message is sealed for.
+// Several servers: a DEALER or REQ connected to several endpoints gets a wire DEALER per endpoint
+// (docs/PROTOCOL.md §11.6); cryptcom chooses the server of each message (key-aware round robin,
+// as PUSH) and seals it to that server's key. Limitation: one engine peer per routing path, so a
+// broker that load-balances one client over several workers would hand a message sealed to one
+// worker's key to another, which cannot open it. Behind a broker, use one worker per client
+// path: a ROUTER/DEALER broker with one worker per backend, or ROUTER-to-ROUTER routing by
+// worker; or connect the client to each server, or use PUSH/PULL.
 //
 // Blocking semantics.
 //  - send: the message is handed to the I/O thread through the pipe; send returns as soon as it
