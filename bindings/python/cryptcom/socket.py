@@ -143,8 +143,8 @@ class Socket(zmq.Socket):
     """A cryptcom socket on a pyzmq Context.
 
     ``Socket(ctx, zmq.REQ, key_ttl=30000, flow="pull")``: the socket type is a ZeroMQ type
-    (REQ, REP, DEALER, ROUTER, PAIR today; others raise ZMQError EINVAL saying why); keyword
-    arguments are cryptcom's own options (cryptcom.h, in lower case, durations in milliseconds
+    (REQ, REP, DEALER, ROUTER, PAIR, PUSH, PULL; others raise ZMQError EINVAL saying why);
+    keyword arguments are cryptcom's own options (cryptcom.h, in lower case, durations in milliseconds
     or as datetime.timedelta), fixed at construction. Both ends must be cryptcom sockets.
 
     Authenticated mode: ``identity_secret_key`` (our key, 32 bytes or Z85), ``server_key`` (a

@@ -110,6 +110,14 @@ io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& o
   if (kind_.io_end == ::zmq::socket_type::router) data_.set(::zmq::sockopt::router_mandatory, true);
   data_.bind(data_endpoint);
   wire_.set(::zmq::sockopt::linger, 0);
+  if (kind_.one_peer_per_connection) {
+    // PUSH/PULL (docs/PROTOCOL.md §11.5): each side learns of a connection from the empty
+    // message libzmq sends on it when it is made or accepted, so a PUSH can ask a PULL for keys
+    // before either said anything; a send to a connection that went fails (EHOSTUNREACH)
+    // instead of vanishing, so the peer is forgotten and what it had not acknowledged reported.
+    wire_.set(::zmq::sockopt::probe_router, true);
+    wire_.set(::zmq::sockopt::router_mandatory, true);
+  }
   // No frame larger than the engine could accept is even allocated: libzmq drops a connection
   // that announces one. The bound is the engine's (message, plus envelope and per-part overhead).
   const std::uint64_t max_frame = static_cast<std::uint64_t>(engine_.max_frame_size()) + 4096;
@@ -146,6 +154,13 @@ void io_loop::bind(const std::string& endpoint) {
 
 void io_loop::connect(const std::string& endpoint) {
   start();
+  if (serves_several()) {
+    if (wire_endpoint_) {
+      add_server(endpoint);
+      return;
+    }
+    wire_endpoint_ = endpoint;
+  }
   wire_.connect(endpoint);
   after_wire_setup();
 }
@@ -218,7 +233,59 @@ void io_loop::resolve_identity(const std::vector<std::string>& route, const publ
 }
 
 void io_loop::unbind(const std::string& endpoint) { wire_.unbind(endpoint); }
-void io_loop::disconnect(const std::string& endpoint) { wire_.disconnect(endpoint); }
+void io_loop::disconnect(const std::string& endpoint) {
+  for (auto& link : servers_) {
+    if (link->endpoint == endpoint) {
+      remove_server(*link, clock_type::now());
+      return;
+    }
+  }
+  wire_.disconnect(endpoint);
+  if (wire_endpoint_ == endpoint) wire_endpoint_.reset();  // the next connect takes its place
+}
+
+void io_loop::add_server(const std::string& endpoint) {
+  auto link = std::make_unique<server_link>();
+  link->socket = owned_socket(context_, ::zmq::socket_type::dealer);
+  link->socket.set(::zmq::sockopt::linger, 0);
+  link->socket.set(::zmq::sockopt::maxmsgsize, wire_.get(::zmq::sockopt::maxmsgsize));
+  for (const auto& [option, value] : wire_options_) {
+    if (zmq_setsockopt(link->socket.handle(), option, value.data(), value.size()) != 0) {
+      throw ::zmq::error_t();
+    }
+  }
+  link->socket.connect(endpoint);
+  link->endpoint = endpoint;
+  const time_point now = clock_type::now();
+  link->peer = routes_.add_server(now);
+  // The first server (wire_'s) shares the stream from now on.
+  balancer_.add(direct_peer);
+  balancer_.add(link->peer);
+  server_link& added = *link;
+  servers_.push_back(std::move(link));
+  if (options_.prefetch_keys) {
+    engine_.connect(added.peer, now);
+    pump(now);
+  }
+}
+
+void io_loop::remove_server(server_link& link, time_point now) {
+  // What it had not acknowledged is reported undeliverable (it may have been opened).
+  balancer_.remove(link.peer);
+  engine_.disconnect(link.peer, now);
+  pump(now);
+  forget(link.peer);
+  link.socket.close();
+  std::erase_if(servers_, [&](const auto& l) { return l.get() == &link; });
+  if (servers_.empty()) balancer_.remove(direct_peer);
+}
+
+io_loop::server_link* io_loop::server_of(peer_number peer) {
+  for (auto& link : servers_) {
+    if (link->peer == peer) return link.get();
+  }
+  return nullptr;
+}
 
 void io_loop::after_wire_setup() {
   if (prefetched_ || !kind_.has_direct_peer || !options_.prefetch_keys) return;
@@ -230,6 +297,12 @@ void io_loop::after_wire_setup() {
 
 void io_loop::set_wire_option(int option, const void* value, std::size_t size) {
   if (zmq_setsockopt(wire_.handle(), option, value, size) != 0) throw ::zmq::error_t();
+  for (auto& link : servers_) {
+    if (zmq_setsockopt(link->socket.handle(), option, value, size) != 0) throw ::zmq::error_t();
+  }
+  if (serves_several()) {
+    wire_options_.emplace_back(option, std::string(static_cast<const char*>(value), size));
+  }
 }
 
 void io_loop::get_wire_option(int option, void* value, std::size_t* size) {
@@ -298,11 +371,17 @@ void io_loop::iteration() {
   if (app_readable()) data_events |= ZMQ_POLLIN;
   if (!app_backlog_.empty()) data_events |= ZMQ_POLLOUT;
   const bool zap_waits = zap_ && zap_->waiting();
-  std::array<::zmq::pollitem_t, 4> items{{{nullptr, shared_->bell().fd(), ZMQ_POLLIN, 0},
-                                          {wire_.handle(), 0, wire_events, 0},
-                                          {data_.handle(), 0, data_events, 0},
-                                          {zap_waits ? zap_->handle() : nullptr, 0,
-                                           static_cast<short>(zap_waits ? ZMQ_POLLIN : 0), 0}}};
+  std::vector<::zmq::pollitem_t> items{{nullptr, shared_->bell().fd(), ZMQ_POLLIN, 0},
+                                       {wire_.handle(), 0, wire_events, 0},
+                                       {data_.handle(), 0, data_events, 0}};
+  if (zap_waits) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
+  // The further servers of a DEALER or REQ (a socket each), after those.
+  const std::size_t first_server = items.size();
+  for (const auto& link : servers_) {
+    short events = wire_readable() ? ZMQ_POLLIN : 0;
+    if (!link->backlog.empty()) events |= ZMQ_POLLOUT;
+    items.push_back({link->socket.handle(), 0, events, 0});
+  }
 
   std::optional<time_point> wake = engine_.poll_timeout();
   auto consider = [&](time_point t) {
@@ -314,8 +393,7 @@ void io_loop::iteration() {
     consider(now + close_poll);
     if (close_deadline_) consider(*close_deadline_);
   }
-  ::zmq::poll(items.data(), zap_waits ? 4 : 3,
-              milliseconds(wake ? timeout_until(*wake, now) : -1L));
+  ::zmq::poll(items.data(), items.size(), milliseconds(wake ? timeout_until(*wake, now) : -1L));
   now = clock_type::now();
 
   if (items[0].revents & ZMQ_POLLIN) run_commands();
@@ -325,6 +403,8 @@ void io_loop::iteration() {
   }
   flush_app_backlog();
   flush_wire_backlog();
+  flush_server_backlogs();
+  drop_gone(now);
   // Each message read is pumped at once: its delivery, and the key offers and acknowledgements
   // it makes due, leave now rather than after the rest of the batch (at 1 MiB a batch is a
   // quarter of a second of opening), and a backlog seen by the next read is the true one.
@@ -334,6 +414,13 @@ void io_loop::iteration() {
   // application's messages are all in.
   if (items[1].revents & ZMQ_POLLIN) {
     for (int i = 0; i < batch && wire_readable() && read_wire_one(now); ++i) pump(now);
+  }
+  // Indexes, not references: a server is removed only by a command, never while reading.
+  for (std::size_t k = 0; k < servers_.size(); ++k) {
+    if (!(items[first_server + k].revents & ZMQ_POLLIN)) continue;
+    for (int i = 0; i < batch && wire_readable() && read_server_one(*servers_[k], now); ++i) {
+      pump(now);
+    }
   }
   if (held_ && submit(*held_, now)) held_.reset();
   if (!held_ && ((items[2].revents & ZMQ_POLLIN) || closing_)) {
@@ -358,10 +445,17 @@ void io_loop::iteration() {
 // Messages then wait in the sockets, bounded by the high-water marks the application set,
 // instead of in our backlogs. The backlogs hold what one message in flight produced, or what a
 // peer's full queue refused.
-bool io_loop::wire_readable() const { return app_backlog_.empty(); }
+// A closing PULL reads no more: it owes nothing that needs an acknowledgement, and what it
+// would open now could only be dropped after being acknowledged (lost without a report); left
+// unopened, it is reported by the PUSH.
+bool io_loop::wire_readable() const {
+  return app_backlog_.empty() && !(closing_ && kind_.what == role::pull);
+}
 
 bool io_loop::app_readable() const {
-  return !held_ && !(closing_ && app_drained_) && wire_backlog_.empty();
+  return !held_ && !(closing_ && app_drained_) && wire_backlog_.empty() &&
+         std::all_of(servers_.begin(), servers_.end(),
+                     [](const auto& link) { return link->backlog.empty(); });
 }
 
 bool io_loop::close_complete(time_point now) {
@@ -425,6 +519,10 @@ bool io_loop::read_wire_one(time_point now) {
     }
     if (frames[i].size() > 0) path.push_back(view_of(frames[i]));
   }
+  if (kind_.one_peer_per_connection && frames.back().size() == 0) {
+    on_connection(path, now);
+    return true;
+  }
   std::optional<peer_number> peer = routes_.find(path);
   if (!peer) {
     if (!make_room(path, false, now)) {
@@ -473,6 +571,8 @@ bool io_loop::read_wire_one(time_point now) {
 // From the application
 
 bool io_loop::read_app_one(time_point now) {
+  // A PULL's application sends nothing: the I/O end of its pipe is a PUSH, which cannot read.
+  if (kind_.what == role::pull) return false;
   outgoing m;
   if (!::zmq::recv_multipart(data_, std::back_inserter(m.parts), ::zmq::recv_flags::dontwait)) {
     return false;
@@ -501,6 +601,7 @@ bool io_loop::read_app_one(time_point now) {
       for (std::size_t j = 0; j < i; ++j) req_envelope_.push_back(std::move(m.parts[j]));
       req_outstanding_ = true;
       m.peer = direct_peer;
+      m.balanced = !servers_.empty();
       break;
     }
     case role::rep: {
@@ -547,12 +648,21 @@ bool io_loop::read_app_one(time_point now) {
       }
       // The application named the path: it is established, whatever the wire did so far.
       routes_.establish(m.peer);
+      // No path, and several servers: the round robin chooses one.
+      m.balanced = m.peer == direct_peer && !servers_.empty();
       if (!options_.flow) m.how = default_flow(kind_.what, views[m.payload_begin].empty());
       break;
     }
     case role::pair:
       m.payload_begin = 0;
       m.peer = direct_peer;
+      break;
+    case role::push:
+    case role::pull:  // a PULL's pipe end cannot send (ENOTSUP): nothing comes here
+      // The peer is chosen when the message is placed (submit), by the round robin.
+      m.payload_begin = 0;
+      m.peer = 0;
+      m.balanced = true;
       break;
   }
   if (m.payload_begin >= m.parts.size()) {
@@ -564,6 +674,11 @@ bool io_loop::read_app_one(time_point now) {
 }
 
 bool io_loop::submit(outgoing& m, time_point now) {
+  if (m.balanced) return place(m, now);
+  return submit_to(m, now, !kind_.refuses_when_full && !closing_) != taken::full;
+}
+
+io_loop::taken io_loop::submit_to(outgoing& m, time_point now, bool may_hold) {
   std::vector<byte_view> parts;
   parts.reserve(m.parts.size() - m.payload_begin);
   for (std::size_t i = m.payload_begin; i < m.parts.size(); ++i)
@@ -574,12 +689,47 @@ bool io_loop::submit(outgoing& m, time_point now) {
   if (r.ok()) {
     note_number(*r, m.number);
     routes_.touch(m.peer, now);
-    return true;
+    return taken::queued;
   }
   const status err = r.error();
-  if (err.code() == errc::limit_exceeded && !kind_.refuses_when_full && !closing_) return false;
+  if (err.code() == errc::limit_exceeded && may_hold) return taken::full;
   refuse(m, err.code(), err.message());
-  return true;
+  return taken::refused;
+}
+
+bool io_loop::place(outgoing& m, time_point now) {
+  // Only a peer whose keys are at hand is offered the message: it is sealed at once, to the
+  // peer that will open it. When no peer holds a key (all are slow, or none is connected) the
+  // message is held and the pipe fills: back-pressure, as a PUSH whose peers are all full.
+  // A PULL that holds no key is asked for keys by the engine (a PUSH keeps a pool of each).
+  bool refused = false;
+  const auto chosen = balancer_.place([&](peer_number p) { return engine_.usable_keys(p) > 0; },
+                                      [&](peer_number p) {
+                                        m.peer = p;
+                                        const taken t = submit_to(m, now, true);
+                                        refused = t == taken::refused;
+                                        return t != taken::full;
+                                      });
+  if (chosen || refused) return true;
+  m.peer = 0;
+  return false;
+}
+
+void io_loop::on_connection(std::span<const std::string_view> path, time_point now) {
+  // Our own wire is a ROUTER: a probe names exactly the connection it came on.
+  if (path.size() != 1 || routes_.find(path)) return;
+  if (!make_room(path, kind_.what == role::push, now)) return;
+  const peer_number peer = routes_.add(path, kind_.what == role::push, now);
+  if (auto c = routes_.connection_number(peer)) engine_.set_group(peer, *c, now);
+  const bool initiator = options_.engine.auth.self && options_.engine.auth.peer_key;
+  if (kind_.what == role::push) {
+    // A connected PULL stays in the rotation while its connection lives, idle or not.
+    routes_.pin(peer);
+    balancer_.add(peer);
+    engine_.connect(peer, now);  // asks it for keys (in authenticated mode: a handshake first)
+  } else if (initiator) {
+    engine_.connect(peer, now);  // a PULL that knows its PUSH's key starts the handshake
+  }
 }
 
 void io_loop::refuse(const outgoing& m, errc reason, const std::string& why) {
@@ -621,6 +771,14 @@ void io_loop::pump(time_point now) {
   (void)now;
   while (auto t = engine_.poll_transmit()) {
     if (!routes_.contains(t->peer)) continue;  // the peer was forgotten meanwhile
+    if (server_link* link = server_of(t->peer)) {
+      ++counters_.wire_messages_sent;
+      counters_.wire_bytes_sent += t->frame.size();
+      std::vector<::zmq::message_t> frames;
+      frames.push_back(frame_message(std::move(t->frame)));
+      send_to_server(*link, std::move(frames));
+      continue;
+    }
     // Routing frames, then the one cryptcom frame: never an empty frame (§11).
     const std::vector<std::string_view> path = routes_.path_of(t->peer);
     std::vector<::zmq::message_t> frames;
@@ -655,6 +813,7 @@ void io_loop::pump(time_point now) {
     emit(std::move(out));
   }
   if (!refused.empty()) apply_verdicts(std::move(refused), now);
+  if (!gone_.empty()) drop_gone(now);
 }
 
 void io_loop::ask_zap(const cryptcom::event& e, std::vector<zap_client::verdict>& refused) {
@@ -680,6 +839,7 @@ void io_loop::apply_verdicts(std::vector<zap_client::verdict>&& verdicts, time_p
 }
 
 void io_loop::forget(peer_number peer) {
+  balancer_.remove(peer);
   zap_users_.erase(peer);
   zap_notes_.erase(peer);
   routes_.erase(peer);
@@ -730,7 +890,20 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
       for (std::string_view f : routes_.path_of(d.peer)) out.emplace_back(f.data(), f.size());
       break;
     case role::pair:
+    case role::pull:
       break;
+    case role::push:
+      // A PULL sends no message; a peer that seals one to us anyway is not heard.
+      ++counters_.messages_dropped;
+      wipe(d);
+      emit({event_kind::message_dropped,
+            route_of(d.peer),
+            0,
+            errc::invalid_argument,
+            {},
+            "a message reached the PUSH socket, which receives none; dropped",
+            {}});
+      return;
   }
   append_parts(std::move(d), opened_in, out);
   ++counters_.messages_received;
@@ -760,10 +933,7 @@ bool io_loop::flush_app_backlog() {
 }
 
 void io_loop::send_to_wire(std::vector<::zmq::message_t>&& frames) {
-  if (wire_backlog_.empty()) {
-    handover_release();
-    if (::zmq::send_multipart(wire_, frames, ::zmq::send_flags::dontwait)) return;
-  }
+  if (wire_backlog_.empty() && wire_send(frames)) return;
   ++counters_.wire_send_waits;
   if (wire_backlog_.size() >= max_wire_backlog) {
     wire_backlog_.pop_front();
@@ -774,12 +944,105 @@ void io_loop::send_to_wire(std::vector<::zmq::message_t>&& frames) {
 
 bool io_loop::flush_wire_backlog() {
   while (!wire_backlog_.empty()) {
-    handover_release();
-    if (!::zmq::send_multipart(wire_, wire_backlog_.front(), ::zmq::send_flags::dontwait)) {
-      return false;
-    }
+    if (!wire_send(wire_backlog_.front())) return false;
     wire_backlog_.pop_front();
   }
+  return true;
+}
+
+bool io_loop::wire_send(std::vector<::zmq::message_t>& frames) {
+  handover_release();
+  if (!kind_.one_peer_per_connection) {
+    return ::zmq::send_multipart(wire_, frames, ::zmq::send_flags::dontwait).has_value();
+  }
+  try {
+    return ::zmq::send_multipart(wire_, frames, ::zmq::send_flags::dontwait).has_value();
+  } catch (const ::zmq::error_t& e) {
+    // ZMQ_ROUTER_MANDATORY: the routing id names no connection any more (it fails on the first
+    // frame, so nothing of the message went). The peer is forgotten once the engine's output
+    // is drained (drop_gone); its frames still waiting here are discarded.
+    if (e.num() != EHOSTUNREACH) throw;
+    const std::string_view id = view_of(frames.front());
+    if (auto p = routes_.find(std::span<const std::string_view>(&id, 1))) gone_.push_back(*p);
+    ++counters_.wire_messages_discarded;
+    return true;
+  }
+}
+
+void io_loop::drop_gone(time_point now) {
+  while (!gone_.empty()) {
+    std::vector<peer_number> gone = std::move(gone_);
+    gone_.clear();
+    for (peer_number p : gone) {
+      if (!routes_.contains(p)) continue;
+      // Its queued and unacknowledged messages are reported undeliverable, naming its route:
+      // an unacknowledged one may have been opened before the connection went.
+      balancer_.remove(p);
+      engine_.disconnect(p, now);
+      pump(now);
+      forget(p);
+      ++counters_.peers_forgotten;
+    }
+  }
+}
+
+void io_loop::send_to_server(server_link& link, std::vector<::zmq::message_t>&& frames) {
+  if (link.backlog.empty()) {
+    handover_release();
+    if (::zmq::send_multipart(link.socket, frames, ::zmq::send_flags::dontwait)) return;
+  }
+  ++counters_.wire_send_waits;
+  if (link.backlog.size() >= max_wire_backlog) {
+    link.backlog.pop_front();
+    ++counters_.wire_messages_discarded;
+  }
+  link.backlog.push_back(std::move(frames));
+}
+
+bool io_loop::flush_server_backlogs() {
+  bool all = true;
+  for (auto& link : servers_) {
+    while (!link->backlog.empty()) {
+      handover_release();
+      if (!::zmq::send_multipart(link->socket, link->backlog.front(),
+                                 ::zmq::send_flags::dontwait)) {
+        all = false;
+        break;
+      }
+      link->backlog.pop_front();
+    }
+  }
+  return all;
+}
+
+bool io_loop::read_server_one(server_link& link, time_point now) {
+  std::vector<::zmq::message_t> frames;
+  if (!::zmq::recv_multipart(link.socket, std::back_inserter(frames),
+                             ::zmq::recv_flags::dontwait)) {
+    return false;
+  }
+  handover_acquire();
+  if (frames.empty()) return true;
+  ++counters_.wire_messages_received;
+  counters_.wire_bytes_received += frames.back().size();
+  // The server is connected directly: a routing frame here is no envelope of ours (empty ones,
+  // a delimiter, are ignored as on every path, §11.2).
+  if (std::any_of(frames.begin(), std::prev(frames.end()),
+                  [](const ::zmq::message_t& f) { return f.size() > 0; })) {
+    ++counters_.messages_dropped;
+    emit({event_kind::message_dropped,
+          {},
+          0,
+          errc::malformed_frame,
+          {},
+          "a wire message with routing frames from " + link.endpoint +
+              " was dropped: a DEALER or REQ connected to several servers talks to each directly",
+          {}});
+    return true;
+  }
+  routes_.touch(link.peer, now);
+  (void)engine_.receive(link.peer, bytes_of(frames.back()), now);
+  acks_flushed_at_ = now + options_.engine.ack_delay + milliseconds(2);
   return true;
 }
 
@@ -853,7 +1116,7 @@ void io_loop::finish(const std::string& why) noexcept {
     for (auto& parts : app_backlog_) wipe(parts);
     app_backlog_.clear();
     // Messages the application sent that the linger left no time to read: never sent.
-    for (;;) {
+    while (kind_.what != role::pull) {
       std::vector<::zmq::message_t> parts;
       if (!::zmq::recv_multipart(data_, std::back_inserter(parts), ::zmq::recv_flags::dontwait)) {
         break;
@@ -900,9 +1163,12 @@ void io_loop::finish(const std::string& why) noexcept {
     }
     // Frames already handed to libzmq (final acknowledgements) get what is left of the linger.
     wire_.set(::zmq::sockopt::linger, static_cast<int>(remaining));
+    for (auto& link : servers_)
+      link->socket.set(::zmq::sockopt::linger, static_cast<int>(remaining));
   } catch (...) {
   }
   wire_.close();
+  for (auto& link : servers_) link->socket.close();
   data_.close();
 }
 

@@ -39,6 +39,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "balancer.hpp"
 #include "cryptcom/engine.hpp"
 #include "cryptcom/key_source.hpp"
 #include "cryptcom/random.hpp"
@@ -98,6 +99,7 @@ class io_loop {
     std::vector<::zmq::message_t> parts;
     std::size_t payload_begin = 0;
     peer_number peer = 0;
+    bool balanced = false;  // the round robin chooses the peer (PUSH; DEALER/REQ, several servers)
     std::optional<flow> how;
     std::uint64_t number = 0;  // the application's message number
   };
@@ -111,6 +113,39 @@ class io_loop {
   bool read_wire_one(time_point now);
   bool read_app_one(time_point now);
   bool submit(outgoing& m, time_point now);  // false: held (the engine's queue is full)
+  // What the engine did with a message offered to m.peer: queued it, had no room (returned only
+  // when `may_hold`; otherwise the message is refused), or refused it (reported).
+  enum class taken : unsigned char { queued, full, refused };
+  taken submit_to(outgoing& m, time_point now, bool may_hold);
+  // PUSH: the key-aware round robin chooses the peer; false: no peer can take it now (held).
+  bool place(outgoing& m, time_point now);
+  // PUSH/PULL: a new connection announced itself (ZMQ_PROBE_ROUTER's empty message).
+  void on_connection(std::span<const std::string_view> path, time_point now);
+  // PUSH/PULL: a wire send found the peer's connection gone (ZMQ_ROUTER_MANDATORY); false: the
+  // wire socket is full.
+  bool wire_send(std::vector<::zmq::message_t>& frames);
+  // Forgets the peers whose connections went: their unacknowledged messages are reported.
+  void drop_gone(time_point now);
+
+  // A DEALER or REQ connected to several servers: each connect() after the first gets a wire
+  // socket of its own (a DEALER connected to that one endpoint), whose server is one more direct
+  // peer, so that cryptcom, not libzmq's round robin, chooses the server each message is sealed
+  // for (docs/PROTOCOL.md §11.6).
+  struct server_link {
+    owned_socket socket;
+    std::string endpoint;
+    peer_number peer = 0;
+    std::deque<std::vector<::zmq::message_t>> backlog;  // waiting for room in the socket
+  };
+  bool serves_several() const noexcept {
+    return kind_.what == role::dealer || kind_.what == role::req;
+  }
+  void add_server(const std::string& endpoint);
+  void remove_server(server_link& link, time_point now);
+  bool read_server_one(server_link& link, time_point now);
+  void send_to_server(server_link& link, std::vector<::zmq::message_t>&& frames);
+  bool flush_server_backlogs();
+  server_link* server_of(peer_number peer);
   void refuse(const outgoing& m, errc reason, const std::string& why);
   void pump(time_point now);
   // `opened_in`: the frame a delivery from receive_in_place views (see append_parts).
@@ -152,6 +187,12 @@ class io_loop {
   owned_socket data_;  // I/O end of the data pipe
 
   routing_table routes_;
+  // PUSH: the connected PULLs; DEALER/REQ connected to several servers: the servers.
+  balancer balancer_;
+  std::vector<peer_number> gone_;  // PUSH/PULL: peers whose connection went, to forget
+  std::vector<std::unique_ptr<server_link>> servers_;      // DEALER/REQ: the 2nd connect on
+  std::vector<std::pair<int, std::string>> wire_options_;  // set so far, for a new server_link
+  std::optional<std::string> wire_endpoint_;               // DEALER/REQ: wire_'s connect
   std::deque<std::vector<::zmq::message_t>> wire_backlog_;
   std::deque<std::vector<::zmq::message_t>> app_backlog_;
   std::optional<outgoing> held_;

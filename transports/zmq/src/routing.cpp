@@ -86,6 +86,20 @@ void routing_table::add_direct(peer_number number, time_point now) {
   by_key_.emplace(std::string_view(r.key), &r);
 }
 
+peer_number routing_table::add_server(time_point now) {
+  const peer_number id = next_++;
+  route& r = routes_.emplace(id, route{}).first->second;
+  r.peer = id;
+  // A key no path has (a path's key is length-prefixed frames of at most 255 bytes), so that
+  // by_key_ stays one route per key.
+  r.key = std::string("\xff\xff\xff\xff", 4) + std::to_string(id);
+  r.last_active = now;
+  r.established = true;
+  r.server = true;
+  by_key_.emplace(std::string_view(r.key), &r);
+  return id;
+}
+
 routing_table::route* routing_table::get(peer_number peer) {
   auto it = routes_.find(peer);
   return it == routes_.end() ? nullptr : &it->second;
@@ -124,7 +138,7 @@ void routing_table::erase(peer_number peer) {
 std::vector<std::string_view> routing_table::path_of(peer_number peer) const {
   std::vector<std::string_view> frames;
   const route* r = get(peer);
-  if (r == nullptr) return frames;
+  if (r == nullptr || r->server) return frames;
   std::string_view rest = r->key;
   while (rest.size() >= 4) {
     std::uint32_t size = 0;

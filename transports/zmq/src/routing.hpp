@@ -83,6 +83,11 @@ class routing_table {
   std::optional<std::uint64_t> connection_number(peer_number peer) const;
   // Adds the empty path as peer `number` (the direct peer): established, never idle or evicted.
   void add_direct(peer_number number, time_point now);
+  // Adds a further directly connected peer (a DEALER or REQ connected to several servers, each
+  // over a wire socket of its own) and returns its number. Like the direct peer it has an empty
+  // path, is established and is never idle or evicted; find() never returns it (an empty path
+  // names the first direct peer).
+  peer_number add_server(time_point now);
   bool contains(peer_number peer) const { return routes_.count(peer) != 0; }
   void erase(peer_number peer);
   std::size_t size() const noexcept { return routes_.size(); }
@@ -133,6 +138,7 @@ class routing_table {
     connection* conn = nullptr;  // null: the direct peer
     time_point last_active{};
     bool established = false;
+    bool server = false;  // add_server: no path, whatever its key
     std::uint32_t pins = 0;
     list_link<route> by_activity;  // in activity_, except the direct peer
     list_link<route> by_age;       // in conn->waiting while not established

@@ -278,6 +278,11 @@ void socket::close() noexcept {
 ::zmq::send_result_t socket::send(::zmq::message_t& msg, ::zmq::send_flags flags) {
   if (!*this) not_open();
   auto& im = *impl_;
+  if (im.kind.what == role::pull) {
+    // As libzmq's PULL (its pipe end would say so too, but a multipart send would first wait
+    // for room it never gets).
+    throw error(ENOTSUP, "cryptcom::zmq::socket: a PULL socket cannot send");
+  }
   const bool more = (flags & ::zmq::send_flags::sndmore) != ::zmq::send_flags::none;
   const std::size_t size = msg.size();
   if (im.pending.empty() && !more) {

@@ -53,23 +53,30 @@ socket_kind kind_of(st type) {
       return {role::router, st::router, st::pair, st::pair, false, true, true};
     case st::pair:
       return {role::pair, st::pair, st::pair, st::pair, true, false, false};
+    // The application's pipe ends are a real PUSH and PULL, so libzmq itself refuses a PULL's
+    // send and a PUSH's recv (ENOTSUP). The wire is a ROUTER on both sides: the key offers and
+    // acknowledgements travel back, and the PUSH chooses which PULL each message goes to (it
+    // must: a message is sealed to a key of the PULL that will open it).
+    case st::push:
+      return {role::push, st::router, st::push, st::pull, false, true, false, true};
+    case st::pull:
+      return {role::pull, st::router, st::pull, st::push, false, true, false, true};
     case st::pub:
     case st::sub:
     case st::xpub:
     case st::xsub:
-    case st::push:
-    case st::pull:
       throw error(EINVAL,
                   std::string("cryptcom::zmq::socket: ") + type_name(type) +
                       " sockets are not supported. Every cryptcom message is sealed to a one-time "
-                      "key that the receiver generates and sends back to the sender beforehand, "
-                      "and one-way patterns (PUB/SUB, XPUB/XSUB, PUSH/PULL) have no way back for "
-                      "those keys. Use DEALER/ROUTER (one ROUTER serving many DEALERs fans out and "
-                      "in like PUB/SUB and PUSH/PULL do) or keep plain ZeroMQ for those links.");
+                      "key that the receiver generates and sends back to the sender beforehand; "
+                      "PUB/SUB is one-way and fans one message out to many subscribers, which "
+                      "cannot all open a key only one of them made, and it has no way back for "
+                      "those keys. Use DEALER/ROUTER or PUSH/PULL (one ROUTER serving many "
+                      "DEALERs fans out and in) or keep plain ZeroMQ for those links.");
     default:
       throw error(EINVAL, std::string("cryptcom::zmq::socket: ") + type_name(type) +
-                              " socket type is not supported; use REQ, REP, DEALER, ROUTER or "
-                              "PAIR");
+                              " socket type is not supported; use REQ, REP, DEALER, ROUTER, "
+                              "PAIR, PUSH or PULL");
   }
 }
 

@@ -11,7 +11,7 @@
 
 namespace cryptcom::zmq::detail {
 
-enum class role : unsigned char { req, rep, dealer, router, pair };
+enum class role : unsigned char { req, rep, dealer, router, pair, push, pull };
 
 struct socket_kind {
   role what = role::pair;
@@ -21,6 +21,9 @@ struct socket_kind {
   bool has_direct_peer = false;    // REQ, DEALER, PAIR: the connected server is engine peer 1
   bool routes_by_path = false;     // ROUTER, REP, DEALER: one engine peer per routing path
   bool refuses_when_full = false;  // ROUTER: a peer's full queue refuses the message, not all
+  // PUSH, PULL: the wire is a ROUTER that announces each connection (ZMQ_PROBE_ROUTER) and says
+  // when a peer is gone (ZMQ_ROUTER_MANDATORY); each connection is one engine peer.
+  bool one_peer_per_connection = false;
 };
 
 // The kind of a supported type; for any other type throws cryptcom::zmq::error (EINVAL) whose
