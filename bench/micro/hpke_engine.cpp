@@ -9,13 +9,16 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "cryptcom/engine.hpp"
+#include "cryptcom/identity.hpp"
 #include "cryptcom/key_source.hpp"
 #include "cryptcom/random.hpp"
 #include "crypto/hpke.hpp"
@@ -227,15 +230,41 @@ class pregenerated_keys final : public cryptcom::key_source {
 // A names B a_to_b, B names A b_to_a.
 constexpr cryptcom::peer_id a_to_b = 2;
 constexpr cryptcom::peer_id b_to_a = 1;
+// With `authenticated`, A is an initiator knowing B's identity and B accepts any identity
+// (docs/PROTOCOL.md §12).
 struct two_engines {
-  explicit two_engines(std::size_t keys) : keys_a(keys), keys_b(keys) {}
+  explicit two_engines(std::size_t keys, bool authenticated = false)
+      : keys_a(keys),
+        keys_b(keys),
+        a(options_of(authenticated, true), keys_a, *random_a, start),
+        b(options_of(authenticated, false), keys_b, *random_b, start) {}
   pregenerated_keys keys_a;
   pregenerated_keys keys_b;
   std::unique_ptr<cryptcom::random_source> random_a = cryptcom::make_system_random();
   std::unique_ptr<cryptcom::random_source> random_b = cryptcom::make_system_random();
   cryptcom::time_point start = std::chrono::steady_clock::now();
-  cryptcom::engine a{cryptcom::options{}, keys_a, *random_a, start};
-  cryptcom::engine b{cryptcom::options{}, keys_b, *random_b, start};
+  std::optional<cryptcom::identity> id_a = identity_or_abort(), id_b = identity_or_abort();
+  cryptcom::engine a;
+  cryptcom::engine b;
+
+ private:
+  static cryptcom::identity identity_or_abort() {
+    auto id = cryptcom::identity::generate();
+    if (!id.ok()) std::abort();
+    return *id;
+  }
+  cryptcom::options options_of(bool authenticated, bool is_a) const {
+    cryptcom::options o;
+    if (!authenticated) return o;
+    if (is_a) {
+      o.auth.self = *id_a;
+      o.auth.peer_key = id_b->public_value();
+    } else {
+      o.auth.self = *id_b;
+      o.auth.policy = cryptcom::peer_policy::any;
+    }
+    return o;
+  }
 };
 
 // Engine A sends one message of state.range(0) bytes to engine B, B opens and delivers it; the
@@ -246,8 +275,12 @@ struct two_engines {
 void engine_send_receive(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
   const bool inline_keys = state.range(1) != 0;
-  two_engines pair(inline_keys ? 0 : 8192);
-  auto& [keys_a, keys_b, random_a, random_b, start, a, b] = pair;
+  two_engines pair(inline_keys ? 0 : 8192, state.range(2) != 0);
+  auto& keys_a = pair.keys_a;
+  auto& keys_b = pair.keys_b;
+  auto& start = pair.start;
+  auto& a = pair.a;
+  auto& b = pair.b;
   std::vector<byte> payload(size);
   randombytes_buf(payload.data(), payload.size());
   const cryptcom::byte_view part(payload.data(), payload.size());
@@ -264,7 +297,7 @@ void engine_send_receive(benchmark::State& state) {
     }
   };
   a.connect(a_to_b, start);
-  exchange(start);  // A's first key request and B's offers
+  for (int i = 0; i < 4; ++i) exchange(start);  // handshake (authenticated), key request, offers
 
   for (auto _ : state) {
     const auto now = std::chrono::steady_clock::now();
@@ -288,11 +321,14 @@ void engine_send_receive(benchmark::State& state) {
                           static_cast<std::int64_t>(size));
 }
 BENCHMARK(engine_send_receive)
-    ->ArgNames({"size", "inline_keys"})
-    ->Args({64, 0})
-    ->Args({64, 1})
-    ->Args({64 * 1024, 0})
-    ->Args({1 << 20, 0});
+    ->ArgNames({"size", "inline_keys", "authenticated"})
+    ->Args({64, 0, 0})
+    ->Args({64, 0, 1})
+    ->Args({64, 1, 0})
+    ->Args({64, 1, 1})
+    ->Args({64 * 1024, 0, 0})
+    ->Args({64 * 1024, 0, 1})
+    ->Args({1 << 20, 0, 0});
 
 // A client's request/reply round trip (pull, 64 bytes each way) through server B, while B also
 // knows range(0) idle peers that announced an instance and nothing more, as forged peers do
@@ -302,7 +338,12 @@ BENCHMARK(engine_send_receive)
 void engine_round_trip_with_idle_peers(benchmark::State& state) {
   const auto idle = static_cast<std::size_t>(state.range(0));
   two_engines pair(8192);
-  auto& [keys_a, keys_b, random_a, random_b, start, a, b] = pair;
+  auto& keys_a = pair.keys_a;
+  auto& keys_b = pair.keys_b;
+  auto& random_a = pair.random_a;
+  auto& start = pair.start;
+  auto& a = pair.a;
+  auto& b = pair.b;
   cryptcom::wire::control_block hello;
   hello.instance = random_a->next_guid();
   std::vector<byte> hello_frame;
