@@ -275,6 +275,21 @@ TEST(several_servers_disconnect, a_server_disconnected_takes_only_its_unacknowle
   EXPECT_EQ(stream(client, 100, 50).answered(), 100u);
 }
 
+TEST(several_servers_prefetch, servers_are_asked_for_keys_even_without_prefetch) {
+  // The round robin needs keys to choose a server: with prefetch_keys off nobody would ask.
+  ::zmq::context_t ctx;
+  std::deque<echo_server> servers;
+  for (std::size_t i = 0; i < 2; ++i) {
+    servers.emplace_back(ctx, transport::tcp, i, nullptr, nullptr);
+  }
+  socket_options o = test_options();
+  o.prefetch_keys = false;
+  auto client = make(ctx, st::dealer, o);
+  client.set(::zmq::sockopt::rcvtimeo, 3000);
+  for (auto& s : servers) client.connect(s.endpoint());
+  EXPECT_EQ(stream(client, 20, 20).answered(), 20u);
+}
+
 TEST(several_servers_req, a_req_connected_to_two_reps_gets_every_reply) {
   ::zmq::context_t ctx;
   std::array<socket, 2> reps{make(ctx, st::rep), make(ctx, st::rep)};
