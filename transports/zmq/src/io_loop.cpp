@@ -424,8 +424,10 @@ void io_loop::iteration() {
   if (items[1].revents & ZMQ_POLLIN) {
     for (int i = 0; i < batch && wire_readable() && read_wire_one(now); ++i) pump(now);
   }
-  // Indexes, not references: a server is removed only by a command, never while reading.
-  for (std::size_t k = 0; k < servers_.size(); ++k) {
+  // The servers polled above; a command run since may have added or removed one (an item may
+  // then name its neighbour: a read finding nothing costs nothing, and the next poll sees all).
+  const std::size_t polled = std::min(items.size() - first_server, servers_.size());
+  for (std::size_t k = 0; k < polled; ++k) {
     if (!(items[first_server + k].revents & ZMQ_POLLIN)) continue;
     for (int i = 0; i < batch && wire_readable() && read_server_one(*servers_[k], now); ++i) {
       pump(now);
