@@ -275,6 +275,44 @@ TEST(several_servers_disconnect, a_server_disconnected_takes_only_its_unacknowle
   EXPECT_EQ(stream(client, 100, 50).answered(), 100u);
 }
 
+TEST(several_servers_prefetch, servers_are_asked_for_keys_even_without_prefetch) {
+  // The round robin needs keys to choose a server: with prefetch_keys off nobody would ask.
+  ::zmq::context_t ctx;
+  std::deque<echo_server> servers;
+  for (std::size_t i = 0; i < 2; ++i) {
+    servers.emplace_back(ctx, transport::tcp, i, nullptr, nullptr);
+  }
+  socket_options o = test_options();
+  o.prefetch_keys = false;
+  auto client = make(ctx, st::dealer, o);
+  client.set(::zmq::sockopt::rcvtimeo, 3000);
+  for (auto& s : servers) client.connect(s.endpoint());
+  EXPECT_EQ(stream(client, 20, 20).answered(), 20u);
+}
+
+TEST(several_servers_join, a_server_connected_mid_stream_gets_work_at_once) {
+  ::zmq::context_t ctx;
+  std::deque<echo_server> servers;
+  for (std::size_t i = 0; i < 4; ++i) {
+    servers.emplace_back(ctx, transport::tcp, i, nullptr, nullptr);
+  }
+  auto client = make(ctx, st::dealer);
+  client.connect(servers[0].endpoint());
+  for (std::size_t joined = 1; joined <= 4; ++joined) {
+    // Replies are still arriving from the servers already there while the next one connects.
+    for (int i = 0; i < 40; ++i) ASSERT_TRUE(send_strings(client, {std::to_string(i)}));
+    if (joined < 4) client.connect(servers[joined].endpoint());
+    std::size_t got = 0;
+    while (got < 40 && recv_strings(client)) ++got;
+    EXPECT_EQ(got, 40u) << "with " << joined << " servers";
+  }
+  // Within a second of joining, the last one carries its share.
+  wait_for_keys(client, 4);
+  const streamed s = stream(client, 400, 100);
+  EXPECT_EQ(s.answered(), 400u);
+  EXPECT_GE(std::count(s.by.begin(), s.by.end(), 3), 50);
+}
+
 TEST(several_servers_req, a_req_connected_to_two_reps_gets_every_reply) {
   ::zmq::context_t ctx;
   std::array<socket, 2> reps{make(ctx, st::rep), make(ctx, st::rep)};

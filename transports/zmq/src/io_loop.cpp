@@ -263,10 +263,11 @@ void io_loop::add_server(const std::string& endpoint) {
   balancer_.add(link->peer);
   server_link& added = *link;
   servers_.push_back(std::move(link));
-  if (options_.prefetch_keys) {
-    engine_.connect(added.peer, now);
-    pump(now);
-  }
+  // The round robin offers a message only to a server whose keys are at hand, so every server is
+  // asked for keys now, prefetch_keys or not (else none would ever be chosen).
+  engine_.connect(direct_peer, now);
+  engine_.connect(added.peer, now);
+  pump(now);
 }
 
 void io_loop::remove_server(server_link& link, time_point now) {
@@ -301,7 +302,15 @@ void io_loop::set_wire_option(int option, const void* value, std::size_t size) {
     if (zmq_setsockopt(link->socket.handle(), option, value, size) != 0) throw ::zmq::error_t();
   }
   if (serves_several()) {
-    wire_options_.emplace_back(option, std::string(static_cast<const char*>(value), size));
+    // The latest value of each option, in the order first set, for the servers to come.
+    std::string bytes(static_cast<const char*>(value), size);
+    auto it = std::find_if(wire_options_.begin(), wire_options_.end(),
+                           [&](const auto& o) { return o.first == option; });
+    if (it != wire_options_.end()) {
+      it->second = std::move(bytes);
+    } else {
+      wire_options_.emplace_back(option, std::move(bytes));
+    }
   }
 }
 
@@ -415,8 +424,10 @@ void io_loop::iteration() {
   if (items[1].revents & ZMQ_POLLIN) {
     for (int i = 0; i < batch && wire_readable() && read_wire_one(now); ++i) pump(now);
   }
-  // Indexes, not references: a server is removed only by a command, never while reading.
-  for (std::size_t k = 0; k < servers_.size(); ++k) {
+  // The servers polled above; a command run since may have added or removed one (an item may
+  // then name its neighbour: a read finding nothing costs nothing, and the next poll sees all).
+  const std::size_t polled = std::min(items.size() - first_server, servers_.size());
+  for (std::size_t k = 0; k < polled; ++k) {
     if (!(items[first_server + k].revents & ZMQ_POLLIN)) continue;
     for (int i = 0; i < batch && wire_readable() && read_server_one(*servers_[k], now); ++i) {
       pump(now);
