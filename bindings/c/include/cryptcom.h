@@ -14,8 +14,9 @@
  *   cryptcom_destroy (&s);
  *
  * Socket types: the ZeroMQ type numbers (ZMQ_REQ, ZMQ_REP, ZMQ_DEALER, ZMQ_ROUTER, ZMQ_PAIR,
- * ZMQ_PUSH and ZMQ_PULL are supported); a type cryptcom does not support fails with EINVAL and cryptcom_strerror()
- * says why. Both ends must be cryptcom sockets; brokers in between may be plain ZeroMQ.
+ * ZMQ_PUSH and ZMQ_PULL are supported); a type cryptcom does not support fails with EINVAL and
+ * cryptcom_strerror() says why. Both ends must be cryptcom sockets; brokers in between may be plain
+ * ZeroMQ.
  *
  * Errors. Every function that can fail returns -1 (or NULL) and sets errno, as libzmq does:
  *  - EFAULT: a required pointer is NULL (or a zmq_msg_t is not initialised), or the context is
