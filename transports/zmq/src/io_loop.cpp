@@ -340,12 +340,17 @@ void io_loop::begin_close() {
 void io_loop::run_commands() {
   shared_->bell().clear();
   for (auto& c : shared_->take_commands()) {
+    command_failure failure;
     try {
       c.run(*this);
-      c.done.set_value();
-    } catch (...) {
-      c.done.set_exception(std::current_exception());
+    } catch (const error& e) {
+      failure = {command_failure::type::cryptcom, e.num(), e.what()};
+    } catch (const ::zmq::error_t& e) {
+      failure = {command_failure::type::zmq, e.num(), e.what()};
+    } catch (const std::exception& e) {
+      failure = {command_failure::type::other, 0, e.what()};
     }
+    c.done.set_value(std::move(failure));
   }
 }
 

@@ -38,7 +38,7 @@ void shared_state::stop_accepting(const std::string& why) {
     left.swap(commands_);
   }
   for (auto& c : left) {
-    c.done.set_exception(std::make_exception_ptr(error(ETERM, why)));
+    c.done.set_value({command_failure::type::cryptcom, ETERM, why});
   }
 }
 

@@ -21,9 +21,18 @@ namespace cryptcom::zmq::detail {
 
 class io_loop;
 
+// How a command failed, as a value: an exception_ptr handed between threads is reference counted
+// inside libstdc++, where ThreadSanitizer cannot see the ordering, so the application's thread
+// rethrows a fresh exception built from this instead.
+struct command_failure {
+  enum class type : std::uint8_t { none, cryptcom, zmq, other } what_type = type::none;
+  int num = 0;
+  std::string what;
+};
+
 struct command {
   std::function<void(io_loop&)> run;
-  std::promise<void> done;
+  std::promise<command_failure> done;
 };
 
 class shared_state {

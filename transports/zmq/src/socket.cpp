@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <future>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -157,10 +158,20 @@ struct socket::impl {
   void call(std::function<void(io_loop&)> fn) {
     detail::command c;
     c.run = std::move(fn);
-    std::future<void> done = c.done.get_future();
+    std::future<detail::command_failure> done = c.done.get_future();
     std::string why;
     if (!shared->post(std::move(c), &why)) throw error(ETERM, why);
-    done.get();
+    const detail::command_failure failure = done.get();
+    switch (failure.what_type) {
+      case detail::command_failure::type::none:
+        return;
+      case detail::command_failure::type::cryptcom:
+        throw error(failure.num, failure.what);
+      case detail::command_failure::type::zmq:
+        throw ::zmq::error_t(failure.num);
+      case detail::command_failure::type::other:
+        throw std::runtime_error(failure.what);
+    }
   }
 
   // The engine's view of a message of `parts` parts and `bytes` bytes as the application gives
