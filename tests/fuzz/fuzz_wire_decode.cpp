@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <msgpack.hpp>
+#include <optional>
 #include <vector>
 
 #include "wire/frame.hpp"
@@ -92,6 +93,73 @@ void check_control_frame(const control_block& block) {
   check(second == first);
 }
 
+// Version 2 (docs/PROTOCOL.md §12): every field the decoder returned survives a round trip
+// through the version 2 encoders (the MAC and the sealed identity are copied, not recomputed).
+void check_v2_frame(byte_view input, const decoded_frame& f) {
+  check(f.version == authenticated_version);
+  std::vector<byte> out;
+  if (f.kind == frame_kind::handshake) {
+    const handshake_view& h = f.handshake;
+    std::optional<mac_layout> mac;
+    switch (h.step) {
+      case handshake_step::hello_request:
+        encode_hello_request(h.instance, out);
+        break;
+      case handshake_step::initiate: {
+        const initiate_layout l = encode_initiate(h.instance, h.nonce, h.enc, out);
+        check(h.sealed_identity.size() == sealed_identity_size);
+        std::memcpy(l.sealed_identity.data(), h.sealed_identity.data(), sealed_identity_size);
+        mac = l.mac;
+        break;
+      }
+      case handshake_step::accept:
+        mac = encode_accept(h.instance, h.nonce, h.peer_nonce, out);
+        break;
+      case handshake_step::refuse:
+        mac = encode_refuse(h.instance, h.nonce, h.peer_nonce, h.reason, out);
+        break;
+    }
+    check(mac.has_value() == h.auth.has_value());
+    if (mac) {
+      check(h.auth->mac.size() == mac_size && inside(h.auth->mac, input));
+      std::memcpy(mac->mac.data(), h.auth->mac.data(), mac_size);
+    }
+    auto again = decode(out, decode_limits{});
+    check(again.ok() && again->kind == frame_kind::handshake);
+    const handshake_view& e = again->handshake;
+    check(e.step == h.step && e.instance == h.instance && e.nonce == h.nonce &&
+          e.peer_nonce == h.peer_nonce && e.enc == h.enc && e.reason == h.reason &&
+          same_bytes(e.sealed_identity, h.sealed_identity));
+    if (mac) check(same_bytes(e.auth->mac, h.auth->mac));
+    return;
+  }
+  check(f.auth.has_value() && f.auth->seq > 0 && f.auth->mac.size() == mac_size &&
+        f.auth->covered.data() == input.data() && inside(f.auth->mac, input));
+  if (f.kind == frame_kind::control) {
+    const mac_layout m = encode_control_v2(f.auth->seq, f.control, out);
+    std::memcpy(m.mac.data(), f.auth->mac.data(), mac_size);
+    auto again = decode(out, decode_limits{});
+    check(again.ok() && again->kind == frame_kind::control && again->control == f.control &&
+          again->auth->seq == f.auth->seq && same_bytes(again->auth->mac, f.auth->mac));
+    return;
+  }
+  const data_view& d = f.data;
+  check(d.associated_data.size() > f.auth->covered.size());
+  const data_layout_v2 l =
+      encode_data_v2(f.auth->seq, d.key_id, d.enc, d.reply_key, d.control ? &*d.control : nullptr,
+                     d.ciphertext.size(), out);
+  std::memcpy(l.mac.mac.data(), f.auth->mac.data(), mac_size);
+  if (!d.ciphertext.empty()) {
+    std::memcpy(l.ciphertext.data(), d.ciphertext.data(), d.ciphertext.size());
+  }
+  auto again = decode(out, decode_limits{});
+  check(again.ok() && again->kind == frame_kind::data);
+  const data_view& e = again->data;
+  check(e.key_id == d.key_id && e.enc == d.enc && e.reply_key == d.reply_key &&
+        e.control == d.control && same_bytes(e.ciphertext, d.ciphertext) &&
+        again->auth->seq == f.auth->seq && same_bytes(again->auth->mac, f.auth->mac));
+}
+
 void fuzz_frame(byte_view input) {
   auto decoded = decode(input, decode_limits{});
   decode_limits small;
@@ -108,6 +176,10 @@ void fuzz_frame(byte_view input) {
     return;
   }
   check_is_one_msgpack_object(input);
+  if (decoded->version == authenticated_version) {
+    check_v2_frame(input, *decoded);
+    return;
+  }
   if (decoded->kind == frame_kind::control) {
     check_control_frame(decoded->control);
   } else {
