@@ -54,6 +54,23 @@ void forge(relay& r, attack_state& s, dir d, std::uint64_t version, const v2::co
   }
 }
 
+// Forges `b` towards the client in the version of the frame `f` it answers, and also in version 1
+// (a downgrade attempt), as a server on the path would.
+void forge_answer(relay& r, attack_state& s, const v2::bytes& f, const v2::control_block& b) {
+  const std::uint64_t version = version_of(f).value_or(1);
+  forge(r, s, dir::to_client, version, b);
+  if (version != 1) forge(r, s, dir::to_client, 1, b);
+}
+
+// The key of the first transmission of a message towards the server, once per key: what the
+// attacks on data frames act on. The caller holds s.mutex.
+std::optional<v2::id16> first_transmission(attack_state& s, dir d, const v2::bytes& f) {
+  s.learn(d, f);
+  auto key = data_key_id(f);
+  if (d != dir::to_server || !key || !s.seen_keys.insert(*key).second) return std::nullopt;
+  return key;
+}
+
 // The refusal half of every attack: what the receiver says about the forged frames.
 void expect_refused(const cryptcom::counters& c, std::size_t forged_v2, std::size_t forged_v1,
                     const char* who) {
@@ -180,17 +197,14 @@ TEST_P(auth_mitm, forged_acknowledgements_lose_no_message) {
   w.mitm->set_hook([&](dir d, v2::bytes& f) {
     w.keys.watch(f);
     std::lock_guard lock(s.mutex);
-    s.learn(d, f);
-    auto key = data_key_id(f);
-    if (d != dir::to_server || !key || !s.seen_keys.insert(*key).second) return true;
+    const auto key = first_transmission(s, d, f);
+    if (!key) return true;
     // The first transmission under each key is swallowed and acknowledged by the attacker, in the
     // client's version and in version 1.
     v2::control_block ack;
     ack.instance = s.server_instance.value_or(v2::random_id());
     ack.acks.push_back(*key);
-    const std::uint64_t version = version_of(f).value_or(1);
-    forge(*w.mitm, s, dir::to_client, version, ack);
-    if (version != 1) forge(*w.mitm, s, dir::to_client, 1, ack);
+    forge_answer(*w.mitm, s, f, ack);
     ++s.acted;
     return false;
   });
@@ -210,17 +224,14 @@ TEST_P(auth_mitm, forged_rejections_deliver_nothing_twice) {
   w.mitm->set_hook([&](dir d, v2::bytes& f) {
     w.keys.watch(f);
     std::lock_guard lock(s.mutex);
-    s.learn(d, f);
-    auto key = data_key_id(f);
-    if (d != dir::to_server || !key || !s.seen_keys.insert(*key).second) return true;
+    const auto key = first_transmission(s, d, f);
+    if (!key) return true;
     // The first transmission under each key is held back; the client is told the key expired
     // (it would re-seal under a new one), and only then is the held frame delivered.
     v2::control_block rejection;
     rejection.instance = s.server_instance.value_or(v2::random_id());
     rejection.rejections.push_back({*key, 6});  // expired_key
-    const std::uint64_t version = version_of(f).value_or(1);
-    forge(*w.mitm, s, dir::to_client, version, rejection);
-    if (version != 1) forge(*w.mitm, s, dir::to_client, 1, rejection);
+    forge_answer(*w.mitm, s, f, rejection);
     w.mitm->inject(dir::to_server, f);
     ++s.acted;
     return false;

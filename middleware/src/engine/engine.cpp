@@ -1120,7 +1120,7 @@ struct engine::impl {
   // Initiator without a session: whether it has a reason to start a handshake. A refused one
   // tries again only for a message.
   bool wants_handshake(const peer_state& p) const {
-    if (p.auth.refused) return !p.queue.empty();
+    if (p.auth.refused_at) return !p.queue.empty();
     return !p.queue.empty() || p.wants_pool || p.auth.wants_session;
   }
 
@@ -1268,7 +1268,6 @@ struct engine::impl {
     p.auth.previous.reset();
     if (renewal && initiator) p.auth.previous = std::move(p.auth.session);
     p.auth.session = std::move(fresh);
-    p.auth.refused = false;
     p.auth.refused_at.reset();
     p.auth.wants_session = false;
     p.auth.initiate_nonce.reset();
@@ -1313,7 +1312,6 @@ struct engine::impl {
       return status::success();
     }
     p.auth.initiate_nonce.reset();
-    p.auth.refused = true;
     p.auth.refused_at = now;
     count(p, &counters::handshakes_refused);
     const errc reason = h.reason == static_cast<std::uint8_t>(errc::rate_limited)
@@ -1336,7 +1334,7 @@ struct engine::impl {
         }
         // Unauthenticated, so it costs at most one handshake per key_request_retry; the
         // current session stays until an accept replaces it.
-        if (!p.auth.refused) {
+        if (!p.auth.refused_at) {
           p.auth.wants_session = true;
           if (const auto t = next_initiate(p); !t || *t <= now) start_initiate(id, p, now);
         }

@@ -75,10 +75,10 @@ struct peer_auth {
   // Initiator: the nonce of our latest initiate and when it went out.
   std::optional<guid> initiate_nonce;
   std::optional<time_point> initiate_at;
-  bool wants_session = false;            // a hello_request asked for a new handshake
-  bool refused = false;                  // the responder refused our identity
-  std::optional<time_point> refused_at;  // ... then; the next initiate waits key_request_retry
-  bool confirm_due = false;              // a frame must go at once under a new session
+  bool wants_session = false;                  // a hello_request asked for a new handshake
+  std::optional<time_point> refused_at;        // the responder refused our identity then; the next
+                                               // initiate waits key_request_retry
+  bool confirm_due = false;                    // a frame must go at once under a new session
   std::optional<time_point> hello_request_at;  // the last hello_request we sent this peer
 };
 
