@@ -95,6 +95,12 @@ class broker {
   std::string frontend_endpoint() const;
   std::string backend_endpoint() const;
 
+  // Like zmq_proxy's capture socket: every message the broker receives on either side is also
+  // sent, frames as received (routing id first), to this socket (a PUB, PUSH, PAIR or DEALER the
+  // caller made and bound or connected), without blocking; what it cannot take is not sent.
+  // Set before run(); the socket is then used on run()'s thread only.
+  void capture(::zmq::socket_ref socket);
+
   // Called on run()'s thread for each refusal and each worker that comes or goes. Set before
   // run(). Default: none (the counters still count).
   void on_event(std::function<void(const broker_event&)> callback);

@@ -48,6 +48,14 @@ struct socket_options {
   // (its "direct peer" is the broker, which does not answer). Default: true.
   bool prefetch_keys = true;
 
+  // A client (DEALER or REQ) or a worker (DEALER) of a key-blind cryptcom::zmq::broker
+  // (docs/PROTOCOL.md §11.7; README, "Worker pools behind a broker"): connect to the broker only.
+  // A client then seals each message to a key of one of the workers the broker announced,
+  // chosen by the key-aware round robin; a worker receives each request as [client routing id,
+  // parts...] and answers with that routing id in front, as a DEALER behind a ROUTER broker.
+  // Neither asks the broker itself for keys. Default: false.
+  bool through_broker = false;
+
   // How long close() (and the destructor) keeps the socket working so that messages already sent
   // are sealed, delivered and acknowledged; what is still pending then is reported undeliverable
   // through poll_event(), which stays readable after close(). ZMQ_LINGER set through set()

@@ -42,6 +42,7 @@ enum option_id : int {
   zap_id = 10040,
   zap_domain_id = 10041,
   zap_timeout_id = 10042,
+  through_broker_id = 10043,
 };
 
 // Our identity's secret key (Z85 or 32 bytes): authenticated mode on. The public key is computed
@@ -75,5 +76,8 @@ inline constexpr ::zmq::sockopt::integral_option<zap_id, int, true> zap{};
 inline constexpr ::zmq::sockopt::array_option<zap_domain_id, 1> zap_domain{};
 // Milliseconds a ZAP request may wait for its answer before the client is refused. Default 1000.
 inline constexpr ::zmq::sockopt::integral_option<zap_timeout_id, int> zap_timeout{};
+// A client or worker of a key-blind cryptcom::zmq::broker: socket_options::through_broker.
+// Set before the first bind(), connect() or send().
+inline constexpr ::zmq::sockopt::integral_option<through_broker_id, int, true> through_broker{};
 
 }  // namespace cryptcom::zmq::sockopt
