@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "auth_support.hpp"
 #include "cryptcom/zmq/broker.hpp"
-#include "test_support.hpp"
 
 namespace cryptcom::zmq::test {
 namespace {
@@ -32,8 +32,10 @@ socket_options broker_side_options() {
 // [client, "", request + "@" + name] until stopped.
 class worker {
  public:
-  worker(::zmq::context_t& ctx, const std::string& backend, std::string name)
+  worker(::zmq::context_t& ctx, const std::string& backend, std::string name,
+         const keypair* service = nullptr, const keypair* client = nullptr)
       : name_(std::move(name)), socket_(make(ctx, st::dealer, broker_side_options())) {
+    if (service != nullptr) make_server(socket_, *service, {*client});
     socket_.set(::zmq::sockopt::rcvtimeo, 20);
     socket_.connect(backend);
     thread_ = std::thread([this] { run(); });
@@ -141,6 +143,34 @@ TEST_P(key_blind_broker, a_worker_that_joins_is_used_and_one_that_goes_is_passed
   for (int i = 0; i < 50; ++i)
     EXPECT_EQ(round_trip("c" + std::to_string(i)), "c" + std::to_string(i) + "@second");
   EXPECT_EQ(client.stats().transport.workers_gone, 1u);
+}
+
+// Authenticated mode through the broker: every worker holds the service's identity, the client
+// knows the service's public key; each worker runs its own handshake with the client through
+// the broker, which forwards the version 2 frames byte for byte.
+TEST_P(key_blind_broker, authenticated_clients_and_workers_talk_through_it) {
+  ::zmq::context_t ctx;
+  running_broker rb(ctx, GetParam());
+  const keypair service = make_keypair();
+  const keypair me = make_keypair();
+  worker w0(ctx, rb.b.backend_endpoint(), "w0", &service, &me);
+  worker w1(ctx, rb.b.backend_endpoint(), "w1", &service, &me);
+  socket client = make(ctx, st::req, broker_side_options());
+  make_client(client, me, service);
+  client.connect(rb.b.frontend_endpoint());
+  std::set<std::string> answered_by;
+  for (int i = 0; i < 100; ++i) {
+    const std::string request = "secret-" + std::to_string(i);
+    ASSERT_TRUE(send_strings(client, {request}));
+    auto reply = recv_strings(client);
+    ASSERT_TRUE(reply) << "no reply to " << request;
+    ASSERT_EQ(reply->front().rfind(request + "@w", 0), 0u) << reply->front();
+    answered_by.insert(reply->front().substr(request.size() + 1));
+  }
+  EXPECT_EQ(answered_by.size(), 2u);
+  const auto s = client.stats();
+  EXPECT_EQ(s.engine.total.handshakes_completed, 2u) << "one session per worker";
+  EXPECT_EQ(rb.b.stats().refused_malformed, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, key_blind_broker,
