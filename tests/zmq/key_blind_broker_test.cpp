@@ -145,6 +145,44 @@ TEST_P(key_blind_broker, a_worker_that_joins_is_used_and_one_that_goes_is_passed
   EXPECT_EQ(client.stats().transport.workers_gone, 1u);
 }
 
+TEST_P(key_blind_broker, a_request_sent_before_any_worker_is_answered_when_one_joins) {
+  ::zmq::context_t ctx;
+  running_broker rb(ctx, GetParam());
+  socket client = make(ctx, st::req, broker_side_options());
+  client.connect(rb.b.frontend_endpoint());
+  ASSERT_TRUE(send_strings(client, {"early"}));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(recv_strings(client, ::zmq::recv_flags::dontwait));
+  worker late(ctx, rb.b.backend_endpoint(), "late");
+  auto reply = recv_strings(client);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->front(), "early@late");
+}
+
+// Many clients at once: each client is a connection of its own at the worker (the broker stamps
+// its routing id), so none waits for another's first keys.
+TEST_P(key_blind_broker, twenty_clients_get_their_first_answers_at_once) {
+  ::zmq::context_t ctx;
+  running_broker rb(ctx, GetParam());
+  worker w(ctx, rb.b.backend_endpoint(), "w");
+  std::vector<socket> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(make(ctx, st::req, broker_side_options()));
+    clients.back().connect(rb.b.frontend_endpoint());
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < clients.size(); ++i)
+    ASSERT_TRUE(send_strings(clients[i], {"c" + std::to_string(i)}));
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    auto reply = recv_strings(clients[i]);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->front(), "c" + std::to_string(i) + "@w");
+  }
+  // A key request retried after key_request_retry (1 s) would show here.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
+  EXPECT_EQ(w.served(), 20u);
+}
+
 // Authenticated mode through the broker: every worker holds the service's identity, the client
 // knows the service's public key; each worker runs its own handshake with the client through
 // the broker, which forwards the version 2 frames byte for byte.

@@ -117,7 +117,10 @@ io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& o
       engine_(engine_options(kind, options), *pool_, *random_, clock_type::now()),
       wire_(context, kind.wire),
       data_(context, kind.io_end),
-      routes_(kind.wire == ::zmq::socket_type::router ? 1 : 0),
+      // Behind a key-blind broker the first routing frame is the routing id the broker's ROUTER
+      // gave the other side's connection, which it cannot choose (§11.7): a connection of its
+      // own, with its own key budget, as on a ROUTER wire.
+      routes_(kind.wire == ::zmq::socket_type::router || options.through_broker ? 1 : 0),
       linger_ms_(static_cast<int>(options.linger.count())) {
   check_through_broker(kind_, options_);
   if (const status s = engine_.construction_status(); !s.ok()) {
