@@ -172,6 +172,10 @@ TEST_F(withdraw_fixture,
   EXPECT_EQ(strings_of(back[0].parts), parts);
   EXPECT_EQ(back[0].how, flow::push);
   EXPECT_EQ(back[0].key_id, key);
+  // The caller may move it about: the parts keep viewing the payload, which moves along.
+  const withdrawn_message moved = std::move(back[0]);
+  EXPECT_EQ(strings_of(moved.parts), parts);
+  EXPECT_TRUE(back[0].payload.empty());
   EXPECT_EQ(a->stats().unacknowledged, 0u);
   EXPECT_EQ(a->stats().total.messages_withdrawn, 1u);
   EXPECT_EQ(a->stats().per_peer.at(b_id).messages_withdrawn, 1u);
@@ -409,12 +413,13 @@ TEST_F(withdraw_fixture, a_withdrawn_key_is_not_sealed_to_again_when_offered_aga
   ASSERT_TRUE(send_parts(b_id, {"first"}, flow::push).ok());
   settle_all();
   const guid key = decoded(to_b.at(0)).data.key_id;
-  // Longer than A remembers a key it sealed to for its own sake (retransmit_after).
-  now += opts.retransmit_after + 1ms;
+  now += opts.retransmit_after / 2;
   ASSERT_EQ(a->withdraw(b_id, std::vector<guid>{key}, now).size(), 1u);
   const std::size_t usable = a->usable_keys(b_id);
 
-  // A duplicate of B's old offer arrives: the withdrawn key is not taken back into the pool.
+  // A duplicate of B's old offer arrives later than A remembers a key it sealed to for its own
+  // sake (retransmit_after from sealing): the withdrawn key is not taken back into the pool.
+  now += opts.retransmit_after / 2 + 1ms;
   ASSERT_TRUE(a->receive(b_id, offer, now).ok());
   EXPECT_EQ(a->usable_keys(b_id), usable);
   for (std::size_t i = 0; i < opts.pool_target; ++i) {
