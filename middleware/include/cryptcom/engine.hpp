@@ -164,9 +164,10 @@ class engine {
   // Each is removed without a message_undeliverable event (a later acknowledgement or rejection
   // of its key from `peer` is ignored, as for any message no longer held); a data frame of it
   // still waiting in poll_transmit() is dropped with what rode on it (call this once the peer is
-  // gone, or after draining poll_transmit()); its key is spent (never sealed to again, even if
-  // offered again); its reply key, if any, is destroyed (zeroed; a reply sealed to it is refused
-  // as expired_key). Counted as messages_withdrawn.
+  // gone, or after draining poll_transmit()); its key is spent afresh: not sealed to again, even
+  // if offered again, for retransmit_after from now (as a key we seal to is, from sealing); its
+  // reply key, if any, is destroyed (zeroed; a reply sealed to it is refused as expired_key).
+  // Counted as messages_withdrawn.
   // Messages under keys not listed stay as they were: typically the caller then calls
   // disconnect(peer), which reports them undeliverable. Messages that were sent and then queued
   // again for a new key after the peer refused theirs stay too (which keys their copies went
