@@ -14,6 +14,7 @@
 #include <zmq_addon.hpp>
 
 #include "auth_options.hpp"
+#include "cryptcom/frame_header.hpp"
 #include "cryptcom/zmq/error.hpp"
 #include "handover.hpp"
 #include "wire_message.hpp"
@@ -309,14 +310,40 @@ void io_loop::add_server(const std::string& endpoint) {
 }
 
 void io_loop::remove_server(server_link& link, time_point now) {
-  // What it had not acknowledged is reported undeliverable (it may have been opened).
   balancer_.remove(link.peer);
+  // Data frames still waiting for room in its socket never left: their messages, and those
+  // never sealed, go to another server (§11.6).
+  std::vector<guid> unsent;
+  for (const auto& frames : link.backlog) {
+    const auto& f = frames.back();
+    auto h = read_frame_header(byte_view(static_cast<const byte*>(f.data()), f.size()));
+    if (h.ok() && h->key_id) unsent.push_back(*h->key_id);
+  }
+  link.backlog.clear();
+  reseal_elsewhere(link.peer, unsent, now);
+  // What it had not acknowledged is reported undeliverable (it may have been opened).
   engine_.disconnect(link.peer, now);
   pump(now);
   forget(link.peer);
   link.socket.close();
   std::erase_if(servers_, [&](const auto& l) { return l.get() == &link; });
   if (servers_.empty()) balancer_.remove(direct_peer);
+}
+
+void io_loop::reseal_elsewhere(peer_number peer, std::span<const guid> unsent, time_point now) {
+  // Drained first: a data frame still inside the engine is held back by withdraw().
+  pump(now);
+  for (withdrawn_message& w : engine_.withdraw(peer, unsent, now)) {
+    outgoing m;
+    m.parts.reserve(w.parts.size());
+    for (byte_view part : w.parts) m.parts.emplace_back(part.data(), part.size());
+    m.peer = 0;
+    m.balanced = true;
+    m.how = w.how;
+    m.number = number_of(w.id);
+    ++counters_.messages_resealed;
+    replaced_.push_back(std::move(m));
+  }
 }
 
 io_loop::server_link* io_loop::server_of(peer_number peer) {
@@ -478,6 +505,7 @@ void io_loop::iteration() {
       pump(now);
     }
   }
+  place_replaced(now);
   if (held_ && submit(*held_, now)) held_.reset();
   if (!held_ && ((items[2].revents & ZMQ_POLLIN) || closing_)) {
     for (int i = 0; i < batch && !held_ && app_readable(); ++i) {
@@ -509,7 +537,7 @@ bool io_loop::wire_readable() const {
 }
 
 bool io_loop::app_readable() const {
-  return !held_ && !(closing_ && app_drained_) && wire_backlog_.empty() &&
+  return !held_ && replaced_.empty() && !(closing_ && app_drained_) && wire_backlog_.empty() &&
          std::all_of(servers_.begin(), servers_.end(),
                      [](const auto& link) { return link->backlog.empty(); });
 }
@@ -518,7 +546,7 @@ bool io_loop::close_complete(time_point now) {
   if (close_deadline_ && now >= *close_deadline_) return true;
   // Frames still waiting for room in the wire socket matter only while a message is pending
   // (it is then counted below); control frames alone do not hold the close back.
-  if (!app_drained_ || held_) return false;
+  if (!app_drained_ || held_ || !replaced_.empty()) return false;
   if (now < acks_flushed_at_) return false;
   // The engine's stats cost O(peers): asked at most every close_poll, not at every loop turn
   // (the loop wakes at least that often while closing).
@@ -738,6 +766,12 @@ bool io_loop::read_app_one(time_point now) {
   return true;
 }
 
+void io_loop::place_replaced(time_point now) {
+  // In their order, before anything newer from the application; one that finds no server with
+  // keys waits, and the ones behind it with it.
+  while (!replaced_.empty() && submit(replaced_.front(), now)) replaced_.pop_front();
+}
+
 bool io_loop::submit(outgoing& m, time_point now) {
   if (m.balanced) return place(m, now);
   return submit_to(m, now, !kind_.refuses_when_full && !closing_) != taken::full;
@@ -853,9 +887,12 @@ void io_loop::on_broker_notice(std::span<const std::string_view> path,
 }
 
 void io_loop::drop_worker(peer_number peer, std::span<const guid> unforwarded, time_point now) {
-  (void)unforwarded;
   ++counters_.workers_gone;
   balancer_.remove(peer);
+  // In version 2 the notice is the broker's unauthenticated word: only what we never sent at
+  // all goes elsewhere (§11.7).
+  const bool authenticated = options_.engine.auth.self.has_value();
+  reseal_elsewhere(peer, authenticated ? std::span<const guid>() : unforwarded, now);
   // What it had not acknowledged is reported undeliverable (it may have been opened).
   engine_.disconnect(peer, now);
   pump(now);
@@ -1246,6 +1283,17 @@ void io_loop::finish(const std::string& why) noexcept {
             {}});
       held_.reset();
     }
+    for (const outgoing& m : replaced_) {
+      emit({event_kind::message_undeliverable,
+            {},
+            m.number,
+            errc::undeliverable,
+            {},
+            "message " + std::to_string(m.number) +
+                " was waiting for another server after its own went away when the socket stopped",
+            {}});
+    }
+    replaced_.clear();
     counters_.messages_dropped += app_backlog_.size();
     for (auto& parts : app_backlog_) wipe(parts);
     app_backlog_.clear();

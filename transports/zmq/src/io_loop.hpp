@@ -127,6 +127,10 @@ class io_loop {
   // A worker the broker said is gone (or void): out of the rotation, forgotten; of its
   // unacknowledged messages, those under `unforwarded` keys never reached it.
   void drop_worker(peer_number peer, std::span<const guid> unforwarded, time_point now);
+  // Takes back from the engine the messages to `peer` that certainly never reached it (under
+  // `unsent` keys, or never sealed) and queues them for the round robin (replaced_).
+  void reseal_elsewhere(peer_number peer, std::span<const guid> unsent, time_point now);
+  void place_replaced(time_point now);
   // PUSH/PULL: a wire send found the peer's connection gone (ZMQ_ROUTER_MANDATORY); false: the
   // wire socket is full.
   bool wire_send(std::vector<::zmq::message_t>& frames);
@@ -202,6 +206,9 @@ class io_loop {
   std::deque<std::vector<::zmq::message_t>> wire_backlog_;
   std::deque<std::vector<::zmq::message_t>> app_backlog_;
   std::optional<outgoing> held_;
+  // Messages taken back from a server or worker that went, never having reached it: placed
+  // again, in order, before anything newer from the application.
+  std::deque<outgoing> replaced_;
 
   // REQ: the pipe envelope of the request in flight, and whether a reply is awaited.
   std::vector<::zmq::message_t> req_envelope_;
