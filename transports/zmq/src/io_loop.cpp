@@ -58,6 +58,12 @@ cryptcom::options engine_options(const socket_kind& kind, const socket_options& 
   cryptcom::options e = effective_engine_options(o);
   e.default_flow = o.flow.value_or(default_flow(kind.what, false));
   if (o.through_broker) e.hello_features |= broker_notices_feature;
+  if (kind.subscribes()) {
+    // A subscriber seals only its subscription sets to a publisher (§11.8): a few keys of each
+    // are plenty, and many subscribers then fit in a publisher's budget for new peers.
+    e.pool_target = std::min<std::size_t>(e.pool_target, 4);
+    e.pool_low_watermark = std::min<std::size_t>(e.pool_low_watermark, 2);
+  }
   return e;
 }
 
@@ -143,6 +149,7 @@ io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& o
     wire_.set(::zmq::sockopt::probe_router, true);
     wire_.set(::zmq::sockopt::router_mandatory, true);
   }
+  if (kind_.pubsub) setup_pubsub();
   // No frame larger than the engine could accept is even allocated: libzmq drops a connection
   // that announces one. The bound is the engine's (message, plus envelope and per-part overhead).
   const std::uint64_t max_frame = static_cast<std::uint64_t>(engine_.max_frame_size()) + 4096;
@@ -566,6 +573,7 @@ bool io_loop::read_wire_one(time_point now) {
   }
   handover_acquire();
   if (frames.empty()) return true;
+  if (kind_.pubsub && !accept_pubsub(frames, clock_type::now())) return true;
   ++counters_.wire_messages_received;
   counters_.wire_bytes_received += frames.back().size();
   const std::size_t envelope = frames.size() - 1;
@@ -630,6 +638,7 @@ bool io_loop::read_wire_one(time_point now) {
     // The paths of one connection share one budget of keys granted before they prove
     // themselves: forged paths cost what one connection may cost.
     if (auto c = routes_.connection_number(*peer)) engine_.set_group(*peer, *c, now);
+    if (kind_.subscribes()) add_publisher(*peer, now);
   }
   routes_.touch(*peer, now);
   if (zap_) {
@@ -660,7 +669,7 @@ bool io_loop::read_wire_one(time_point now) {
 
 bool io_loop::read_app_one(time_point now) {
   // A PULL's application sends nothing: the I/O end of its pipe is a PUSH, which cannot read.
-  if (kind_.what == role::pull) return false;
+  if (kind_.what == role::pull || kind_.what == role::sub) return false;
   outgoing m;
   if (!::zmq::recv_multipart(data_, std::back_inserter(m.parts), ::zmq::recv_flags::dontwait)) {
     return false;
@@ -757,6 +766,15 @@ bool io_loop::read_app_one(time_point now) {
       m.peer = 0;
       m.balanced = true;
       break;
+    case role::pub:
+    case role::xpub:
+      publish(m, now);
+      return true;
+    case role::xsub:
+      from_xsub_end(m, now);
+      return true;
+    case role::sub:  // a SUB's pipe end cannot send: nothing comes here
+      return true;
   }
   if (m.payload_begin >= m.parts.size()) {
     refuse(m, errc::invalid_argument, "the message has no payload part after its envelope");
@@ -952,6 +970,7 @@ void io_loop::pump(time_point now) {
     std::vector<::zmq::message_t> frames;
     frames.reserve(path.size() + 1);
     for (std::string_view f : path) frames.emplace_back(f.data(), f.size());
+    if (kind_.pubsub) frames.emplace_back(address_.data(), address_.size());  // the sender
     ++counters_.wire_messages_sent;
     counters_.wire_bytes_sent += t->frame.size();
     frames.push_back(frame_message(std::move(t->frame)));
@@ -1007,6 +1026,7 @@ void io_loop::apply_verdicts(std::vector<zap_client::verdict>&& verdicts, time_p
 }
 
 void io_loop::forget(peer_number peer) {
+  if (kind_.pubsub) forget_pubsub(peer);
   balancer_.remove(peer);
   zap_users_.erase(peer);
   zap_notes_.erase(peer);
@@ -1063,6 +1083,14 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
     case role::pair:
     case role::pull:
       break;
+    case role::sub:
+    case role::xsub:
+      if (!subscribed_to(d)) return;
+      break;
+    case role::pub:
+    case role::xpub:
+      on_subscription_set(std::move(d));
+      return;
     case role::push:
       // A PULL sends no message; a peer that seals one to us anyway is not heard.
       ++counters_.messages_dropped;
