@@ -369,9 +369,8 @@ static void test_bad_arguments(void* ctx) {
   int v = 0;
 
   CHECK_NULL_FAILS(cryptcom_socket(NULL, ZMQ_REQ), EFAULT);
-  CHECK_NULL_FAILS(cryptcom_socket(ctx, ZMQ_PUB), EINVAL);
-  CHECK(strstr(cryptcom_strerror(EINVAL), "PUB") != NULL);
-  CHECK_NULL_FAILS(cryptcom_socket(ctx, ZMQ_XPUB), EINVAL);
+  CHECK_NULL_FAILS(cryptcom_socket(ctx, ZMQ_STREAM), EINVAL);
+  CHECK(strstr(cryptcom_strerror(EINVAL), "STREAM") != NULL);
   CHECK_NULL_FAILS(cryptcom_socket(ctx, 12345), EINVAL);
 
   /* NULL socket. */
