@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -323,10 +324,11 @@ class raw_endpoint {
   std::optional<std::vector<std::string>> receive(std::chrono::milliseconds timeout) {
     const auto deadline = clock_type::now() + timeout;
     for (;;) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
-      if (left.count() <= 0) return std::nullopt;
-      socket_.set(::zmq::sockopt::rcvtimeo, static_cast<int>(left.count()));
+      // A timeout of 0 (or one that ran out) still takes what has already arrived.
+      const auto left = std::max<long long>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now())
+                 .count());
+      socket_.set(::zmq::sockopt::rcvtimeo, static_cast<int>(left));
       std::vector<::zmq::message_t> parts;
       if (!::zmq::recv_multipart(socket_, std::back_inserter(parts))) return std::nullopt;
       if (parts.size() == 1 && parts[0].size() == 0) {
@@ -354,7 +356,9 @@ class raw_endpoint {
   bool note(const std::vector<std::string>& m) {
     if (m.size() != 2) return false;
     if (m[1].empty()) {
-      workers_.push_back(m[0]);
+      if (std::find(workers_.begin(), workers_.end(), m[0]) == workers_.end()) {
+        workers_.push_back(m[0]);
+      }
       return true;
     }
     if (m[1][0] == '\0' && (m[1].size() - 1) % guid_size == 0) {
