@@ -179,9 +179,10 @@ TEST(lbbroker_bad_input, a_worker_that_never_opens_loses_only_its_share_and_the_
   EXPECT_EQ(overlap, 0u) << "a request both answered and reported";
   EXPECT_GT(reported, 0u) << "what the hole swallowed was not reported";
   EXPECT_GT(answered, 0u);
-  // The good workers went on: at least a third of the paced rate (600 requests/s) while the
-  // hole held requests, and no pause of the stream longer than half a second.
-  EXPECT_GE(served_during, sanitized ? 50u : 300u);
+  // The good workers went on: at least a quarter of their share of the paced rate (600
+  // requests/s, two thirds of it theirs) while the hole held requests, and no pause of the
+  // stream longer than half a second.
+  EXPECT_GE(served_during, sanitized ? 30u : 150u);
   EXPECT_LE(gap_ms, bound(500ms));
   EXPECT_EQ(workers[0].malformed() + workers[1].malformed(), 0u);
   EXPECT_EQ(stats.refused_forged_issuer, 0u);
@@ -274,7 +275,7 @@ TEST(lbbroker_bad_input, a_data_frame_under_a_key_no_worker_issued_is_refused_at
   EXPECT_EQ(s.refused_forged_issuer, 0u);
   EXPECT_EQ(s.refused_unknown_worker, 0u);
   // The event names the client, the key and the reason.
-  EXPECT_TRUE(p.reported("client", "raw-client", forged.hex()))
+  EXPECT_TRUE(p.reported("client", "raw-client", forged.short_hex()))
       << "no on_event naming the raw client and the key id";
   EXPECT_TRUE(p.reported("client", "raw-client", "unknown")) << "the event does not say why";
   // No worker saw it (w0 would have rejected it as an unknown key, on a path of the raw client).
@@ -298,7 +299,7 @@ TEST(lbbroker_bad_input, a_key_named_under_another_worker_or_reoffered_by_a_rogu
   // A data frame for w0 under a key w1 issued: the broker refuses it (forged issuer).
   ASSERT_TRUE(p.raw.send({"w0", junk_data_frame(keys1[0].id)}));
   EXPECT_TRUE(p.b.wait_for([](const broker_stats& s) { return s.refused_forged_issuer >= 1; }, 2s));
-  EXPECT_TRUE(p.reported("client", "raw-client", keys1[0].id.hex()));
+  EXPECT_TRUE(p.reported("client", "raw-client", keys1[0].id.short_hex()));
   // The same junk under w0's own key is forwarded (the broker routes by key and issuer; it does
   // not open): w0 tries it, fails, and rejects it back to the raw client.
   const auto routed = p.b.stats().data_frames_routed;
@@ -347,7 +348,7 @@ TEST(lbbroker_bad_input, a_key_named_under_another_worker_or_reoffered_by_a_rogu
   const broker_stats s = p.b.stats();
   EXPECT_EQ(s.refused_forged_issuer, 2u);
   EXPECT_EQ(s.refused_unknown_key, 0u);
-  EXPECT_TRUE(p.reported("worker", "rogue", stolen.id.hex()))
+  EXPECT_TRUE(p.reported("worker", "rogue", stolen.id.short_hex()))
       << "no on_event naming the rogue and the key id";
   for (int i = 10; i < 30; ++i) p.exchange(i);
   p.good_client_was_undisturbed();
@@ -374,7 +375,6 @@ TEST(lbbroker_bad_input, a_frame_for_a_worker_that_does_not_exist_is_refused_and
   EXPECT_EQ(s.refused_unknown_worker, 2u);
   EXPECT_EQ(s.refused_unknown_key, 0u);
   EXPECT_FALSE(p.a_worker_heard_from_the_raw_client());
-  EXPECT_GE(s.gone_notices_sent, 2u);
   EXPECT_TRUE(p.reported("client", "raw-client", "")) << "no on_event naming the raw client";
   for (int i = 0; i < 20; ++i) p.exchange(i);
   p.good_client_was_undisturbed();
