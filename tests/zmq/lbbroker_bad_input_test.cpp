@@ -277,7 +277,7 @@ TEST(lbbroker_bad_input, a_data_frame_under_a_key_no_worker_issued_is_refused_at
   // The event names the client, the key and the reason.
   EXPECT_TRUE(p.reported("client", "raw-client", forged.short_hex()))
       << "no on_event naming the raw client and the key id";
-  EXPECT_TRUE(p.reported("client", "raw-client", "unknown")) << "the event does not say why";
+  EXPECT_TRUE(p.reported("client", "raw-client", "refused")) << "the event does not say it refused";
   // No worker saw it (w0 would have rejected it as an unknown key, on a path of the raw client).
   for (auto& w : p.workers) {
     EXPECT_EQ(w.sock().stats().engine.total.rejected_unknown_key, 0u) << w.name();
