@@ -107,7 +107,8 @@ struct tally {
   std::size_t twice = 0;     // a request answered again
   std::size_t reported = 0;  // reported undeliverable (poll_event)
   std::map<std::string, std::size_t> by_worker;
-  std::string first_reply;
+  std::string first_reply;  // the first answer that came, and the worker that gave it
+  std::string first_by;
   std::vector<std::string> requests;
 
   bool all_answered_once() const {
@@ -161,7 +162,10 @@ tally ask(::zmq::context_t& ctx, const std::string& frontend, const std::string&
     ++t.answered;
     const std::string by = reply[1].to_string().substr(3);
     ++t.by_worker[by];
-    if (t.first_reply.empty()) t.first_reply = text + "\" by " + by;
+    if (t.first_reply.empty()) {
+      t.first_reply = text;
+      t.first_by = by;
+    }
   };
   auto reports = [&] {
     while (auto e = client.poll_event()) {
@@ -204,7 +208,8 @@ void print_tally(const tally& t) {
   if (t.twice > 0) std::printf("; %zu answered TWICE", t.twice);
   std::printf("\n");
   if (!t.first_reply.empty()) {
-    std::printf("  first answer: %s\n", examples::quoted(t.first_reply, 70).c_str());
+    std::printf("  first answer: %s from %s\n", examples::quoted(t.first_reply, 60).c_str(),
+                t.first_by.c_str());
   }
 }
 
