@@ -128,6 +128,9 @@ CRYPTCOM_EXPORT const char* cryptcom_strerror(int errnum);
 #define CRYPTCOM_ZAP 10040                 /* int 0/1: the ZAP handler decides about clients [0] */
 #define CRYPTCOM_ZAP_DOMAIN 10041          /* string: ZAP on, with this domain [""] */
 #define CRYPTCOM_ZAP_TIMEOUT 10042         /* int ms: a ZAP request unanswered refuses [1000] */
+/* int 0/1: a client (DEALER, REQ) or worker (DEALER) of a key-blind cryptcom broker, set like
+ * the options above (docs/PROTOCOL.md §11.7; README, "Worker pools behind a broker") [0] */
+#define CRYPTCOM_THROUGH_BROKER 10043
 /* Values of CRYPTCOM_IDENTITY_POLICY: which clients a server accepts once they have proven their
  * identity. ASK: each new identity is a CRYPTCOM_EVENT_IDENTITY_CHECK event, answered with
  * cryptcom_resolve_identity (with ZAP on, the handler answers instead and the policy reads ASK). */
@@ -191,8 +194,8 @@ CRYPTCOM_EXPORT int cryptcom_disconnect(cryptcom_socket_t* socket, const char* e
  * would change framing or routing under the encryption (ZMQ_SUBSCRIBE, ZMQ_CONFLATE,
  * ZMQ_PROBE_ROUTER, ZMQ_REQ_RELAXED, ...) fail with EINVAL. cryptcom's own options (CRYPTCOM_*)
  * can be read here, and set only at construction (EINVAL here), except the authenticated-mode
- * ones (CRYPTCOM_IDENTITY_SECRET_KEY ... CRYPTCOM_ZAP_TIMEOUT), which are set here, before the
- * socket's first bind, connect or send. */
+ * ones (CRYPTCOM_IDENTITY_SECRET_KEY ... CRYPTCOM_ZAP_TIMEOUT) and CRYPTCOM_THROUGH_BROKER, which
+ * are set here, before the socket's first bind, connect or send. */
 CRYPTCOM_EXPORT int cryptcom_setsockopt(cryptcom_socket_t* socket, int option, const void* value,
                                         size_t size);
 CRYPTCOM_EXPORT int cryptcom_getsockopt(cryptcom_socket_t* socket, int option, void* value,

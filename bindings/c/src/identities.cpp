@@ -22,6 +22,7 @@ static_assert(CRYPTCOM_IDENTITY_POLICY == sockopt::identity_policy_id);
 static_assert(CRYPTCOM_ZAP == sockopt::zap_id);
 static_assert(CRYPTCOM_ZAP_DOMAIN == sockopt::zap_domain_id);
 static_assert(CRYPTCOM_ZAP_TIMEOUT == sockopt::zap_timeout_id);
+static_assert(CRYPTCOM_THROUGH_BROKER == sockopt::through_broker_id);
 static_assert(CRYPTCOM_POLICY_ANY == static_cast<int>(cryptcom::peer_policy::any));
 static_assert(CRYPTCOM_POLICY_ALLOW_LIST == static_cast<int>(cryptcom::peer_policy::allow_list));
 static_assert(CRYPTCOM_POLICY_ASK == static_cast<int>(cryptcom::peer_policy::ask));

@@ -46,6 +46,7 @@ IDENTITY_POLICY = 10039
 ZAP = 10040
 ZAP_DOMAIN = 10041
 ZAP_TIMEOUT = 10042
+THROUGH_BROKER = 10043  # a client or worker of a key-blind broker (PROTOCOL.md §11.7)
 INSTANCE = 10101  # read-only: 16 bytes
 MESSAGES_SENT = 10102  # read-only
 
@@ -142,6 +143,7 @@ AUTH_OPTION_TYPES = {
     ZAP: "int",
     ZAP_DOMAIN: "bytes",
     ZAP_TIMEOUT: "int",
+    THROUGH_BROKER: "int",
 }
 AUTH_OPTION_NAMES = {
     name.lower(): value

@@ -23,7 +23,7 @@ def header_values():
 
 def test_every_header_constant_is_in_the_package():
     values = header_values()
-    assert len(values) == 82  # the options, flows, ciphers, policies, events and reasons
+    assert len(values) == 83  # the options, flows, ciphers, policies, events and reasons
     for name, value in values.items():
         assert getattr(cryptcom, name) == value, name
 

@@ -7,6 +7,8 @@
 //   engine.receive(peer, frame, now)   a frame arrived from the wire
 //   engine.receive_in_place(...)       the same, opened where it lies in the caller's buffer
 //   engine.tick(now)                   time passed: expire keys, retransmit, give up, ack
+//   engine.withdraw(peer, keys, now)   take back messages that never reached a peer, to send
+//                                      them to another one
 //   engine.poll_transmit()             frames to put on the wire
 //   engine.poll_delivery()             messages for the application
 //   engine.poll_event()                rejections, undeliverable messages, peer restarts
@@ -29,8 +31,8 @@
 // lost acknowledgement costs nothing).
 //
 // Ownership: views passed in are borrowed for the duration of the call. Everything returned by
-// poll_* is owned by the caller, except the bytes a delivery from receive_in_place() views:
-// those stay in the caller's frame buffer.
+// poll_* and withdraw() is owned by the caller, except the bytes a delivery from
+// receive_in_place() views: those stay in the caller's frame buffer.
 // Thread-safety: none. One engine is driven by one thread at a time. The key_source and
 // random_source passed in must outlive the engine.
 #pragma once
@@ -40,10 +42,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cryptcom/key_source.hpp"
 #include "cryptcom/options.hpp"
+#include "cryptcom/plaintext_buffer.hpp"
 #include "cryptcom/random.hpp"
 #include "cryptcom/stats.hpp"
 #include "cryptcom/status.hpp"
@@ -103,6 +107,18 @@ struct send_options {
   std::optional<flow> use_flow;  // default: options::default_flow
 };
 
+// A message taken back from a peer by engine::withdraw(), for the caller to send to another
+// peer. It owns its plaintext: `parts` view into `payload`, valid as long as this object (moving
+// it keeps them valid); `payload` is zeroed when this object is destroyed. Move-only.
+struct withdrawn_message {
+  message_id id = 0;             // what send() returned for it; gone from the engine now
+  plaintext_buffer payload;      // the encoded parts (PROTOCOL.md §6)
+  std::vector<byte_view> parts;  // the application's parts, as send() was given them
+  flow how = flow::push;         // the flow it was sent with: send_options{.use_flow = how}
+  guid key_id;                   // the peer's key it was last sealed to; zero if it was never sent
+};
+static_assert(std::is_nothrow_move_constructible_v<withdrawn_message>);
+
 class engine {
  public:
   // Fails (through `valid()`/`construction_status()`) when options are inconsistent or the AEAD
@@ -134,6 +150,33 @@ class engine {
   // Forgets a peer: its keys are destroyed, its queued and unacknowledged messages are reported
   // undeliverable.
   void disconnect(peer_id peer, time_point now);
+
+  // Takes back, to be sent to another peer, the messages to `peer` that certainly never reached
+  // it: a client of several servers (PROTOCOL.md §11.6), or of workers behind a key-blind broker
+  // (§11.7), whose peer went away must not report undeliverable what it can re-seal to another
+  // peer, and must not re-seal what the gone peer may have opened (that could deliver it twice).
+  // `keys` are key ids of `peer` under which the caller knows that no frame of ours reached it
+  // (§11.7: the broker's gone notice lists the keys under which it forwarded nothing). Withdrawn:
+  //  - each message not acknowledged whose latest transmission is sealed to one of `keys`;
+  //  - each message never transmitted (queued for a key), whatever `keys` say; also one queued
+  //    again while its latest key is listed (authenticated mode, waiting for a session).
+  // A message whose reply key (pull) already opened a reply from `peer` stays: the peer read it.
+  // Each is removed without a message_undeliverable event (a later acknowledgement or rejection
+  // of its key from `peer` is ignored, as for any message no longer held); a data frame of it
+  // still waiting in poll_transmit() is dropped with what rode on it (call this once the peer is
+  // gone, or after draining poll_transmit()); its key is spent afresh: not sealed to again, even
+  // if offered again, for retransmit_after from now (as a key we seal to is, from sealing); its
+  // reply key, if any, is destroyed (zeroed; a reply sealed to it is refused as expired_key).
+  // Counted as messages_withdrawn.
+  // Messages under keys not listed stay as they were: typically the caller then calls
+  // disconnect(peer), which reports them undeliverable. Messages that were sent and then queued
+  // again for a new key after the peer refused theirs stay too (which keys their copies went
+  // under is not kept). An unknown peer, or keys it was never sent under, withdraw nothing.
+  // Returns them in the order send() accepted them; re-send each with
+  // send(other, m.parts, now, send_options{m.how}), which gives it a new message_id. Works alike
+  // in authenticated mode (PROTOCOL.md §12); whether a gone notice is to be trusted there is the
+  // caller's decision.
+  std::vector<withdrawn_message> withdraw(peer_id peer, std::span<const guid> keys, time_point now);
 
   // Queues a message (the parts are copied). It goes out sealed at once if a key is available,
   // else when keys arrive. Errors: message_too_large, limit_exceeded (queue bound),

@@ -25,6 +25,9 @@ struct counters {
   std::uint64_t messages_resent = 0;  // re-sealed after a rejection or timeout
   std::uint64_t messages_undeliverable = 0;
   std::uint64_t messages_acknowledged = 0;
+  // Taken back by engine::withdraw() (they never reached the peer), for another peer: neither
+  // acknowledged nor undeliverable here.
+  std::uint64_t messages_withdrawn = 0;
 
   std::uint64_t frames_sent = 0;
   std::uint64_t frames_received = 0;

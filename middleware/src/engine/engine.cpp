@@ -137,6 +137,9 @@ rejection_answer answer_to(errc reason) {
   }
 }
 
+// An order of key ids, for lists a peer's choice of ids must not make slow (sorted, not hashed).
+bool guid_before(const guid& x, const guid& y) { return x.bytes < y.bytes; }
+
 std::string describe(peer_id peer, const guid* key, std::string_view what) {
   std::string s = "peer " + std::to_string(peer);
   if (key != nullptr && !key->is_zero()) s += ", key " + key->short_hex();
@@ -243,7 +246,13 @@ struct engine::impl {
     std::optional<token_bucket> handshakes;  // authenticated mode: initiates verified
   };
   std::unordered_map<std::uint64_t, group_budget> groups;
-  std::deque<transmit> transmits;
+  // Frames for poll_transmit(), each with the key its data is sealed to (zero for control
+  // frames), so that withdraw() can hold back one that has not left yet.
+  struct pending_transmit {
+    transmit frame;
+    guid data_key;
+  };
+  std::deque<pending_transmit> transmits;
   std::deque<delivery> deliveries;
   std::deque<event> events;
   counters total;
@@ -663,7 +672,7 @@ struct engine::impl {
     count(p, &counters::frames_sent);
     count(p, &counters::control_frames_sent);
     count(p, &counters::bytes_sent, t.frame.size());
-    transmits.push_back(std::move(t));
+    transmits.push_back({std::move(t), guid{}});
   }
 
   // ---- sealing ----
@@ -765,7 +774,7 @@ struct engine::impl {
     if (m.attempts > 0) count(p, &counters::messages_resent);
     count(p, &counters::frames_sent);
     count(p, &counters::bytes_sent, t.frame.size());
-    transmits.push_back(std::move(t));
+    transmits.push_back({std::move(t), key.id});
 
     m.key = key;
     m.last_sent_at = now;
@@ -824,7 +833,7 @@ struct engine::impl {
     count(p, &counters::messages_undeliverable);
     const guid key = m.key ? m.key->id : guid{};
     emit_event(event_kind::message_undeliverable, id, key, m.id, reason, why);
-    sodium_memzero(m.payload.data(), m.payload.size());
+    m.payload.clear();  // wiped now, whenever `m` itself goes
   }
 
   // A block's rejections, each key acted on once: a block that names one key a thousand times
@@ -991,8 +1000,7 @@ struct engine::impl {
       if (auto m = take_unacked(p, a)) {
         count(p, &counters::messages_acknowledged);
         if (m->attempts == 1) p.rto.on_sample(now - m->last_sent_at);
-        sodium_memzero(m->payload.data(), m->payload.size());
-      }
+      }  // its payload is wiped as it goes
     }
     if (!block.rejections.empty()) on_rejections(id, p, block.rejections, now);
   }
@@ -1023,6 +1031,96 @@ struct engine::impl {
     }
   }
 
+  // ---- withdrawing messages for another peer (engine::withdraw, PROTOCOL.md §11.6, §11.7) ----
+  std::vector<withdrawn_message> withdraw(peer_id id, std::span<const guid> keys, time_point now) {
+    std::vector<withdrawn_message> out;
+    const auto found = peers.find(id);
+    if (found == peers.end()) return out;
+    peer_state& p = found->second;
+    // Sorted, not hashed: the key ids were chosen by the peer (they come from its offers).
+    std::vector<guid> listed(keys.begin(), keys.end());
+    std::sort(listed.begin(), listed.end(), guid_before);
+    const auto is_listed = [&](const std::optional<peer_key>& k) {
+      return k && std::binary_search(listed.begin(), listed.end(), k->id, guid_before);
+    };
+
+    std::vector<outgoing_message> taken;
+    for (auto it = p.unacked.begin(); it != p.unacked.end();) {
+      const auto next = std::next(it);
+      if (is_listed(it->key) && !reply_opened(*it, now)) taken.push_back(take_unacked(p, it));
+      it = next;
+    }
+    std::deque<outgoing_message> kept;
+    for (auto& m : p.queue) {
+      // A queued message still holding its key waits for a session (authenticated mode) after
+      // it was sent under that key; one without was never sent, or its key was refused.
+      const bool never_sent = m.attempts == 0;
+      if ((never_sent || is_listed(m.key)) && !reply_opened(m, now)) {
+        taken.push_back(std::move(m));
+      } else {
+        kept.push_back(std::move(m));
+      }
+    }
+    p.queue = std::move(kept);
+    if (taken.empty()) return out;
+
+    std::sort(taken.begin(), taken.end(),
+              [](const outgoing_message& x, const outgoing_message& y) { return x.id < y.id; });
+    std::vector<guid> held_back;
+    out.reserve(taken.size());
+    for (outgoing_message& m : taken) {
+      if (m.key) {
+        // Never sealed to again: a duplicated offer of it must not carry another message there,
+        // where a late copy of this one could have used it.
+        p.spent.add(m.key->id, now);
+        held_back.push_back(m.key->id);
+      }
+      if (m.reply_key) destroy_reply_key(p, m.reply_key->id);
+      withdrawn_message w;
+      w.id = m.id;
+      w.how = m.how;
+      w.key_id = m.key ? m.key->id : guid{};
+      w.payload = std::move(m.payload);
+      if (status s = wire::decode_payload(w.payload, limits, w.parts); !s.ok()) {
+        // Cannot happen (we encoded it, within our own limits); if it did, the message is
+        // reported rather than handed back broken.
+        m.payload = std::move(w.payload);
+        give_up(id, p, m, "withdrawn, but its stored payload does not decode: " + s.message(),
+                errc::internal);
+        continue;
+      }
+      count(p, &counters::messages_withdrawn);
+      out.push_back(std::move(w));
+    }
+    drop_pending_data(id, held_back);
+    timers.schedule(id, p.scheduled, peer_deadline(p));
+    return out;
+  }
+
+  // Whether the peer answered `m` (pull): its reply key opened a reply, so the peer read it,
+  // whatever the caller of withdraw() believes.
+  bool reply_opened(const outgoing_message& m, time_point now) const {
+    return m.reply_key && store.state(m.reply_key->id, now) == keys::key_state::used;
+  }
+
+  // Our reply key for a message taken from the peer: the reply would come from where the
+  // message no longer goes. Destroyed now (zeroed); a reply sealed to it reads as expired_key.
+  void destroy_reply_key(peer_state& p, const guid& key) {
+    p.failed_opens.erase(key);
+    if (store.retire(key).ok()) count(p, &counters::keys_destroyed);
+  }
+
+  // Data frames to `id` sealed to one of `keys` that poll_transmit() has not handed out yet:
+  // they must not leave now that their messages go elsewhere.
+  void drop_pending_data(peer_id id, std::vector<guid>& keys) {
+    if (keys.empty() || transmits.empty()) return;
+    std::sort(keys.begin(), keys.end(), guid_before);
+    std::erase_if(transmits, [&](const pending_transmit& t) {
+      return t.frame.peer == id && t.frame.carries_data &&
+             std::binary_search(keys.begin(), keys.end(), t.data_key, guid_before);
+    });
+  }
+
   // ---- authenticated mode (PROTOCOL.md §12) ----
   secret_key_view own_secret() const { return detail::identity_access::secret(*opts.auth.self); }
   const public_key& own_public() const { return opts.auth.self->public_value(); }
@@ -1044,7 +1142,7 @@ struct engine::impl {
     count(p, &counters::frames_sent);
     count(p, &counters::control_frames_sent);
     count(p, &counters::bytes_sent, t.frame.size());
-    transmits.push_back(std::move(t));
+    transmits.push_back({std::move(t), guid{}});
   }
 
   void report_identity(event_kind kind, peer_id id, const public_key& key, errc reason,
@@ -1793,6 +1891,11 @@ void engine::disconnect(peer_id peer, time_point now) {
   impl_->peers.erase(it);
 }
 
+std::vector<withdrawn_message> engine::withdraw(peer_id peer, std::span<const guid> keys,
+                                                time_point now) {
+  return impl_->withdraw(peer, keys, now);
+}
+
 result<message_id> engine::send(peer_id peer, std::span<const byte_view> parts, time_point now,
                                 const send_options& how) {
   auto& im = *impl_;
@@ -1835,7 +1938,7 @@ result<message_id> engine::send(peer_id peer, std::span<const byte_view> parts, 
   m.accepted_at = now;
   m.parts = parts.size();
   m.bytes = bytes;
-  m.payload.resize(wire::payload_size(parts));
+  m.payload = plaintext_buffer(wire::payload_size(parts));
   wire::encode_payload(parts, m.payload);
   // A peer with no reply key waiting for us needs a pool of its offered keys.
   if (p.reply_keys.empty()) p.wants_pool = true;
@@ -1885,7 +1988,7 @@ std::optional<time_point> engine::poll_timeout() const {
 
 std::optional<transmit> engine::poll_transmit() {
   if (impl_->transmits.empty()) return std::nullopt;
-  transmit t = std::move(impl_->transmits.front());
+  transmit t = std::move(impl_->transmits.front().frame);
   impl_->transmits.pop_front();
   return t;
 }

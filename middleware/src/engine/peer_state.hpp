@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "cryptcom/engine.hpp"
+#include "cryptcom/plaintext_buffer.hpp"
 #include "cryptcom/stats.hpp"
 #include "engine/peer_auth.hpp"
 #include "engine/refused_payloads.hpp"
 #include "engine/retransmit_timer.hpp"
 #include "engine/spent_keys.hpp"
 #include "engine/token_bucket.hpp"
-#include "engine/uninitialized_allocator.hpp"
 #include "wire/frame.hpp"
 
 namespace cryptcom::engine_detail {
@@ -36,8 +36,9 @@ struct peer_key {
 // acknowledges it, so that it can be re-sealed after a rejection or a loss.
 struct outgoing_message {
   message_id id = 0;
-  // wire::encode_payload of the parts; resized without zeroing, as the encoder fills it whole.
-  std::vector<byte, uninitialized_allocator<byte>> payload;
+  // wire::encode_payload of the parts: allocated without zeroing, as the encoder fills it whole,
+  // and wiped when the message goes (acknowledged, given up, withdrawn, or the engine with it).
+  plaintext_buffer payload;
   flow how = flow::push;
   std::size_t parts = 0;  // the application's parts and their bytes, against the peer's limits
   std::size_t bytes = 0;

@@ -4,14 +4,15 @@
 // seal: the receiver refuses it as a replay, and a duplicated acknowledgement of the first use
 // would then be taken for this message's, which was never delivered.
 //
-// Remembered for `window` after use (the engine passes retransmit_after: a frame delayed longer
-// than that is treated as lost anyway), so memory is bounded by the send rate times the window,
-// not by the length of the session.
+// Remembered for `window` after the last add (the engine passes retransmit_after: a frame delayed
+// longer than that is treated as lost anyway), so memory is bounded by the send rate times the
+// window, not by the length of the session. Adding a key again restarts its window: a message
+// withdrawn from the peer (engine::withdraw) spends its key afresh, however long ago it was taken.
 // Thread-safety: none.
 #pragma once
 
 #include <deque>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 
 #include "cryptcom/types.hpp"
@@ -24,7 +25,13 @@ class spent_keys {
 
   void add(const guid& id, time_point now) {
     forget_old(now);
-    if (ids_.insert(id).second) order_.emplace_back(now + window_, id);
+    const time_point until = now + window_;
+    auto [it, fresh] = ids_.try_emplace(id, until);
+    if (!fresh) {
+      if (it->second == until) return;
+      it->second = until;  // the older entry in order_ no longer forgets it
+    }
+    order_.emplace_back(until, id);
   }
 
   bool contains(const guid& id, time_point now) {
@@ -35,15 +42,17 @@ class spent_keys {
   std::size_t size() const { return ids_.size(); }
 
  private:
+  // `now` only grows, so order_ is sorted by deadline; an id added again has a later entry.
   void forget_old(time_point now) {
     while (!order_.empty() && order_.front().first <= now) {
-      ids_.erase(order_.front().second);
+      auto it = ids_.find(order_.front().second);
+      if (it != ids_.end() && it->second <= now) ids_.erase(it);
       order_.pop_front();
     }
   }
 
   duration window_;
-  std::unordered_set<guid> ids_;
+  std::unordered_map<guid, time_point> ids_;  // id -> when it is forgotten
   std::deque<std::pair<time_point, guid>> order_;
 };
 

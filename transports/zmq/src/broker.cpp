@@ -60,6 +60,9 @@ struct broker::state {
     std::string worker;
     time_point expires;
     bool forwarded = false;
+    // Its worker is gone: kept to its expiry only to tell a late frame under it whether a frame
+    // under this key ever reached the worker (§11.7).
+    bool issuer_gone = false;
   };
   struct worker_info {
     time_point joined;
@@ -206,13 +209,10 @@ struct broker::state {
     // The keys it issued, by client, under which no frame was forwarded: their messages never
     // reached it.
     std::unordered_map<std::string, std::vector<guid>> unforwarded;
-    for (auto it = keys.begin(); it != keys.end();) {
-      if (it->second.worker != worker) {
-        ++it;
-        continue;
-      }
-      if (!it->second.forwarded) unforwarded[it->second.client].push_back(it->first);
-      it = keys.erase(it);
+    for (auto& [id, r] : keys) {
+      if (r.worker != worker || r.issuer_gone) continue;
+      r.issuer_gone = true;
+      if (!r.forwarded) unforwarded[r.client].push_back(id);
     }
     report("worker", worker, "worker " + hex_id(worker) + " gone (" + how + ")");
     std::vector<std::string> all;
@@ -248,16 +248,25 @@ struct broker::state {
       return;
     }
     const std::string worker(view_of(frames[1]));
+    const byte_view bytes(static_cast<const byte*>(frames[2].data()), frames[2].size());
+    result<frame_header> header = read_frame_header(bytes);
     if (!workers.count(worker)) {
       bump(count.refused_unknown_worker);
+      // A data frame under a key of a worker that went, under which nothing was forwarded:
+      // its message never reached the worker, and the notice says so.
+      std::vector<guid> unforwarded;
+      if (header.ok() && header->key_id) {
+        auto it = keys.find(*header->key_id);
+        if (it != keys.end() && it->second.client == client && it->second.worker == worker &&
+            !it->second.forwarded)
+          unforwarded.push_back(*header->key_id);
+      }
       report("client", client,
              "a frame from client " + hex_id(client) + " for worker " + hex_id(worker) +
                  " was refused: no such worker (answered gone)");
-      gone_notice(client, worker, {});
+      gone_notice(client, worker, unforwarded);
       return;
     }
-    const byte_view bytes(static_cast<const byte*>(frames[2].data()), frames[2].size());
-    result<frame_header> header = read_frame_header(bytes);
     if (!header.ok()) {
       bump(count.refused_malformed);
       report("client", client,
@@ -276,7 +285,7 @@ struct broker::state {
                    " was refused: no worker issued that key to this client");
         return;
       }
-      if (it->second.worker != worker) {
+      if (it->second.worker != worker || it->second.issuer_gone) {
         bump(count.refused_forged_issuer);
         report("client", client,
                "a data frame from client " + hex_id(client) + " under key " + key +

@@ -14,6 +14,7 @@
 #include <zmq_addon.hpp>
 
 #include "auth_options.hpp"
+#include "cryptcom/frame_header.hpp"
 #include "cryptcom/zmq/error.hpp"
 #include "handover.hpp"
 #include "wire_message.hpp"
@@ -57,6 +58,12 @@ cryptcom::options engine_options(const socket_kind& kind, const socket_options& 
   cryptcom::options e = effective_engine_options(o);
   e.default_flow = o.flow.value_or(default_flow(kind.what, false));
   if (o.through_broker) e.hello_features |= broker_notices_feature;
+  if (kind.subscribes()) {
+    // A subscriber seals only its subscription sets to a publisher (§11.8): a few keys of each
+    // are plenty, and many subscribers then fit in a publisher's budget for new peers.
+    e.pool_target = std::min<std::size_t>(e.pool_target, 4);
+    e.pool_low_watermark = std::min<std::size_t>(e.pool_low_watermark, 2);
+  }
   return e;
 }
 
@@ -117,7 +124,10 @@ io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& o
       engine_(engine_options(kind, options), *pool_, *random_, clock_type::now()),
       wire_(context, kind.wire),
       data_(context, kind.io_end),
-      routes_(kind.wire == ::zmq::socket_type::router ? 1 : 0),
+      // Behind a key-blind broker the first routing frame is the routing id the broker's ROUTER
+      // gave the other side's connection, which it cannot choose (§11.7): a connection of its
+      // own, with its own key budget, as on a ROUTER wire.
+      routes_(kind.wire == ::zmq::socket_type::router || options.through_broker ? 1 : 0),
       linger_ms_(static_cast<int>(options.linger.count())) {
   check_through_broker(kind_, options_);
   if (const status s = engine_.construction_status(); !s.ok()) {
@@ -139,6 +149,7 @@ io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& o
     wire_.set(::zmq::sockopt::probe_router, true);
     wire_.set(::zmq::sockopt::router_mandatory, true);
   }
+  if (kind_.pubsub) setup_pubsub();
   // No frame larger than the engine could accept is even allocated: libzmq drops a connection
   // that announces one. The bound is the engine's (message, plus envelope and per-part overhead).
   const std::uint64_t max_frame = static_cast<std::uint64_t>(engine_.max_frame_size()) + 4096;
@@ -306,14 +317,40 @@ void io_loop::add_server(const std::string& endpoint) {
 }
 
 void io_loop::remove_server(server_link& link, time_point now) {
-  // What it had not acknowledged is reported undeliverable (it may have been opened).
   balancer_.remove(link.peer);
+  // Data frames still waiting for room in its socket never left: their messages, and those
+  // never sealed, go to another server (§11.6).
+  std::vector<guid> unsent;
+  for (const auto& frames : link.backlog) {
+    const auto& f = frames.back();
+    auto h = read_frame_header(byte_view(static_cast<const byte*>(f.data()), f.size()));
+    if (h.ok() && h->key_id) unsent.push_back(*h->key_id);
+  }
+  link.backlog.clear();
+  reseal_elsewhere(link.peer, unsent, now);
+  // What it had not acknowledged is reported undeliverable (it may have been opened).
   engine_.disconnect(link.peer, now);
   pump(now);
   forget(link.peer);
   link.socket.close();
   std::erase_if(servers_, [&](const auto& l) { return l.get() == &link; });
   if (servers_.empty()) balancer_.remove(direct_peer);
+}
+
+void io_loop::reseal_elsewhere(peer_number peer, std::span<const guid> unsent, time_point now) {
+  // Drained first: a data frame still inside the engine is held back by withdraw().
+  pump(now);
+  for (withdrawn_message& w : engine_.withdraw(peer, unsent, now)) {
+    outgoing m;
+    m.parts.reserve(w.parts.size());
+    for (byte_view part : w.parts) m.parts.emplace_back(part.data(), part.size());
+    m.peer = 0;
+    m.balanced = true;
+    m.how = w.how;
+    m.number = number_of(w.id);
+    ++counters_.messages_resealed;
+    replaced_.push_back(std::move(m));
+  }
 }
 
 io_loop::server_link* io_loop::server_of(peer_number peer) {
@@ -475,6 +512,7 @@ void io_loop::iteration() {
       pump(now);
     }
   }
+  place_replaced(now);
   if (held_ && submit(*held_, now)) held_.reset();
   if (!held_ && ((items[2].revents & ZMQ_POLLIN) || closing_)) {
     for (int i = 0; i < batch && !held_ && app_readable(); ++i) {
@@ -506,7 +544,7 @@ bool io_loop::wire_readable() const {
 }
 
 bool io_loop::app_readable() const {
-  return !held_ && !(closing_ && app_drained_) && wire_backlog_.empty() &&
+  return !held_ && replaced_.empty() && !(closing_ && app_drained_) && wire_backlog_.empty() &&
          std::all_of(servers_.begin(), servers_.end(),
                      [](const auto& link) { return link->backlog.empty(); });
 }
@@ -515,7 +553,7 @@ bool io_loop::close_complete(time_point now) {
   if (close_deadline_ && now >= *close_deadline_) return true;
   // Frames still waiting for room in the wire socket matter only while a message is pending
   // (it is then counted below); control frames alone do not hold the close back.
-  if (!app_drained_ || held_) return false;
+  if (!app_drained_ || held_ || !replaced_.empty()) return false;
   if (now < acks_flushed_at_) return false;
   // The engine's stats cost O(peers): asked at most every close_poll, not at every loop turn
   // (the loop wakes at least that often while closing).
@@ -535,6 +573,7 @@ bool io_loop::read_wire_one(time_point now) {
   }
   handover_acquire();
   if (frames.empty()) return true;
+  if (kind_.pubsub && !accept_pubsub(frames, clock_type::now())) return true;
   ++counters_.wire_messages_received;
   counters_.wire_bytes_received += frames.back().size();
   const std::size_t envelope = frames.size() - 1;
@@ -599,6 +638,7 @@ bool io_loop::read_wire_one(time_point now) {
     // The paths of one connection share one budget of keys granted before they prove
     // themselves: forged paths cost what one connection may cost.
     if (auto c = routes_.connection_number(*peer)) engine_.set_group(*peer, *c, now);
+    if (kind_.subscribes()) add_publisher(*peer, now);
   }
   routes_.touch(*peer, now);
   if (zap_) {
@@ -629,7 +669,7 @@ bool io_loop::read_wire_one(time_point now) {
 
 bool io_loop::read_app_one(time_point now) {
   // A PULL's application sends nothing: the I/O end of its pipe is a PUSH, which cannot read.
-  if (kind_.what == role::pull) return false;
+  if (kind_.what == role::pull || kind_.what == role::sub) return false;
   outgoing m;
   if (!::zmq::recv_multipart(data_, std::back_inserter(m.parts), ::zmq::recv_flags::dontwait)) {
     return false;
@@ -726,6 +766,15 @@ bool io_loop::read_app_one(time_point now) {
       m.peer = 0;
       m.balanced = true;
       break;
+    case role::pub:
+    case role::xpub:
+      publish(m, now);
+      return true;
+    case role::xsub:
+      from_xsub_end(m, now);
+      return true;
+    case role::sub:  // a SUB's pipe end cannot send: nothing comes here
+      return true;
   }
   if (m.payload_begin >= m.parts.size()) {
     refuse(m, errc::invalid_argument, "the message has no payload part after its envelope");
@@ -733,6 +782,12 @@ bool io_loop::read_app_one(time_point now) {
   }
   if (!submit(m, now)) held_ = std::move(m);
   return true;
+}
+
+void io_loop::place_replaced(time_point now) {
+  // In their order, before anything newer from the application; one that finds no server with
+  // keys waits, and the ones behind it with it.
+  while (!replaced_.empty() && submit(replaced_.front(), now)) replaced_.pop_front();
 }
 
 bool io_loop::submit(outgoing& m, time_point now) {
@@ -850,9 +905,12 @@ void io_loop::on_broker_notice(std::span<const std::string_view> path,
 }
 
 void io_loop::drop_worker(peer_number peer, std::span<const guid> unforwarded, time_point now) {
-  (void)unforwarded;
   ++counters_.workers_gone;
   balancer_.remove(peer);
+  // In version 2 the notice is the broker's unauthenticated word: only what we never sent at
+  // all goes elsewhere (§11.7).
+  const bool authenticated = options_.engine.auth.self.has_value();
+  reseal_elsewhere(peer, authenticated ? std::span<const guid>() : unforwarded, now);
   // What it had not acknowledged is reported undeliverable (it may have been opened).
   engine_.disconnect(peer, now);
   pump(now);
@@ -912,6 +970,7 @@ void io_loop::pump(time_point now) {
     std::vector<::zmq::message_t> frames;
     frames.reserve(path.size() + 1);
     for (std::string_view f : path) frames.emplace_back(f.data(), f.size());
+    if (kind_.pubsub) frames.emplace_back(address_.data(), address_.size());  // the sender
     ++counters_.wire_messages_sent;
     counters_.wire_bytes_sent += t->frame.size();
     frames.push_back(frame_message(std::move(t->frame)));
@@ -967,6 +1026,7 @@ void io_loop::apply_verdicts(std::vector<zap_client::verdict>&& verdicts, time_p
 }
 
 void io_loop::forget(peer_number peer) {
+  if (kind_.pubsub) forget_pubsub(peer);
   balancer_.remove(peer);
   zap_users_.erase(peer);
   zap_notes_.erase(peer);
@@ -1023,6 +1083,14 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
     case role::pair:
     case role::pull:
       break;
+    case role::sub:
+    case role::xsub:
+      if (!subscribed_to(d)) return;
+      break;
+    case role::pub:
+    case role::xpub:
+      on_subscription_set(std::move(d));
+      return;
     case role::push:
       // A PULL sends no message; a peer that seals one to us anyway is not heard.
       ++counters_.messages_dropped;
@@ -1243,6 +1311,17 @@ void io_loop::finish(const std::string& why) noexcept {
             {}});
       held_.reset();
     }
+    for (const outgoing& m : replaced_) {
+      emit({event_kind::message_undeliverable,
+            {},
+            m.number,
+            errc::undeliverable,
+            {},
+            "message " + std::to_string(m.number) +
+                " was waiting for another server after its own went away when the socket stopped",
+            {}});
+    }
+    replaced_.clear();
     counters_.messages_dropped += app_backlog_.size();
     for (auto& parts : app_backlog_) wipe(parts);
     app_backlog_.clear();

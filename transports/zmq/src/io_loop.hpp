@@ -30,8 +30,10 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -93,6 +95,9 @@ class io_loop {
   // Answers an identity_check event about `route`; ignored for an unknown route.
   void resolve_identity(const std::vector<std::string>& route, const public_key& key,
                         bool accepted);
+  // SUB: the application's ZMQ_SUBSCRIBE (on) or ZMQ_UNSUBSCRIBE, sent sealed to every publisher
+  // (docs/PROTOCOL.md §11.8).
+  void subscribe(const std::string& topic, bool on);
 
  private:
   struct outgoing {
@@ -122,11 +127,44 @@ class io_loop {
   // PUSH/PULL: a new connection announced itself (ZMQ_PROBE_ROUTER's empty message).
   void on_connection(std::span<const std::string_view> path, time_point now);
   // A client or worker of a key-blind broker (§11.7): a presence or gone notice arrived.
+  // ---- PUB, SUB, XPUB, XSUB (§11.8; io_loop_pubsub.cpp) ----
+  static constexpr std::size_t pubsub_address_size = 16;
+  void setup_pubsub();
+  // A wire message of a publish/subscribe socket: false when it was handled here (a wire
+  // subscription) or is not for us; true when it is [sender address, frame], to be read as any.
+  bool accept_pubsub(std::vector<::zmq::message_t>& frames, time_point now);
+  void on_wire_subscription(bool on, std::string_view address, time_point now);
+  void add_publisher(peer_number peer, time_point now);
+  void send_subscription_set(peer_number publisher, time_point now);
+  void change_topic(bool on, std::string_view topic, time_point now);
+  void from_xsub_end(outgoing& m, time_point now);
+  void publish(outgoing& m, time_point now);
+  void on_subscription_set(delivery&& d);
+  void untell_topic(const std::string& topic);
+  void tell_xpub_end(bool on, const std::string& topic);
+  bool subscribed_to(delivery& d);  // false: wiped and counted
+  void forget_pubsub(peer_number peer);
+  struct subscriber_state {
+    std::vector<std::string> topics;  // distinct, sorted
+    std::uint64_t seq = 0;            // of the set they came in
+    bool dropping = false;            // its copies are being dropped (reported once)
+  };
+  std::string address_;                                            // ours, 16 bytes
+  std::unordered_map<peer_number, subscriber_state> subscribers_;  // a publisher's
+  std::map<std::string, std::size_t> topic_counts_;                // XPUB: subscribers per topic
+  std::vector<std::string> topics_;  // a subscriber's, with repeats (as libzmq)
+  std::uint64_t topics_seq_ = 1;
+  std::set<peer_number> publishers_;  // a subscriber's
+
   void on_broker_notice(std::span<const std::string_view> path, const ::zmq::message_t& notice,
                         time_point now);
   // A worker the broker said is gone (or void): out of the rotation, forgotten; of its
   // unacknowledged messages, those under `unforwarded` keys never reached it.
   void drop_worker(peer_number peer, std::span<const guid> unforwarded, time_point now);
+  // Takes back from the engine the messages to `peer` that certainly never reached it (under
+  // `unsent` keys, or never sealed) and queues them for the round robin (replaced_).
+  void reseal_elsewhere(peer_number peer, std::span<const guid> unsent, time_point now);
+  void place_replaced(time_point now);
   // PUSH/PULL: a wire send found the peer's connection gone (ZMQ_ROUTER_MANDATORY); false: the
   // wire socket is full.
   bool wire_send(std::vector<::zmq::message_t>& frames);
@@ -202,6 +240,9 @@ class io_loop {
   std::deque<std::vector<::zmq::message_t>> wire_backlog_;
   std::deque<std::vector<::zmq::message_t>> app_backlog_;
   std::optional<outgoing> held_;
+  // Messages taken back from a server or worker that went, never having reached it: placed
+  // again, in order, before anything newer from the application.
+  std::deque<outgoing> replaced_;
 
   // REQ: the pipe envelope of the request in flight, and whether a reply is awaited.
   std::vector<::zmq::message_t> req_envelope_;

@@ -289,10 +289,11 @@ void socket::close() noexcept {
 ::zmq::send_result_t socket::send(::zmq::message_t& msg, ::zmq::send_flags flags) {
   if (!*this) not_open();
   auto& im = *impl_;
-  if (im.kind.what == role::pull) {
-    // As libzmq's PULL (its pipe end would say so too, but a multipart send would first wait
-    // for room it never gets).
-    throw error(ENOTSUP, "cryptcom::zmq::socket: a PULL socket cannot send");
+  if (im.kind.what == role::pull || im.kind.what == role::sub) {
+    // As libzmq's PULL and SUB (the pipe end would say so too, but a multipart send would first
+    // wait for room it never gets).
+    throw error(ENOTSUP, std::string("cryptcom::zmq::socket: a ") +
+                             (im.kind.what == role::pull ? "PULL" : "SUB") + " socket cannot send");
   }
   const bool more = (flags & ::zmq::send_flags::sndmore) != ::zmq::send_flags::none;
   const std::size_t size = msg.size();
@@ -401,6 +402,14 @@ void socket::set_option(int option, const void* value, std::size_t size) {
     int ms = 0;
     std::memcpy(&ms, value, sizeof ms);
     im.call([&](io_loop& io) { io.set_linger(ms); });
+    return;
+  }
+  if ((option == ZMQ_SUBSCRIBE || option == ZMQ_UNSUBSCRIBE) && im.kind.what == role::sub) {
+    // The pipe's SUB end filters as libzmq's does; the I/O thread tells the publishers, sealed
+    // (docs/PROTOCOL.md §11.8).
+    if (zmq_setsockopt(im.pipe.handle(), option, value, size) != 0) throw ::zmq::error_t();
+    const std::string topic(static_cast<const char*>(value), size);
+    im.call([&](io_loop& io) { io.subscribe(topic, option == ZMQ_SUBSCRIBE); });
     return;
   }
   if (!wire_option(option)) unsupported_option(option);

@@ -61,22 +61,24 @@ socket_kind kind_of(st type) {
       return {role::push, st::router, st::push, st::pull, false, true, false, true};
     case st::pull:
       return {role::pull, st::router, st::pull, st::push, false, true, false, true};
+    // Publish/subscribe (§11.8): an XPUB and an XSUB on the wire, so that subscribers' keys,
+    // acknowledgements and sealed subscriptions travel back as upstream messages. The pipe ends
+    // keep libzmq's own semantics where they can: a PUB end drops when the I/O thread is behind
+    // (PUB never blocks), a SUB end filters by the application's subscriptions, an XSUB end
+    // takes subscription messages. An XPUB's end is a PAIR: the I/O thread hands it
+    // subscription messages and takes its data.
     case st::pub:
+      return {role::pub, st::xpub, st::pub, st::sub, false, true, false, false, true};
     case st::sub:
+      return {role::sub, st::xsub, st::sub, st::pub, false, true, false, false, true};
     case st::xpub:
+      return {role::xpub, st::xpub, st::pair, st::pair, false, true, false, false, true};
     case st::xsub:
-      throw error(EINVAL,
-                  std::string("cryptcom::zmq::socket: ") + type_name(type) +
-                      " sockets are not supported. Every cryptcom message is sealed to a one-time "
-                      "key that the receiver generates and sends back to the sender beforehand; "
-                      "PUB/SUB is one-way and fans one message out to many subscribers, which "
-                      "cannot all open a key only one of them made, and it has no way back for "
-                      "those keys. Use DEALER/ROUTER or PUSH/PULL (one ROUTER serving many "
-                      "DEALERs fans out and in) or keep plain ZeroMQ for those links.");
+      return {role::xsub, st::xsub, st::xsub, st::xpub, false, true, false, false, true};
     default:
       throw error(EINVAL, std::string("cryptcom::zmq::socket: ") + type_name(type) +
                               " socket type is not supported; use REQ, REP, DEALER, ROUTER, "
-                              "PAIR, PUSH or PULL");
+                              "PAIR, PUSH, PULL, PUB, SUB, XPUB or XSUB");
   }
 }
 

@@ -11,7 +11,19 @@
 
 namespace cryptcom::zmq::detail {
 
-enum class role : unsigned char { req, rep, dealer, router, pair, push, pull };
+enum class role : unsigned char {
+  req,
+  rep,
+  dealer,
+  router,
+  pair,
+  push,
+  pull,
+  pub,
+  sub,
+  xpub,
+  xsub
+};
 
 struct socket_kind {
   role what = role::pair;
@@ -24,6 +36,11 @@ struct socket_kind {
   // PUSH, PULL: the wire is a ROUTER that announces each connection (ZMQ_PROBE_ROUTER) and says
   // when a peer is gone (ZMQ_ROUTER_MANDATORY); each connection is one engine peer.
   bool one_peer_per_connection = false;
+  // PUB, XPUB, SUB, XSUB (docs/PROTOCOL.md §11.8): addressed three-frame wire messages, one
+  // engine peer per address.
+  bool pubsub = false;
+  bool publishes() const noexcept { return what == role::pub || what == role::xpub; }
+  bool subscribes() const noexcept { return what == role::sub || what == role::xsub; }
 };
 
 // The kind of a supported type; for any other type throws cryptcom::zmq::error (EINVAL) whose

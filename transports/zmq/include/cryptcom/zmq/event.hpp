@@ -95,8 +95,14 @@ struct transport_counters {
   std::uint64_t broker_notices = 0;           // through_broker: presence and gone notices received
   std::uint64_t workers_joined = 0;           // through_broker: workers the broker announced
   std::uint64_t workers_gone = 0;             // through_broker: workers the broker said are gone
-  std::size_t peers = 0;                      // routing paths known now
-  std::size_t peers_unestablished = 0;        // of which have not completed an exchange
+  // Messages sealed again to another server or worker because theirs went away before any frame
+  // of them reached it (several servers: still in the socket; through_broker: the gone notice).
+  std::uint64_t messages_resealed = 0;
+  // PUB/XPUB: wire messages addressed to another publisher (a subscriber's XSUB sends its
+  // upstream messages to every publisher it reaches), ignored.
+  std::uint64_t pubsub_not_for_us = 0;
+  std::size_t peers = 0;                // routing paths known now
+  std::size_t peers_unestablished = 0;  // of which have not completed an exchange
 };
 
 struct socket_stats {
