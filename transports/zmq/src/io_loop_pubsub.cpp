@@ -53,7 +53,6 @@ void io_loop::setup_pubsub() {
     subscription += address_;
     wire_.send(::zmq::buffer(subscription), ::zmq::send_flags::none);
   }
-  if (kind_.what == role::pub) data_.set(::zmq::sockopt::subscribe, "");
   if (kind_.what == role::xsub) {
     // Every subscription message of the application reaches us, repeated ones and all.
     data_.set(::zmq::sockopt::xpub_verbose, 1);
