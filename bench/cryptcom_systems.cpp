@@ -68,11 +68,13 @@ system_list make_cryptcom_systems(const cryptcom_settings& settings) {
   }
   system_list systems;
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
-      "cryptcom-push", cryptcom_policy(settings), pattern::one_way_only));
+      k_cryptcom_push_system, cryptcom_policy(settings), pattern::one_way_only));
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
-      "cryptcom-pull", cryptcom_policy(settings), pattern::round_trip_only));
+      k_cryptcom_pull_system, cryptcom_policy(settings), pattern::round_trip_only));
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
       k_cryptcom_auth_push_system, cryptcom_policy(settings, true), pattern::one_way_only));
+  systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
+      k_cryptcom_pipeline_system, cryptcom_policy(settings), pattern::pipeline_only));
   return systems;
 }
 

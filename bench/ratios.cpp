@@ -81,6 +81,22 @@ void add_ratios(const bench_options& options, result_store& results) {
                        quotient));
   }
 
+  // Load balancing, PUSH/PULL: every size and number of workers.
+  for (const auto size : options.lb_sizes) {
+    for (const int workers : options.pipeline_workers) {
+      const auto rate = key(k_cryptcom_pipeline_system, metric::msgs_per_s, size, workers);
+      add_series(
+          results, key(k_cryptcom_pipeline_system, metric::ratio_plaintext, size, workers),
+          per_rep(results,
+                  {rate, key(k_plaintext_pipeline_system, metric::msgs_per_s, size, workers)},
+                  quotient));
+      add_series(
+          results, key(k_cryptcom_pipeline_system, metric::ratio_curve, size, workers),
+          per_rep(results, {rate, key(k_curve_pipeline_system, metric::msgs_per_s, size, workers)},
+                  quotient));
+    }
+  }
+
   // Latency.
   for (const auto size : options.sizes) {
     const auto p50 = key(pull, metric::p50_us, size);
