@@ -59,6 +59,11 @@ struct options {
   // picks pull for REQ and DEALER-to-REP, where a reply is expected.
   flow default_flow = flow::push;
 
+  // The optional behaviours this endpoint announces in the `features` of its hellos
+  // (docs/PROTOCOL.md §4). Set by transports, not applications: cryptcom::zmq sets bit 0
+  // (broker_notices, §11.7) on sockets with socket_options::through_broker. Default: none.
+  std::uint64_t hello_features = 0;
+
   // AEAD used to seal. AES-256-GCM is used only where libsodium reports hardware support;
   // elsewhere construction fails with errc::unavailable. Default: ChaCha20-Poly1305.
   aead cipher = aead::chacha20_poly1305;

@@ -168,6 +168,7 @@ struct engine::impl {
     limits.max_frame_bytes = o.max_message_size + frame_slack + 16 * o.max_parts;
     limits.max_parts = o.max_parts;
     own_hello.aead = static_cast<std::uint16_t>(o.cipher);
+    own_hello.features = o.hello_features;
     if (authenticated) own_hello.max_version = wire::authenticated_version;
     own_hello.max_message_bytes = o.max_message_size;
     own_hello.max_parts = static_cast<std::uint32_t>(

@@ -33,10 +33,30 @@ constexpr std::size_t max_wire_backlog = 10000;
 constexpr milliseconds close_poll{5};
 // Routing frames accepted in front of an engine frame: more is not a ZeroMQ envelope.
 constexpr std::size_t max_envelope_frames = 32;
+// docs/PROTOCOL.md §11.7: the hello's feature bit of an endpoint behind a key-blind broker, and
+// the first byte of the broker's gone notice (no cryptcom frame starts with it: a frame is a
+// msgpack array).
+constexpr std::uint64_t broker_notices_feature = 1;
+constexpr unsigned char gone_notice_tag = 0x00;
+
+bool is_broker_notice(const ::zmq::message_t& frame) {
+  if (frame.size() == 0) return true;
+  return *static_cast<const unsigned char*>(frame.data()) == gone_notice_tag &&
+         (frame.size() - 1) % guid_size == 0;
+}
+
+void check_through_broker(const socket_kind& kind, const socket_options& o) {
+  if (o.through_broker && kind.what != role::dealer && kind.what != role::req) {
+    throw error(EINVAL,
+                "cryptcom::zmq::socket: through_broker is for the clients (DEALER or REQ) and the "
+                "workers (DEALER) of a key-blind broker");
+  }
+}
 
 cryptcom::options engine_options(const socket_kind& kind, const socket_options& o) {
   cryptcom::options e = effective_engine_options(o);
   e.default_flow = o.flow.value_or(default_flow(kind.what, false));
+  if (o.through_broker) e.hello_features |= broker_notices_feature;
   return e;
 }
 
@@ -99,6 +119,7 @@ io_loop::io_loop(void* context, const socket_kind& kind, const socket_options& o
       data_(context, kind.io_end),
       routes_(kind.wire == ::zmq::socket_type::router ? 1 : 0),
       linger_ms_(static_cast<int>(options.linger.count())) {
+  check_through_broker(kind_, options_);
   if (const status s = engine_.construction_status(); !s.ok()) {
     throw error(EINVAL, "cryptcom::zmq::socket: the engine refused the options: " + s.to_string());
   }
@@ -147,12 +168,24 @@ io_loop::~io_loop() = default;
 // Commands
 
 void io_loop::bind(const std::string& endpoint) {
+  if (options_.through_broker) {
+    throw error(EINVAL,
+                "cryptcom::zmq::socket: a through_broker socket connects to its broker ("
+                "which binds); bind(" +
+                    endpoint + ") is refused");
+  }
   start();
   wire_.bind(endpoint);
   after_wire_setup();
 }
 
 void io_loop::connect(const std::string& endpoint) {
+  if (options_.through_broker && wire_endpoint_) {
+    throw error(EINVAL,
+                "cryptcom::zmq::socket: a through_broker socket connects to one broker; "
+                "connect(" +
+                    endpoint + ") after connect(" + *wire_endpoint_ + ") is refused");
+  }
   start();
   if (serves_several()) {
     if (wire_endpoint_) {
@@ -178,12 +211,14 @@ void io_loop::configure_auth(const socket_options& o) {
   if (started_) {
     throw error(EINVAL,
                 "cryptcom::zmq::socket: authenticated-mode options (identity, server key, "
-                "allow-list, policy, ZAP) are set before the socket's first bind(), connect() or "
-                "send()");
+                "allow-list, policy, ZAP) and through_broker are set before the socket's first "
+                "bind(), connect() or send()");
   }
+  check_through_broker(kind_, o);
   options_.engine.auth = o.engine.auth;
   options_.zap_domain = o.zap_domain;
   options_.zap_timeout = o.zap_timeout;
+  options_.through_broker = o.through_broker;
   engine fresh(engine_options(kind_, options_), *pool_, *random_, clock_type::now());
   if (const status s = fresh.construction_status(); !s.ok()) {
     auth_error_ = s.to_string();
@@ -289,6 +324,8 @@ io_loop::server_link* io_loop::server_of(peer_number peer) {
 }
 
 void io_loop::after_wire_setup() {
+  // Behind a key-blind broker the direct peer is the broker, which offers no keys (§11.7).
+  if (options_.through_broker) return;
   if (prefetched_ || !kind_.has_direct_peer || !options_.prefetch_keys) return;
   prefetched_ = true;
   const time_point now = clock_type::now();
@@ -539,6 +576,10 @@ bool io_loop::read_wire_one(time_point now) {
     on_connection(path, now);
     return true;
   }
+  if (options_.through_broker && is_broker_notice(frames.back())) {
+    on_broker_notice(path, frames.back(), now);
+    return true;
+  }
   std::optional<peer_number> peer = routes_.find(path);
   if (!peer) {
     if (!make_room(path, false, now)) {
@@ -617,7 +658,7 @@ bool io_loop::read_app_one(time_point now) {
       for (std::size_t j = 0; j < i; ++j) req_envelope_.push_back(std::move(m.parts[j]));
       req_outstanding_ = true;
       m.peer = direct_peer;
-      m.balanced = !servers_.empty();
+      m.balanced = !servers_.empty() || options_.through_broker;
       break;
     }
     case role::rep: {
@@ -641,7 +682,12 @@ bool io_loop::read_app_one(time_point now) {
                "a ROUTER message needs its routing id frame and at least one part after it");
         return true;
       }
-      const split s = routes_.split_outgoing(views, min_path);
+      split s = routes_.split_outgoing(views, min_path);
+      if (options_.through_broker && s.peer && balancer_.contains(*s.peer)) {
+        // The application does not address workers (§11.7): a first part that happens to equal
+        // a worker's routing id is payload.
+        s = split{0, direct_peer};
+      }
       m.payload_begin = s.path_frames;
       if (s.peer) {
         m.peer = *s.peer;
@@ -664,8 +710,8 @@ bool io_loop::read_app_one(time_point now) {
       }
       // The application named the path: it is established, whatever the wire did so far.
       routes_.establish(m.peer);
-      // No path, and several servers: the round robin chooses one.
-      m.balanced = m.peer == direct_peer && !servers_.empty();
+      // No path, and several servers (or workers behind a broker): the round robin chooses one.
+      m.balanced = m.peer == direct_peer && (!servers_.empty() || options_.through_broker);
       if (!options_.flow) m.how = default_flow(kind_.what, views[m.payload_begin].empty());
       break;
     }
@@ -746,6 +792,72 @@ void io_loop::on_connection(std::span<const std::string_view> path, time_point n
   } else if (initiator) {
     engine_.connect(peer, now);  // a PULL that knows its PUSH's key starts the handshake
   }
+}
+
+void io_loop::on_broker_notice(std::span<const std::string_view> path,
+                               const ::zmq::message_t& notice, time_point now) {
+  ++counters_.broker_notices;
+  if (path.empty()) {
+    if (notice.size() != 0) return;
+    // The broker on a new connection: say who we are. Routing ids are per connection, so the
+    // workers reached through the old one are void (§11.7).
+    std::vector<::zmq::message_t> presence;
+    presence.emplace_back();
+    send_to_wire(std::move(presence));
+    std::vector<peer_number> workers;
+    for (peer_number p : routes_.peers()) {
+      if (p != direct_peer && balancer_.contains(p)) workers.push_back(p);
+    }
+    for (peer_number p : workers) drop_worker(p, {}, now);
+    return;
+  }
+  if (path.size() != 1) {
+    ++counters_.messages_dropped;
+    emit({event_kind::message_dropped,
+          {path.begin(), path.end()},
+          0,
+          errc::malformed_frame,
+          {},
+          "a broker notice with " + std::to_string(path.size()) +
+              " routing frames was dropped (a notice names one worker)",
+          {}});
+    return;
+  }
+  const std::optional<peer_number> known = routes_.find(path);
+  if (notice.size() == 0) {
+    if (known && balancer_.contains(*known)) return;
+    peer_number peer = 0;
+    if (known) {
+      peer = *known;
+    } else {
+      if (!make_room(path, true, now)) return;
+      peer = routes_.add(path, true, now);
+    }
+    // A worker stays in the rotation, never idle, until the broker says it is gone.
+    routes_.establish(peer);
+    routes_.pin(peer);
+    balancer_.add(peer);
+    ++counters_.workers_joined;
+    engine_.connect(peer, now);  // its keys (in authenticated mode: the handshake first)
+    return;
+  }
+  if (!known || !balancer_.contains(*known)) return;
+  std::vector<guid> unforwarded((notice.size() - 1) / guid_size);
+  const auto* bytes = static_cast<const unsigned char*>(notice.data()) + 1;
+  for (std::size_t i = 0; i < unforwarded.size(); ++i)
+    std::copy_n(bytes + i * guid_size, guid_size, unforwarded[i].bytes.begin());
+  drop_worker(*known, unforwarded, now);
+}
+
+void io_loop::drop_worker(peer_number peer, std::span<const guid> unforwarded, time_point now) {
+  (void)unforwarded;
+  ++counters_.workers_gone;
+  balancer_.remove(peer);
+  // What it had not acknowledged is reported undeliverable (it may have been opened).
+  engine_.disconnect(peer, now);
+  pump(now);
+  routes_.unpin(peer);
+  forget(peer);
 }
 
 void io_loop::refuse(const outgoing& m, errc reason, const std::string& why) {
@@ -903,6 +1015,9 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
       break;
     case role::router:
     case role::dealer:
+      // A worker behind a key-blind broker is one of the servers, not a path the application
+      // names: its messages come without it, as a directly connected server's (§11.7).
+      if (options_.through_broker && balancer_.contains(d.peer)) break;
       for (std::string_view f : routes_.path_of(d.peer)) out.emplace_back(f.data(), f.size());
       break;
     case role::pair:

@@ -121,6 +121,12 @@ class io_loop {
   bool place(outgoing& m, time_point now);
   // PUSH/PULL: a new connection announced itself (ZMQ_PROBE_ROUTER's empty message).
   void on_connection(std::span<const std::string_view> path, time_point now);
+  // A client or worker of a key-blind broker (§11.7): a presence or gone notice arrived.
+  void on_broker_notice(std::span<const std::string_view> path, const ::zmq::message_t& notice,
+                        time_point now);
+  // A worker the broker said is gone (or void): out of the rotation, forgotten; of its
+  // unacknowledged messages, those under `unforwarded` keys never reached it.
+  void drop_worker(peer_number peer, std::span<const guid> unforwarded, time_point now);
   // PUSH/PULL: a wire send found the peer's connection gone (ZMQ_ROUTER_MANDATORY); false: the
   // wire socket is full.
   bool wire_send(std::vector<::zmq::message_t>& frames);

@@ -355,6 +355,23 @@ void socket::close() noexcept {
 void socket::set_option(int option, const void* value, std::size_t size) {
   if (!*this) not_open();
   auto& im = *impl_;
+  if (option == sockopt::through_broker_id) {
+    if (size != sizeof(int)) throw ::zmq::error_t(EINVAL);
+    int on = 0;
+    std::memcpy(&on, value, sizeof on);
+    // Fixed before the first bind/connect/send, as the identity options: the engine is made
+    // anew with the hello that announces it (docs/PROTOCOL.md §11.7).
+    socket_options next = im.options;
+    next.through_broker = on != 0;
+    guid fresh;
+    im.call([&](io_loop& io) {
+      io.configure_auth(next);
+      fresh = io.instance();
+    });
+    im.options = std::move(next);
+    im.instance = fresh;
+    return;
+  }
   if (detail::is_auth_option(option)) {
     // Applied to copies, committed once the I/O thread took them (it refuses after bind/connect).
     socket_options next = im.options;
@@ -393,6 +410,13 @@ void socket::set_option(int option, const void* value, std::size_t size) {
 void socket::get_option(int option, void* value, std::size_t* size) const {
   if (!*this) not_open();
   auto& im = *impl_;
+  if (option == sockopt::through_broker_id) {
+    if (*size < sizeof(int)) throw ::zmq::error_t(EINVAL);
+    const int on = im.options.through_broker ? 1 : 0;
+    std::memcpy(value, &on, sizeof on);
+    *size = sizeof on;
+    return;
+  }
   if (detail::is_auth_option(option)) {
     detail::get_auth_option(im.options, option, value, size);
     return;

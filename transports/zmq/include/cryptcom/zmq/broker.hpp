@@ -63,13 +63,13 @@ struct broker_stats {
   std::uint64_t frames_to_clients = 0;  // forwarded worker -> client
   std::uint64_t data_frames_routed = 0;
   // Refused, by reason (each also an event):
-  std::uint64_t refused_unknown_key = 0;    // a data frame naming a key no worker issued to it
-  std::uint64_t refused_forged_issuer = 0;  // named a worker that did not issue the key, or an
-                                            // offer reusing a key id another worker issued
+  std::uint64_t refused_unknown_key = 0;     // a data frame naming a key no worker issued to it
+  std::uint64_t refused_forged_issuer = 0;   // named a worker that did not issue the key, or an
+                                             // offer reusing a key id another worker issued
   std::uint64_t refused_unknown_worker = 0;  // addressed to no worker the broker knows
   std::uint64_t refused_unknown_client = 0;  // a worker's frame for no client the broker knows
-  std::uint64_t refused_malformed = 0;  // not a cryptcom frame, or an envelope of the wrong shape
-  std::uint64_t refused_full = 0;       // the receiver's pipe was full (ZMQ_SNDHWM): dropped
+  std::uint64_t refused_malformed = 0;   // not a cryptcom frame, or an envelope of the wrong shape
+  std::uint64_t refused_full = 0;        // the receiver's pipe was full (ZMQ_SNDHWM): dropped
   std::uint64_t refused_over_limit = 0;  // max_clients, max_workers or max_keys reached
   std::uint64_t gone_notices_sent = 0;
 };

@@ -92,6 +92,9 @@ struct transport_counters {
   std::uint64_t peers_forgotten = 0;          // idle beyond socket_options::peer_idle_timeout
   std::uint64_t peers_evicted = 0;            // see event_kind::peer_evicted
   std::uint64_t events_dropped = 0;           // beyond socket_options::max_events
+  std::uint64_t broker_notices = 0;           // through_broker: presence and gone notices received
+  std::uint64_t workers_joined = 0;           // through_broker: workers the broker announced
+  std::uint64_t workers_gone = 0;             // through_broker: workers the broker said are gone
   std::size_t peers = 0;                      // routing paths known now
   std::size_t peers_unestablished = 0;        // of which have not completed an exchange
 };
