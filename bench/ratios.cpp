@@ -97,6 +97,16 @@ void add_ratios(const bench_options& options, result_store& results) {
     }
   }
 
+  // Load balancing, the broker: every size, at its number of clients.
+  for (const auto size : options.lb_sizes) {
+    const int clients = options.broker.clients;
+    add_series(results, key(k_cryptcom_broker_system, metric::ratio_plaintext, size, clients),
+               per_rep(results,
+                       {key(k_cryptcom_broker_system, metric::requests_per_s, size, clients),
+                        key(k_plaintext_broker_system, metric::requests_per_s, size, clients)},
+                       quotient));
+  }
+
   // Latency.
   for (const auto size : options.sizes) {
     const auto p50 = key(pull, metric::p50_us, size);

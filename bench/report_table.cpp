@@ -36,6 +36,10 @@ std::string median_of(const std::optional<summary>& s) {
   return s ? short_number(s->median) : std::string("n/a");
 }
 
+std::string or_dash(const std::optional<summary>& s) {
+  return s ? short_number(s->median) : std::string("-");
+}
+
 std::string ratio_figure(const std::optional<summary>& s) {
   return s ? printf_string("%.3f", s->median) : std::string("n/a");
 }
@@ -72,9 +76,6 @@ void print_size_table(std::ostream& out, std::size_t size, const std::vector<std
                       const result_store& results, bool with_limit, int limit_threads) {
   auto find = [&](const std::string& system, const char* metric, int peers = 1) {
     return results.find({system, metric, size, peers});
-  };
-  auto or_dash = [](const std::optional<summary>& s) {
-    return s ? short_number(s->median) : std::string("-");
   };
   out << "\n" << size_label(size) << "\n";
   print_row(out, "system", "msgs/s median [min..max]",
@@ -175,6 +176,45 @@ void print_pipeline_table(std::ostream& out, const bench_options& options,
   }
 }
 
+// The broker rows: plaintext's and cryptcom's broker at each load balancing size.
+void print_broker_table(std::ostream& out, const bench_options& options,
+                        const result_store& results) {
+  const int clients = options.broker.clients;
+  bool header = false;
+  for (const std::string system : {k_plaintext_broker_system, k_cryptcom_broker_system}) {
+    for (const auto size : options.lb_sizes) {
+      auto find = [&](const char* metric) { return results.find({system, metric, size, clients}); };
+      const auto rate = find(metric::requests_per_s);
+      if (!rate) continue;
+      if (!header) {
+        out << "\nload balancing: " << clients << " REQ clients -> broker -> "
+            << options.broker.workers
+            << " DEALER workers (echo), one request in flight per client;\n"
+               "plaintext-broker: zmq_proxy(ROUTER, DEALER); cryptcom-broker: "
+               "cryptcom::zmq::broker;\n"
+               "p50/p99: a request's round trip; start ms: until every client had a reply and "
+               "every\n"
+               "worker had served (once per rep, at the first size); cc/plain: requests/s over\n"
+               "plaintext-broker's\n";
+        print_row(
+            out, "system", "req/s median [min..max]",
+            {"size", "clients", "cpu us", "p50 us", "p99 us", "spread", "start ms", "cc/plain"});
+        header = true;
+      }
+      const auto spread = find(metric::worker_spread);
+      std::vector<std::string> figures{size_label(size),
+                                       std::to_string(clients),
+                                       median_of(find(metric::cpu_us_per_msg)),
+                                       median_of(find(metric::p50_us)),
+                                       median_of(find(metric::p99_us)),
+                                       spread ? printf_string("%.3f", spread->median) : "-",
+                                       or_dash(find(metric::startup_ms))};
+      add_ratio_figures(figures, system, {metric::ratio_plaintext}, find);
+      print_row(out, system, with_range(rate), figures);
+    }
+  }
+}
+
 void print_key_memory(std::ostream& out, const bench_options& options,
                       const result_store& results) {
   const auto per_key =
@@ -236,6 +276,7 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
     print_scaling_table(out, options, systems, results);
   }
   print_pipeline_table(out, options, results);
+  print_broker_table(out, options, results);
   print_key_memory(out, options, results);
   print_soak(out, options, results, soak);
   out << "\ncpu us: process CPU time (user + system, all threads, both ends) per message over the\n"

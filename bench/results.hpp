@@ -55,6 +55,10 @@ inline constexpr const char* ratio_base = "ratio_base";
 // cryptcom-pipeline's msgs/s over plaintext-pipeline's and curve-pipeline's (ratio_plaintext,
 // ratio_curve), cryptcom-broker's requests/s over plaintext-broker's (ratio_plaintext).
 inline constexpr const char* requests_per_s = "requests_per_s";
+// The broker rows: from the clients' first requests until every client had a reply and every
+// worker had served one (connections, key requests), once per measurement; `size` is the first
+// load balancing size, whose requests those were.
+inline constexpr const char* startup_ms = "startup_ms";
 // How unevenly the workers shared the window's messages: (most - fewest) / mean per worker; 0 is
 // even. Only with several workers.
 inline constexpr const char* worker_spread = "worker_spread";

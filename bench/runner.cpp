@@ -64,6 +64,33 @@ void add_pipeline(std::vector<task>& tasks, messaging_system& system, std::size_
        }});
 }
 
+// One task for every load balancing size: the broker's clients and workers start once.
+void add_broker(std::vector<task>& tasks, messaging_system& system,
+                const std::vector<std::size_t>& sizes, const broker_shape& shape,
+                const run_bounds& bounds) {
+  std::string label = system.name() + " " + std::to_string(shape.clients) + " clients -> " +
+                      std::to_string(shape.workers) + " workers,";
+  for (const auto size : sizes) label += " " + size_label(size);
+  tasks.push_back({label, [&system, sizes, shape, bounds](result_store& results) {
+                     const auto samples = system.broker(sizes, shape, bounds);
+                     const auto name = system.name();
+                     const int clients = shape.clients;
+                     if (samples.empty()) return;
+                     results.add({name, metric::startup_ms, samples.front().size, clients},
+                                 samples.front().startup_ms);
+                     for (const auto& sample : samples) {
+                       auto add = [&](const char* m, double value) {
+                         results.add({name, m, sample.size, clients}, value);
+                       };
+                       add(metric::requests_per_s, sample.requests_per_s);
+                       add(metric::cpu_us_per_msg, sample.cpu_us_per_request);
+                       add(metric::p50_us, sample.p50_us);
+                       add(metric::p99_us, sample.p99_us);
+                       if (shape.workers > 1) add(metric::worker_spread, sample.worker_spread);
+                     }
+                   }});
+}
+
 // The 1-core row and the all-cores row are measured one after the other within the same rep,
 // each over its own window; with a single core they are one and the same measurement.
 void add_limit(std::vector<task>& tasks, std::size_t size, const run_bounds& bounds, int threads) {
@@ -134,6 +161,13 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
     for (const int workers : options.pipeline_workers) {
       for (auto& system : systems) {
         if (system->has_pipeline()) add_pipeline(tasks, *system, size, workers, load_balancing);
+      }
+    }
+  }
+  if (!options.lb_sizes.empty()) {
+    for (auto& system : systems) {
+      if (system->has_broker()) {
+        add_broker(tasks, *system, options.lb_sizes, options.broker, load_balancing);
       }
     }
   }

@@ -23,7 +23,8 @@ throughput_sample messaging_system::pipeline(std::size_t, int, const run_bounds&
   not_measured(*this, "PUSH/PULL");
 }
 
-broker_sample messaging_system::broker(std::size_t, const broker_shape&, const run_bounds&) {
+std::vector<broker_sample> messaging_system::broker(const std::vector<std::size_t>&,
+                                                    const broker_shape&, const run_bounds&) {
   not_measured(*this, "broker");
 }
 

@@ -68,7 +68,12 @@ struct broker_shape {
   int workers = 5;
 };
 
+// One size of a broker measurement.
 struct broker_sample {
+  std::size_t size = 0;
+  // From the clients' first requests until every client has had a reply and every worker has
+  // served a request (connections, key requests): paid once per measurement, by its first size.
+  double startup_ms = 0;
   double requests_per_s = 0;      // replies received by all clients together, over the window
   double cpu_us_per_request = 0;  // process CPU time (every thread) over the window, per request
   double p50_us = 0;  // round trip of one request, send to reply, over every one of the window
@@ -102,9 +107,12 @@ class messaging_system {
                                                    const run_bounds& bounds);
 
   // Load balancing request/reply: `shape.clients` REQ clients -> a broker -> `shape.workers`
-  // DEALER workers that echo each request; every client keeps one request in flight.
-  [[nodiscard]] virtual broker_sample broker(std::size_t size, const broker_shape& shape,
-                                             const run_bounds& bounds);
+  // DEALER workers that echo each request; every client keeps one request in flight. One sample
+  // per size of `sizes`, measured one after the other on the same clients, broker and workers,
+  // so that their start-up is paid once.
+  [[nodiscard]] virtual std::vector<broker_sample> broker(const std::vector<std::size_t>& sizes,
+                                                          const broker_shape& shape,
+                                                          const run_bounds& bounds);
 
   // Which measurements this system is run for. Default: none.
   [[nodiscard]] virtual bool has_one_way() const { return false; }

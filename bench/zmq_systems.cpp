@@ -1,5 +1,5 @@
 // The reference systems: libzmq as it is, and libzmq with its own CURVE security; each also as
-// PUSH/PULL (the *-pipeline rows).
+// PUSH/PULL (the *-pipeline rows); and plain libzmq's clients -> broker -> workers.
 
 #include <sodium.h>
 
@@ -9,7 +9,9 @@
 #include <string_view>
 #include <zmq.hpp>
 
+#include "broker_system.hpp"
 #include "pattern_system.hpp"
+#include "plain_broker.hpp"
 #include "results.hpp"
 #include "system.hpp"
 
@@ -21,6 +23,15 @@ struct plaintext_policy {
 
   socket_type make_socket(::zmq::context_t& context, ::zmq::socket_type type, endpoint_role) {
     return socket_type(context, type);
+  }
+};
+
+// REQ clients and DEALER workers of plain libzmq around zmq_proxy (plain_broker.hpp).
+struct plaintext_broker_policy : plaintext_policy {
+  using broker_type = plain_broker;
+
+  std::unique_ptr<plain_broker> make_broker(::zmq::context_t& context) {
+    return std::make_unique<plain_broker>(context);
   }
 };
 
@@ -104,6 +115,8 @@ system_list make_zmq_systems() {
     systems.push_back(std::make_unique<pattern_system<curve_policy>>(
         k_curve_pipeline_system, curve_policy{}, pattern::pipeline_only));
   }
+  systems.push_back(std::make_unique<broker_system<plaintext_broker_policy>>(
+      k_plaintext_broker_system, plaintext_broker_policy{}));
   return systems;
 }
 
