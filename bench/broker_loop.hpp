@@ -252,7 +252,9 @@ std::vector<broker_sample> measure_broker(Policy& policy, const std::vector<std:
       std::uint64_t requests = 0;
       const auto start = clock::now();
       const double cpu_start = process_cpu_us();
-      while (requests < bounds.max_messages && clock::now() - start < bounds.window) {
+      // At least one reply: a loaded machine may leave a short window without any.
+      while (requests < bounds.max_messages &&
+             (clock::now() - start < bounds.window || requests == 0)) {
         serve_replies(true);
         requests = replies - replies_before;
       }
