@@ -65,6 +65,12 @@ int parse_int_in(std::string_view text, std::string_view what, int low, int high
   return static_cast<int>(value);
 }
 
+template <class T>
+void sort_unique(std::vector<T>& values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+}
+
 }  // namespace
 
 bool bench_options::wants(std::string_view system) const {
@@ -103,6 +109,19 @@ bench_options parse_options(int argc, const char* const* argv) {
       for (auto part : split_commas(value())) {
         peers->push_back(parse_int_in(part, "--peers", 1, k_max_peers));
       }
+    } else if (arg == "--lb-sizes") {
+      options.lb_sizes.clear();
+      for (auto part : split_commas(value())) options.lb_sizes.push_back(parse_size(part));
+    } else if (arg == "--pipeline-workers") {
+      options.pipeline_workers.clear();
+      for (auto part : split_commas(value())) {
+        options.pipeline_workers.push_back(
+            parse_int_in(part, "--pipeline-workers", 1, k_max_peers));
+      }
+    } else if (arg == "--broker-clients") {
+      options.broker.clients = parse_int_in(value(), "--broker-clients", 1, k_max_peers);
+    } else if (arg == "--broker-workers") {
+      options.broker.workers = parse_int_in(value(), "--broker-workers", 1, k_max_peers);
     } else if (arg == "--scale-size") {
       options.scale_size = parse_size(value());
     } else if (arg == "--systems") {
@@ -146,12 +165,11 @@ bench_options parse_options(int argc, const char* const* argv) {
   if (reps) options.reps = *reps;
   if (window) options.window = *window;
   if (peers) options.scale_peers = *peers;
-  // Sizes and peers are run in ascending order, each once.
-  std::sort(options.sizes.begin(), options.sizes.end());
-  options.sizes.erase(std::unique(options.sizes.begin(), options.sizes.end()), options.sizes.end());
-  std::sort(options.scale_peers.begin(), options.scale_peers.end());
-  options.scale_peers.erase(std::unique(options.scale_peers.begin(), options.scale_peers.end()),
-                            options.scale_peers.end());
+  // Sizes, peers and workers are run in ascending order, each once.
+  sort_unique(options.sizes);
+  sort_unique(options.scale_peers);
+  sort_unique(options.lb_sizes);
+  sort_unique(options.pipeline_workers);
   return options;
 }
 
@@ -166,7 +184,13 @@ std::string usage_text(std::string_view program) {
          "  --peers LIST         DEALER peers for the scaling rows (default 1,10,100; quick 1,10)\n"
          "  --scale-size SIZE    message size of the scaling rows (default 1K)\n"
          "  --systems LIST       only these: plaintext,curve,limit,cryptcom-push,cryptcom-pull,\n"
-         "                       cryptcom-auth-push (authenticated mode)\n"
+         "                       cryptcom-auth-push (authenticated mode); load balancing:\n"
+         "                       plaintext-pipeline,curve-pipeline,cryptcom-pipeline (PUSH/PULL),\n"
+         "                       plaintext-broker,cryptcom-broker (clients->broker->workers)\n"
+         "  --lb-sizes LIST      message sizes of the load balancing rows (default 64,1K)\n"
+         "  --pipeline-workers LIST  PULL workers of the PUSH/PULL rows (default 1,4)\n"
+         "  --broker-clients N   REQ clients of the broker rows (default 20)\n"
+         "  --broker-workers N   DEALER workers of the broker rows (default 5)\n"
          "  --json FILE          write every figure as JSON\n"
          "  --plot FILE.svg      draw throughput and p50 latency against size (needs gnuplot)\n"
          "  --io-timeout-ms MS   a send or receive stalled this long fails the run (default "

@@ -26,6 +26,12 @@ struct bench_options {
   std::vector<int> scale_peers{1, 10, 100};
   // Message size of the scaling rows. Default: 1 KiB.
   std::size_t scale_size = 1024;
+  // Load balancing rows (the *-pipeline and *-broker systems): their message sizes, the PULL
+  // workers of the PUSH/PULL rows, and the clients and workers of the broker rows. Default: 64 B
+  // and 1 KiB; 1 and 4 PULLs; 20 clients, 5 workers.
+  std::vector<std::size_t> lb_sizes{64, 1024};
+  std::vector<int> pipeline_workers{1, 4};
+  broker_shape broker{};
   // Systems to run, by name ("plaintext", "curve", "limit", "cryptcom-push", ...; with --hostile,
   // "hostile-<attack>"). Default: all.
   std::vector<std::string> systems;
@@ -60,6 +66,10 @@ struct bench_options {
 
   [[nodiscard]] std::chrono::milliseconds latency_window() const { return window / 2; }
   [[nodiscard]] std::chrono::milliseconds limit_window() const { return window * 3 / 10; }
+  // The load balancing rows: 30% of a window, after a warm-up of a quarter of that (a full run's
+  // 20 such measurements a rep, one of them paying a cryptcom broker's start-up of seconds, then
+  // add about a minute on 2 cores).
+  [[nodiscard]] std::chrono::milliseconds lb_window() const { return window * 3 / 10; }
   // --hostile: the served client's round trips with the target idle, and during each attack.
   [[nodiscard]] std::chrono::milliseconds hostile_idle_window() const { return window * 3 / 2; }
   [[nodiscard]] std::chrono::milliseconds hostile_attack_window() const { return window * 3; }

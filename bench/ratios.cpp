@@ -81,6 +81,32 @@ void add_ratios(const bench_options& options, result_store& results) {
                        quotient));
   }
 
+  // Load balancing, PUSH/PULL: every size and number of workers.
+  for (const auto size : options.lb_sizes) {
+    for (const int workers : options.pipeline_workers) {
+      const auto rate = key(k_cryptcom_pipeline_system, metric::msgs_per_s, size, workers);
+      add_series(
+          results, key(k_cryptcom_pipeline_system, metric::ratio_plaintext, size, workers),
+          per_rep(results,
+                  {rate, key(k_plaintext_pipeline_system, metric::msgs_per_s, size, workers)},
+                  quotient));
+      add_series(
+          results, key(k_cryptcom_pipeline_system, metric::ratio_curve, size, workers),
+          per_rep(results, {rate, key(k_curve_pipeline_system, metric::msgs_per_s, size, workers)},
+                  quotient));
+    }
+  }
+
+  // Load balancing, the broker: every size, at its number of clients.
+  for (const auto size : options.lb_sizes) {
+    const int clients = options.broker.clients;
+    add_series(results, key(k_cryptcom_broker_system, metric::ratio_plaintext, size, clients),
+               per_rep(results,
+                       {key(k_cryptcom_broker_system, metric::requests_per_s, size, clients),
+                        key(k_plaintext_broker_system, metric::requests_per_s, size, clients)},
+                       quotient));
+  }
+
   // Latency.
   for (const auto size : options.sizes) {
     const auto p50 = key(pull, metric::p50_us, size);

@@ -48,6 +48,49 @@ void add_round_trip(std::vector<task>& tasks, messaging_system& system, std::siz
                    }});
 }
 
+void add_pipeline(std::vector<task>& tasks, messaging_system& system, std::size_t size, int workers,
+                  const run_bounds& bounds) {
+  tasks.push_back(
+      {system.name() + " PUSH/PULL " + size_label(size) + " x" + std::to_string(workers) + " PULL",
+       [&system, size, workers, bounds](result_store& results) {
+         const auto sample = system.pipeline(size, workers, bounds);
+         const auto name = system.name();
+         results.add({name, metric::msgs_per_s, size, workers}, sample.msgs_per_s);
+         results.add({name, metric::mb_per_s, size, workers}, sample.bytes_per_s / 1e6);
+         results.add({name, metric::cpu_us_per_msg, size, workers}, sample.cpu_us_per_msg);
+         if (workers > 1) {
+           results.add({name, metric::worker_spread, size, workers}, sample.worker_spread);
+         }
+       }});
+}
+
+// One task for every load balancing size: the broker's clients and workers start once.
+void add_broker(std::vector<task>& tasks, messaging_system& system,
+                const std::vector<std::size_t>& sizes, const broker_shape& shape,
+                const run_bounds& bounds) {
+  std::string label = system.name() + " " + std::to_string(shape.clients) + " clients -> " +
+                      std::to_string(shape.workers) + " workers,";
+  for (const auto size : sizes) label += " " + size_label(size);
+  tasks.push_back({label, [&system, sizes, shape, bounds](result_store& results) {
+                     const auto samples = system.broker(sizes, shape, bounds);
+                     const auto name = system.name();
+                     const int clients = shape.clients;
+                     if (samples.empty()) return;
+                     results.add({name, metric::startup_ms, samples.front().size, clients},
+                                 samples.front().startup_ms);
+                     for (const auto& sample : samples) {
+                       auto add = [&](const char* m, double value) {
+                         results.add({name, m, sample.size, clients}, value);
+                       };
+                       add(metric::requests_per_s, sample.requests_per_s);
+                       add(metric::cpu_us_per_msg, sample.cpu_us_per_request);
+                       add(metric::p50_us, sample.p50_us);
+                       add(metric::p99_us, sample.p99_us);
+                       if (shape.workers > 1) add(metric::worker_spread, sample.worker_spread);
+                     }
+                   }});
+}
+
 // The 1-core row and the all-cores row are measured one after the other within the same rep,
 // each over its own window; with a single core they are one and the same measurement.
 void add_limit(std::vector<task>& tasks, std::size_t size, const run_bounds& bounds, int threads) {
@@ -94,6 +137,8 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
   scaling.warmup = options.window;
   const run_bounds round_trip{options.latency_window(), k_max_round_trips, options.io_timeout};
   const run_bounds limit{options.limit_window(), k_max_limit_messages, options.io_timeout};
+  run_bounds load_balancing{options.lb_window(), k_max_one_way_messages, options.io_timeout};
+  load_balancing.warmup = options.lb_window() / 4;
   std::vector<task> tasks;
   for (const auto size : options.sizes) {
     for (auto& system : systems) {
@@ -110,6 +155,20 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
     if (peers == 1 && single_peer_done) continue;
     for (auto& system : systems) {
       if (system->has_one_way()) add_one_way(tasks, *system, options.scale_size, peers, scaling);
+    }
+  }
+  for (const auto size : options.lb_sizes) {
+    for (const int workers : options.pipeline_workers) {
+      for (auto& system : systems) {
+        if (system->has_pipeline()) add_pipeline(tasks, *system, size, workers, load_balancing);
+      }
+    }
+  }
+  if (!options.lb_sizes.empty()) {
+    for (auto& system : systems) {
+      if (system->has_broker()) {
+        add_broker(tasks, *system, options.lb_sizes, options.broker, load_balancing);
+      }
     }
   }
   if (options.key_memory_keys > 0 && options.wants(k_cryptcom_push_system)) {

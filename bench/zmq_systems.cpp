@@ -1,4 +1,5 @@
-// The two reference systems: libzmq as it is, and libzmq with its own CURVE security.
+// The reference systems: libzmq as it is, and libzmq with its own CURVE security; each also as
+// PUSH/PULL (the *-pipeline rows); and plain libzmq's clients -> broker -> workers.
 
 #include <sodium.h>
 
@@ -8,7 +9,10 @@
 #include <string_view>
 #include <zmq.hpp>
 
+#include "broker_system.hpp"
 #include "pattern_system.hpp"
+#include "plain_broker.hpp"
+#include "results.hpp"
 #include "system.hpp"
 
 namespace cryptcom::bench {
@@ -19,6 +23,15 @@ struct plaintext_policy {
 
   socket_type make_socket(::zmq::context_t& context, ::zmq::socket_type type, endpoint_role) {
     return socket_type(context, type);
+  }
+};
+
+// REQ clients and DEALER workers of plain libzmq around zmq_proxy (plain_broker.hpp).
+struct plaintext_broker_policy : plaintext_policy {
+  using broker_type = plain_broker;
+
+  std::unique_ptr<plain_broker> make_broker(::zmq::context_t& context) {
+    return std::make_unique<plain_broker>(context);
   }
 };
 
@@ -90,10 +103,20 @@ class curve_policy {
 system_list make_zmq_systems() {
   system_list systems;
   systems.push_back(
-      std::make_unique<pattern_system<plaintext_policy>>("plaintext", plaintext_policy{}));
-  if (zmq_has("curve") != 0) {
-    systems.push_back(std::make_unique<pattern_system<curve_policy>>("curve", curve_policy{}));
+      std::make_unique<pattern_system<plaintext_policy>>(k_plaintext_system, plaintext_policy{}));
+  const bool curve = zmq_has("curve") != 0;
+  if (curve) {
+    systems.push_back(
+        std::make_unique<pattern_system<curve_policy>>(k_curve_system, curve_policy{}));
   }
+  systems.push_back(std::make_unique<pattern_system<plaintext_policy>>(
+      k_plaintext_pipeline_system, plaintext_policy{}, pattern::pipeline_only));
+  if (curve) {
+    systems.push_back(std::make_unique<pattern_system<curve_policy>>(
+        k_curve_pipeline_system, curve_policy{}, pattern::pipeline_only));
+  }
+  systems.push_back(std::make_unique<broker_system<plaintext_broker_policy>>(
+      k_plaintext_broker_system, plaintext_broker_policy{}));
   return systems;
 }
 
