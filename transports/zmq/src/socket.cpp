@@ -421,9 +421,8 @@ void socket::set_option(int option, const void* value, std::size_t size) {
     return;
   }
   if ((option == ZMQ_SUBSCRIBE || option == ZMQ_UNSUBSCRIBE) && im.kind.what == role::sub) {
-    // The pipe's SUB end filters as libzmq's does; the I/O thread tells the publishers, sealed
+    // The I/O thread filters what it delivers and tells the publishers, sealed
     // (docs/PROTOCOL.md §11.8).
-    if (zmq_setsockopt(im.pipe.handle(), option, value, size) != 0) throw ::zmq::error_t();
     const std::string topic(static_cast<const char*>(value), size);
     im.call([&](io_loop& io) { io.subscribe(topic, option == ZMQ_SUBSCRIBE); });
     return;
