@@ -139,7 +139,8 @@ void io_loop::subscribe(const std::string& topic, bool on) {
 
 void io_loop::change_topic(bool on, std::string_view topic, time_point now) {
   const std::vector<std::string> before = distinct(topics_);
-  if (on && (topic.size() > max_topic_bytes || before.size() >= max_topics)) {
+  const bool grows = !std::binary_search(before.begin(), before.end(), topic);
+  if (on && (topic.size() > max_topic_bytes || (grows && before.size() >= max_topics))) {
     // What every publisher would refuse, refused here (§11.8): the set stays as it was.
     emit({event_kind::message_refused,
           {},
