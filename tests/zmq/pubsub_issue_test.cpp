@@ -24,6 +24,9 @@
 #include <thread>
 #include <vector>
 
+#include "auth_support.hpp"
+#include "cryptcom/engine.hpp"
+#include "cryptcom/random.hpp"
 #include "pubsub_support.hpp"
 #include "test_support.hpp"
 
@@ -556,13 +559,14 @@ TEST(pubsub_issue,
       n, n / with.seconds, n / without.seconds);
 }
 
-// A forwarder for one subscriber that passes everything downstream and can cut what goes up
-// (its keys, acknowledgements and subscription sets, not its ZeroMQ subscription): a subscriber
-// that stops offering keys, as the publisher sees it. It learns the subscriber's address from
-// that subscription.
-class cut_forwarder {
+// A forwarder between a publisher and its subscribers, steered by the test: it passes
+// everything downstream; upstream it passes ZeroMQ subscriptions always, and the subscribers'
+// messages (keys, acknowledgements, subscription sets) unless cut; or it also sends each
+// message of one subscriber a second time claiming another's address (a forger on the path).
+// It learns the subscribers' addresses from their subscriptions, in the order they come.
+class steered_forwarder {
  public:
-  cut_forwarder(::zmq::context_t& ctx, const std::string& publisher)
+  steered_forwarder(::zmq::context_t& ctx, const std::string& publisher)
       : xsub_(ctx, st::xsub), xpub_(ctx, st::xpub) {
     xsub_.set(::zmq::sockopt::linger, 0);
     xpub_.set(::zmq::sockopt::linger, 0);
@@ -571,19 +575,26 @@ class cut_forwarder {
     endpoint_ = bind_any(xpub_, transport::tcp);
     thread_ = std::thread([this] { run(); });
   }
-  ~cut_forwarder() {
+  ~steered_forwarder() {
     stop_ = true;
     thread_.join();
   }
-  cut_forwarder(const cut_forwarder&) = delete;
-  cut_forwarder& operator=(const cut_forwarder&) = delete;
+  steered_forwarder(const steered_forwarder&) = delete;
+  steered_forwarder& operator=(const steered_forwarder&) = delete;
 
   const std::string& endpoint() const { return endpoint_; }
   void cut(bool on) { cut_ = on; }
-  std::string address() const {
+  // From now on, every message of subscriber `from` goes up a second time as subscriber `as`'s.
+  void forge(const std::string& from, const std::string& as) {
     std::lock_guard<std::mutex> lock(mutex_);
-    return address_;
+    forge_from_ = from;
+    forge_as_ = as;
   }
+  std::vector<std::string> addresses() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return addresses_;
+  }
+  std::size_t forged() const { return forged_; }
 
  private:
   void run() {
@@ -597,24 +608,42 @@ class cut_forwarder {
         parts.clear();
       }
       while (::zmq::recv_multipart(xpub_, std::back_inserter(parts), ::zmq::recv_flags::dontwait)) {
-        const bool subscription = parts.size() == 1 && parts[0].size() == 17 &&
-                                  static_cast<const unsigned char*>(parts[0].data())[0] == 1;
-        if (subscription) {
-          std::lock_guard<std::mutex> lock(mutex_);
-          address_ = parts[0].to_string().substr(1);
-        }
-        if (subscription || !cut_) (void)::zmq::send_multipart(xsub_, parts);
+        up(parts);
         parts.clear();
       }
     }
+  }
+  void up(std::vector<::zmq::message_t>& parts) {
+    const bool subscription = parts.size() == 1 && parts[0].size() == 17 &&
+                              static_cast<const unsigned char*>(parts[0].data())[0] == 1;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (subscription) {
+      const std::string a = parts[0].to_string().substr(1);
+      if (std::find(addresses_.begin(), addresses_.end(), a) == addresses_.end())
+        addresses_.push_back(a);
+      (void)::zmq::send_multipart(xsub_, parts);
+      return;
+    }
+    if (cut_) return;
+    if (parts.size() == 3 && !forge_from_.empty() && parts[1].to_string_view() == forge_from_) {
+      std::vector<::zmq::message_t> copy;
+      copy.emplace_back(parts[0].data(), parts[0].size());
+      copy.emplace_back(forge_as_.data(), forge_as_.size());
+      copy.emplace_back(parts[2].data(), parts[2].size());
+      (void)::zmq::send_multipart(xsub_, copy);
+      ++forged_;
+    }
+    (void)::zmq::send_multipart(xsub_, parts);
   }
 
   ::zmq::socket_t xsub_, xpub_;
   std::string endpoint_;
   std::atomic<bool> cut_{false};
   std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> forged_{0};
   mutable std::mutex mutex_;
-  std::string address_;
+  std::vector<std::string> addresses_;
+  std::string forge_from_, forge_as_;
   std::thread thread_;
 };
 
@@ -640,7 +669,7 @@ TEST(pubsub_issue, a_subscriber_that_stops_offering_keys_is_dropped_and_reported
   socket other = make(ctx, st::sub);
   other.set(::zmq::sockopt::subscribe, "");
   other.connect(ep);
-  cut_forwarder cut(ctx, ep);
+  steered_forwarder cut(ctx, ep);
   socket_options short_keys = test_options();
   short_keys.engine.key_ttl = 2s;
   short_keys.engine.expiry_margin = 500ms;
@@ -648,8 +677,8 @@ TEST(pubsub_issue, a_subscriber_that_stops_offering_keys_is_dropped_and_reported
   mute.set(::zmq::sockopt::subscribe, "");
   mute.connect(cut.endpoint());
   ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, {&other, &mute}, {""}));
-  const std::string address = cut.address();
-  ASSERT_EQ(address.size(), 16u);
+  ASSERT_EQ(cut.addresses().size(), 1u);
+  const std::string address = cut.addresses()[0];
   (void)drain_events(pub);
 
   for (int episode = 0; episode < 2; ++episode) {
@@ -838,6 +867,389 @@ TEST(pubsub_issue, a_multipart_message_on_an_xsub_is_refused_as_one_message) {
   EXPECT_EQ(refused[0].message, 1u) << refused[0].detail;
   EXPECT_EQ(refused[1].message, 2u) << refused[1].detail;
   EXPECT_EQ(xsub.stats().transport.messages_refused, 2u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input
+
+// The first part of the next message, or nothing within `timeout`.
+std::optional<std::string> recv_one_part(socket& s, std::chrono::milliseconds timeout) {
+  s.set(::zmq::sockopt::rcvtimeo, static_cast<int>(timeout.count()));
+  auto m = recv_strings(s);
+  s.set(::zmq::sockopt::rcvtimeo, io_timeout_ms);
+  if (!m) return std::nullopt;
+  return m->front();
+}
+
+// A random subscriber address as §11.8 draws them: 16 bytes, the top bit of the first set.
+std::string random_address() {
+  std::string a(16, '\0');
+  randombytes_buf(a.data(), a.size());
+  a[0] = static_cast<char>(static_cast<unsigned char>(a[0]) | 0x80);
+  return a;
+}
+
+std::string wire_subscription(const std::string& address) {
+  return std::string(1, '\x01') + address;
+}
+
+bool is_control_frame(std::string_view f) {
+  // §4: fixarray of 3, version 1, kind 1.
+  return f.size() > 3 && static_cast<unsigned char>(f[0]) == 0x93 && f[1] == 1 && f[2] == 1;
+}
+
+// A raw ZeroMQ XSUB that speaks the wire subscription `01 ‖ address` and nothing else. The
+// publisher takes it as a subscriber and asks it for keys; it never offers any, so it never
+// sends a subscription set and no copy is sealed for it: it receives the publisher's key
+// requests and never a data frame, and the real subscribers are served meanwhile. The publisher
+// shows it as a peer that never completed an exchange, and forgets it when it goes.
+//
+// Nothing reports it as an event: with no subscription set there is no copy to drop, and a peer
+// that does not answer a key request is asked again (key_request_retry), not reported. A
+// subscriber that did subscribe and then offers no keys is reported: see
+// a_subscriber_that_stops_offering_keys_is_dropped_and_reported_once_per_episode.
+TEST(pubsub_issue, a_subscriber_that_offers_no_keys_gets_nothing_and_does_not_stall_the_publisher) {
+  const int n = scaled(2000, 600);
+  ::zmq::context_t ctx;
+  socket pub = make(ctx, st::pub);
+  const std::string ep = bind_any(pub, transport::tcp);
+  std::vector<std::unique_ptr<socket>> subs;
+  for (int i = 0; i < 2; ++i) {
+    subs.push_back(std::make_unique<socket>(make(ctx, st::sub)));
+    subs.back()->set(::zmq::sockopt::subscribe, "");
+    subs.back()->connect(ep);
+  }
+  ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, raw(subs), {""}));
+  const fan_out_run before = fan_out({&pub}, raw(subs), everything(2), n);
+
+  ::zmq::socket_t mute(ctx, st::xsub);
+  mute.set(::zmq::sockopt::linger, 0);
+  mute.set(::zmq::sockopt::rcvhwm, 0);
+  mute.connect(ep);
+  const std::string address = random_address();
+  mute.send(::zmq::buffer(wire_subscription(address)), ::zmq::send_flags::none);
+  ASSERT_TRUE(wait_for_peers(pub, 3, 5s));
+  EXPECT_EQ(pub.stats().transport.peers_unestablished, 1u);
+
+  const fan_out_run with = fan_out({&pub}, raw(subs), everything(2), n);
+  std::printf(
+      "[ measure  ] %d messages to 2 subscribers: %.0f msg/s each, %.0f with a subscriber "
+      "that offers no keys\n",
+      n, n / before.seconds, n / with.seconds);
+  std::size_t control = 0, other = 0;
+  std::vector<::zmq::message_t> parts;
+  while (::zmq::recv_multipart(mute, std::back_inserter(parts), ::zmq::recv_flags::dontwait)) {
+    const bool ours = parts.size() == 3 && parts[0].to_string() == address;
+    if (ours && is_control_frame(parts[2].to_string_view())) {
+      ++control;
+    } else {
+      ++other;
+    }
+    parts.clear();
+  }
+  EXPECT_GE(control, 1u) << "the publisher asks it for keys";
+  EXPECT_EQ(other, 0u) << "a data frame, or a message for another address";
+  const auto s = pub.stats();
+  EXPECT_EQ(s.transport.messages_dropped, 0u);
+  EXPECT_EQ(s.transport.peers_unestablished, 1u);
+
+  mute.close();
+  EXPECT_TRUE(wait_for_peers(pub, 2, 5s)) << peers_of(pub) << " peers";
+}
+
+// A raw XSUB floods the publisher with wire subscriptions for random addresses, each a new
+// subscriber the publisher asks for keys and that never answers. All subscribers reach the
+// publisher's XPUB as one connection, so it keeps at most max_unestablished_per_connection of
+// those (here 256) and evicts the oldest (counted, reported); the real subscribers completed
+// an exchange, are never evicted, and are served throughout; one that joins after the flood is
+// served too. When the flooder goes, its unsubscriptions arrive and only the real ones remain.
+TEST(pubsub_issue, a_flood_of_wire_subscriptions_is_bounded_and_real_subscribers_are_served) {
+  constexpr std::size_t bound = 256;
+  const std::size_t flood = static_cast<std::size_t>(scaled(5000, 2000));
+  const int n = scaled(1000, 400);
+  ::zmq::context_t ctx;
+  socket_options o = test_options();
+  o.max_unestablished_per_connection = bound;
+  socket pub = make(ctx, st::pub, o);
+  const std::string ep = bind_any(pub, transport::tcp);
+  std::vector<std::unique_ptr<socket>> subs;
+  for (int i = 0; i < 2; ++i) {
+    subs.push_back(std::make_unique<socket>(make(ctx, st::sub)));
+    subs.back()->set(::zmq::sockopt::subscribe, "");
+    subs.back()->connect(ep);
+  }
+  ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, raw(subs), {""}));
+
+  ::zmq::socket_t flooder(ctx, st::xsub);
+  flooder.set(::zmq::sockopt::linger, 0);
+  flooder.set(::zmq::sockopt::sndhwm, 0);  // an XSUB drops what its pipe does not hold
+  flooder.connect(ep);
+  std::atomic<std::size_t> max_peers_seen{0};
+  std::atomic<bool> flooding{true};
+  // The flood goes on while the real subscribers are served; the publisher is watched meanwhile.
+  std::thread watcher([&] {
+    while (flooding) {
+      max_peers_seen = std::max<std::size_t>(max_peers_seen, peers_of(pub));
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  std::thread flood_thread([&] {
+    for (std::size_t i = 0; i < flood; ++i) {
+      (void)flooder.send(::zmq::buffer(wire_subscription(random_address())),
+                         ::zmq::send_flags::none);
+    }
+  });
+  const fan_out_run during = fan_out({&pub}, raw(subs), everything(2), n);
+  flood_thread.join();
+  // Until the publisher has read them all: every one is a new peer, or an eviction.
+  const auto deadline = clock_type::now() + 20s;
+  while (pub.stats().transport.peers_evicted < flood - bound && clock_type::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  flooding = false;
+  watcher.join();
+  std::printf(
+      "[ measure  ] %d messages to 2 subscribers during a flood of %zu wire "
+      "subscriptions: %.0f msg/s each\n",
+      n, flood, n / during.seconds);
+
+  const auto s = pub.stats();
+  EXPECT_EQ(s.transport.peers_evicted, flood - bound);
+  EXPECT_EQ(s.transport.peers_unestablished, bound);
+  EXPECT_EQ(s.transport.peers, bound + 2);
+  EXPECT_LE(max_peers_seen.load(), bound + 2);
+  std::size_t evictions = 0;
+  for (const auto& e : drain_events(pub)) {
+    if (e.kind == event_kind::peer_evicted) ++evictions;
+  }
+  EXPECT_GT(evictions, 0u);
+
+  // A subscriber that joins now evicts a forged one and is served with the others.
+  subs.push_back(std::make_unique<socket>(make(ctx, st::sub)));
+  subs.back()->set(::zmq::sockopt::subscribe, "");
+  subs.back()->connect(ep);
+  ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, raw(subs), {""}));
+  (void)fan_out({&pub}, raw(subs), everything(3), n / 2);
+
+  flooder.close();
+  EXPECT_TRUE(wait_for_peers(pub, 3, 10s)) << peers_of(pub) << " peers";
+}
+
+// §11.8's bounds on a subscription set: a topic of 1,024 bytes is taken, one of 1,025 makes the
+// whole set refused (counted, reported) and the previous set stays: the subscriber still gets
+// what it subscribed to before, and nothing under the long topic.
+TEST(pubsub_issue,
+     a_subscription_set_with_a_topic_over_1024_bytes_is_refused_and_the_old_one_kept) {
+  ::zmq::context_t ctx;
+  socket pub = make(ctx, st::pub);
+  const std::string ep = bind_any(pub, transport::tcp);
+  const std::string edge = "edge/" + std::string(1019, 'e');  // 1,024 bytes
+  const std::string over = "over/" + std::string(1020, 'o');  // 1,025 bytes
+  socket sub = make(ctx, st::sub);
+  sub.set(::zmq::sockopt::subscribe, "ok/");
+  sub.set(::zmq::sockopt::subscribe, edge);
+  sub.connect(ep);
+  ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, {&sub}, {"ok/", edge}));
+  EXPECT_EQ(pub.stats().transport.messages_dropped, 0u);
+  (void)drain_events(pub);
+
+  sub.set(::zmq::sockopt::subscribe, over);
+  std::vector<event> seen;
+  const auto refused = wait_event(
+      pub, [](const event& e) { return e.kind == event_kind::message_dropped; }, &seen, 5s);
+  ASSERT_TRUE(refused) << "no report of the refused set";
+  EXPECT_EQ(refused->reason, errc::invalid_argument);
+  EXPECT_NE(refused->detail.find("subscription set was refused"), std::string::npos)
+      << refused->detail;
+  EXPECT_EQ(refused->route.size(), 1u);
+  EXPECT_EQ(pub.stats().transport.messages_dropped, 1u);
+
+  ASSERT_TRUE(send_strings(pub, {over + "#1", "body"}));
+  ASSERT_TRUE(send_strings(pub, {edge + "#1", "body"}));
+  ASSERT_TRUE(send_strings(pub, {"ok/#1", "body"}));
+  EXPECT_EQ(recv_one_part(sub, 5s), edge + "#1");
+  EXPECT_EQ(recv_one_part(sub, 5s), "ok/#1");
+  EXPECT_FALSE(recv_one_part(sub, 300ms));
+}
+
+// A subscriber with 1,500 topics, well within max_topics (10,000), and default options: its
+// set reaches the publisher and it is served like any other.
+TEST(pubsub_issue, a_subscriber_with_1500_topics_within_max_topics_is_served) {
+  ::zmq::context_t ctx;
+  socket pub = make(ctx, st::pub);
+  const std::string ep = bind_any(pub, transport::tcp);
+  socket sub = make(ctx, st::sub);
+  for (int i = 0; i < 1500; ++i) sub.set(::zmq::sockopt::subscribe, "t" + std::to_string(i) + "/");
+  sub.connect(ep);
+  ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, {&sub}, {"t0/"}));
+  EXPECT_EQ(sub.stats().transport.messages_dropped, 0u);
+}
+
+// A SUB socket with more subscriptions than its application pipe holds messages (1,000), the
+// engines' max_parts raised so that the set itself can travel: every topic is served, the last
+// as the first.
+TEST(pubsub_issue, a_sub_socket_with_1500_subscriptions_gets_the_messages_of_every_one) {
+  ::zmq::context_t ctx;
+  socket_options o = test_options();
+  o.engine.max_parts = 20000;
+  socket pub = make(ctx, st::pub, o);
+  const std::string ep = bind_any(pub, transport::tcp);
+  socket sub = make(ctx, st::sub, o);
+  for (int i = 0; i < 1500; ++i) sub.set(::zmq::sockopt::subscribe, "t" + std::to_string(i) + "/");
+  sub.connect(ep);
+  ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, {&sub}, {"t0/"}));
+  ASSERT_TRUE(send_strings(pub, {"t1499/x", "body"}));
+  ASSERT_TRUE(send_strings(pub, {"t0/x", "body"}));
+  EXPECT_EQ(recv_one_part(sub, 5s), "t1499/x");
+  EXPECT_EQ(recv_one_part(sub, 5s), "t0/x");
+}
+
+// A subscriber written from docs/PROTOCOL.md §11.8 alone, for one publisher: a raw ZeroMQ XSUB
+// and the sans-I/O engine. It sends subscription sets the test composes (no SUB socket sends a
+// set of 10,001 topics in reasonable time: each subscribe call re-sorts the whole set) and
+// counts what it opens, with no filter of its own: what it gets is what the publisher sealed.
+class manual_subscriber {
+ public:
+  manual_subscriber(::zmq::context_t& ctx, const std::string& endpoint, const cryptcom::options& o)
+      : xsub_(ctx, st::xsub),
+        random_(cryptcom::make_system_random()),
+        engine_(o, *shared_pool(), *random_, clock_type::now()),
+        address_(random_address()) {
+    xsub_.set(::zmq::sockopt::linger, 0);
+    xsub_.connect(endpoint);
+    xsub_.send(::zmq::buffer(wire_subscription(address_)), ::zmq::send_flags::none);
+  }
+
+  // Sends the set [seq, topics...] (sealed, push flow) once the publisher is known.
+  void send_set(std::uint64_t seq, const std::vector<std::string>& topics) {
+    std::string s(8, '\0');
+    for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((seq >> (8 * (7 - i))) & 0xff);
+    std::vector<std::string> parts = {s};
+    parts.insert(parts.end(), topics.begin(), topics.end());
+    pending_sets_.push_back(std::move(parts));
+    flush_sets();
+  }
+  // Runs the wire for `d`: frames in and out, deliveries kept (first parts).
+  void run_for(std::chrono::milliseconds d) {
+    ::zmq::pollitem_t item{xsub_.handle(), 0, ZMQ_POLLIN, 0};
+    const auto until = clock_type::now() + d;
+    while (clock_type::now() < until) {
+      ::zmq::poll(&item, 1, 5ms);
+      std::vector<::zmq::message_t> parts;
+      while (::zmq::recv_multipart(xsub_, std::back_inserter(parts), ::zmq::recv_flags::dontwait)) {
+        if (parts.size() == 3 && parts[0].to_string_view() == address_) {
+          if (publisher_.empty()) {
+            publisher_ = parts[1].to_string();
+            engine_.connect(1, clock_type::now());
+          }
+          const auto* b = static_cast<const cryptcom::byte*>(parts[2].data());
+          (void)engine_.receive(1, cryptcom::byte_view(b, parts[2].size()), clock_type::now());
+        }
+        parts.clear();
+      }
+      engine_.tick(clock_type::now());
+      flush_sets();
+      while (auto t = engine_.poll_transmit()) {
+        std::vector<::zmq::const_buffer> out = {::zmq::buffer(publisher_), ::zmq::buffer(address_),
+                                                ::zmq::buffer(t->frame.data(), t->frame.size())};
+        (void)::zmq::send_multipart(xsub_, out);
+      }
+      while (auto dl = engine_.poll_delivery()) {
+        if (!dl->parts.empty())
+          got_.emplace_back(reinterpret_cast<const char*>(dl->parts[0].data()),
+                            dl->parts[0].size());
+      }
+      while (engine_.poll_event()) {
+      }
+    }
+  }
+  // Runs until a message whose first part is `first` arrives (true) or `timeout` passes.
+  bool wait_for(const std::string& first, std::chrono::milliseconds timeout) {
+    const auto until = clock_type::now() + timeout;
+    while (clock_type::now() < until) {
+      run_for(20ms);
+      if (std::find(got_.begin(), got_.end(), first) != got_.end()) return true;
+    }
+    return false;
+  }
+  const std::vector<std::string>& got() const { return got_; }
+
+ private:
+  void flush_sets() {
+    if (publisher_.empty()) return;
+    for (const auto& set : pending_sets_) {
+      std::vector<cryptcom::byte_view> views;
+      for (const auto& p : set)
+        views.emplace_back(reinterpret_cast<const cryptcom::byte*>(p.data()), p.size());
+      cryptcom::send_options how;
+      how.use_flow = cryptcom::flow::push;
+      EXPECT_TRUE(engine_.send(1, views, clock_type::now(), how).ok());
+    }
+    pending_sets_.clear();
+  }
+
+  ::zmq::socket_t xsub_;
+  std::unique_ptr<cryptcom::random_source> random_;
+  cryptcom::engine engine_;
+  std::string address_;
+  std::string publisher_;  // its address, once it has spoken
+  std::vector<std::vector<std::string>> pending_sets_;
+  std::vector<std::string> got_;
+};
+
+// Publishes `first` until `sub` has it (its set reached the publisher).
+bool publish_until_received(socket& pub, manual_subscriber& sub, const std::string& first) {
+  const auto until = clock_type::now() + 10s;
+  while (clock_type::now() < until) {
+    if (!send_strings(pub, {first, "body"})) return false;
+    if (sub.wait_for(first, 50ms)) return true;
+  }
+  return false;
+}
+
+// max_topics itself (the engines' max_parts raised so that a set of 10,001 parts can travel):
+// a set of 10,000 topics is taken; one of 10,001 is refused whole (counted, reported) and the
+// previous set stays; a set whose sequence number is not above the last one taken is ignored.
+TEST(pubsub_issue, a_subscription_set_over_max_topics_is_refused_and_the_old_one_kept) {
+  ::zmq::context_t ctx;
+  socket_options o = test_options();
+  o.engine.max_parts = 20000;
+  socket pub = make(ctx, st::pub, o);
+  const std::string ep = bind_any(pub, transport::tcp);
+  manual_subscriber sub(ctx, ep, o.engine);
+  std::vector<std::string> topics;
+  for (int i = 0; i < 10000; ++i) topics.push_back("t" + std::to_string(i) + "/");
+  sub.send_set(10, topics);
+  ASSERT_TRUE(publish_until_received(pub, sub, "t9999/x"));
+  EXPECT_EQ(pub.stats().transport.messages_dropped, 0u);
+  (void)drain_events(pub);
+
+  topics.push_back("more/");
+  sub.send_set(11, topics);
+  std::optional<event> refused;
+  const auto until = clock_type::now() + 10s;
+  while (!refused && clock_type::now() < until) {
+    sub.run_for(20ms);
+    for (auto& e : drain_events(pub)) {
+      if (e.kind == event_kind::message_dropped) refused = e;
+    }
+  }
+  ASSERT_TRUE(refused) << "no report of the refused set";
+  EXPECT_EQ(refused->reason, errc::invalid_argument);
+  EXPECT_NE(refused->detail.find("more than 10000 topics"), std::string::npos) << refused->detail;
+  EXPECT_EQ(pub.stats().transport.messages_dropped, 1u);
+  ASSERT_TRUE(send_strings(pub, {"more/x", "body"}));
+  ASSERT_TRUE(publish_until_received(pub, sub, "t5000/x"));
+
+  // An older set (a lower sequence number) arriving late changes nothing.
+  sub.send_set(9, {"more/"});
+  sub.run_for(300ms);
+  ASSERT_TRUE(publish_until_received(pub, sub, "t1234/x"));
+  ASSERT_TRUE(send_strings(pub, {"more/y", "body"}));
+  sub.run_for(300ms);
+  const auto& got = sub.got();
+  EXPECT_EQ(std::count(got.begin(), got.end(), "more/x"), 0);
+  EXPECT_EQ(std::count(got.begin(), got.end(), "more/y"), 0);
+  EXPECT_EQ(pub.stats().transport.messages_dropped, 1u);
 }
 
 }  // namespace
