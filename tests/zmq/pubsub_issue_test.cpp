@@ -590,6 +590,12 @@ class steered_forwarder {
     forge_from_ = from;
     forge_as_ = as;
   }
+  // The same for the next subscriber to come, from its first message (its handshake) on.
+  void forge_newcomer_as(const std::string& as) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    forge_newcomer_ = true;
+    forge_as_ = as;
+  }
   std::vector<std::string> addresses() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return addresses_;
@@ -619,8 +625,13 @@ class steered_forwarder {
     std::lock_guard<std::mutex> lock(mutex_);
     if (subscription) {
       const std::string a = parts[0].to_string().substr(1);
-      if (std::find(addresses_.begin(), addresses_.end(), a) == addresses_.end())
+      if (std::find(addresses_.begin(), addresses_.end(), a) == addresses_.end()) {
         addresses_.push_back(a);
+        if (forge_newcomer_) {
+          forge_newcomer_ = false;
+          forge_from_ = a;
+        }
+      }
       (void)::zmq::send_multipart(xsub_, parts);
       return;
     }
@@ -644,6 +655,7 @@ class steered_forwarder {
   mutable std::mutex mutex_;
   std::vector<std::string> addresses_;
   std::string forge_from_, forge_as_;
+  bool forge_newcomer_ = false;
   std::thread thread_;
 };
 
@@ -1250,6 +1262,89 @@ TEST(pubsub_issue, a_subscription_set_over_max_topics_is_refused_and_the_old_one
   EXPECT_EQ(std::count(got.begin(), got.end(), "more/x"), 0);
   EXPECT_EQ(std::count(got.begin(), got.end(), "more/y"), 0);
   EXPECT_EQ(pub.stats().transport.messages_dropped, 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authenticated mode (§12; §11.8: the subscriber is the client and holds the publisher's public
+// key, the publisher is the server with an allow-list)
+
+// A subscriber on the allow-list is served; one that is not gets nothing, and both ends report
+// the refusal (peer_refused naming its key).
+TEST(pubsub_issue, authenticated_a_subscriber_not_on_the_allow_list_gets_nothing) {
+  ::zmq::context_t ctx;
+  const keypair publisher = make_keypair(), alice = make_keypair(), mallory = make_keypair();
+  socket pub = make(ctx, st::pub);
+  make_server(pub, publisher, {alice});
+  const std::string ep = bind_any(pub, transport::tcp);
+  socket a = make(ctx, st::sub), m = make(ctx, st::sub);
+  make_client(a, alice, publisher);
+  make_client(m, mallory, publisher);
+  for (socket* s : {&a, &m}) {
+    s->set(::zmq::sockopt::subscribe, "");
+    s->connect(ep);
+  }
+  ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, {&a}, {""}));
+  (void)fan_out({&pub}, {&a}, everything(1), 300);
+  const auto refused = wait_event(
+      pub,
+      [&](const event& e) {
+        return e.kind == event_kind::peer_refused && e.peer_key == mallory.key;
+      },
+      nullptr, 5s);
+  EXPECT_TRUE(refused) << "the publisher did not report the subscriber it refused";
+  EXPECT_TRUE(wait_event(m, kind_is(event_kind::peer_refused), nullptr, 5s));
+  EXPECT_FALSE(recv_one_part(m, 300ms)) << "a subscriber not on the allow-list got a message";
+  EXPECT_EQ(m.stats().engine.total.messages_opened, 0u);
+}
+
+// A forged key offer for another subscriber: a forwarder on the path sends every upstream
+// message of subscriber M (allowed, an insider) a second time as subscriber V's, from M's
+// handshake on: its offers, acknowledgements and sets arrive on V's path. None of it carries V's
+// session, so the publisher refuses it (and reports it); V keeps getting every message, sealed
+// to keys V made, and so does M.
+//
+// Base mode cannot prevent this (docs/PROTOCOL.md §11.8): addresses are not authenticated, M's
+// frames on V's path would look like V restarting (its keys dropped), M's offers would be used
+// for V's copies, which V cannot open, and M, subscribed at the ZeroMQ level to V's address (a
+// raw XSUB can be), would open them. So no test of it here: what base mode guarantees is only
+// that a copy is opened by whoever made its key.
+TEST(pubsub_issue, authenticated_a_key_offer_forged_for_another_subscriber_is_refused) {
+  const int n = 500;
+  ::zmq::context_t ctx;
+  const keypair publisher = make_keypair(), victim = make_keypair(), insider = make_keypair();
+  socket pub = make(ctx, st::pub);
+  make_server(pub, publisher, {victim, insider});
+  const std::string ep = bind_any(pub, transport::tcp);
+  steered_forwarder path(ctx, ep);
+  socket v = make(ctx, st::sub);
+  make_client(v, victim, publisher);
+  v.set(::zmq::sockopt::subscribe, "");
+  v.connect(path.endpoint());
+  ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, {&v}, {""}));
+  ASSERT_EQ(path.addresses().size(), 1u);
+  const std::string v_address = path.addresses()[0];
+  (void)drain_events(pub);
+
+  path.forge_newcomer_as(v_address);
+  socket m = make(ctx, st::sub);
+  make_client(m, insider, publisher);
+  m.set(::zmq::sockopt::subscribe, "");
+  m.connect(path.endpoint());
+  ASSERT_NO_FATAL_FAILURE(wait_until_subscribed(pub, {&v, &m}, {""}));
+  (void)fan_out({&pub}, {&v, &m}, everything(2), n);
+  EXPECT_GT(path.forged(), 0u);
+  const auto s = pub.stats();
+  EXPECT_EQ(s.transport.peers, 2u);
+  EXPECT_EQ(s.engine.total.messages_undeliverable, 0u);
+  EXPECT_EQ(v.stats().engine.total.peer_restarts, 0u);
+  std::size_t on_v = 0;
+  for (const auto& e : drain_events(pub)) {
+    if (e.route == std::vector<std::string>{v_address} &&
+        (e.kind == event_kind::frame_rejected || e.kind == event_kind::peer_refused))
+      ++on_v;
+  }
+  EXPECT_GT(on_v, 0u) << "the forged frames on the victim's path were not reported";
+  EXPECT_GT(s.engine.total.frames_unauthenticated + s.engine.total.handshakes_dropped, 0u);
 }
 
 }  // namespace
