@@ -737,7 +737,7 @@ TEST(pubsub_issue, a_subscriber_that_stops_offering_keys_is_dropped_and_reported
 // the publisher's peers go back down), and a new socket in its place receives again; the other
 // subscriber receives throughout.
 TEST(pubsub_issue, a_subscriber_killed_and_restarted_resumes_and_the_old_one_is_forgotten) {
-  const int n = 300;
+  const int n = 100;
   ::zmq::context_t ctx;
   socket pub = make(ctx, st::pub);
   const std::string ep = bind_any(pub, transport::tcp);
@@ -985,7 +985,7 @@ TEST(pubsub_issue, a_subscriber_that_offers_no_keys_gets_nothing_and_does_not_st
 TEST(pubsub_issue, a_flood_of_wire_subscriptions_is_bounded_and_real_subscribers_are_served) {
   constexpr std::size_t bound = 256;
   const std::size_t flood = static_cast<std::size_t>(scaled(5000, 2000));
-  const int n = scaled(1000, 400);
+  const int n = scaled(500, 200);
   ::zmq::context_t ctx;
   socket_options o = test_options();
   o.max_unestablished_per_connection = bound;
