@@ -472,6 +472,7 @@ void io_loop::iteration() {
   };
   if (idle_timeout_.count() > 0 && kind_.routes_by_path) consider(next_idle_check_);
   if (zap_waits) consider(*zap_->next_deadline());
+  if (sets_due_) consider(*sets_due_);
   if (closing_) {
     consider(now + close_poll);
     if (close_deadline_) consider(*close_deadline_);
@@ -518,6 +519,7 @@ void io_loop::iteration() {
       pump(now);
     }
   }
+  if (kind_.pubsub) send_due_sets(now);
   if (auto t = engine_.poll_timeout(); t && *t <= now) engine_.tick(now);
   if (idle_timeout_.count() > 0 && kind_.routes_by_path && now >= next_idle_check_) {
     forget_idle_peers(now);

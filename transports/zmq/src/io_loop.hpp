@@ -152,8 +152,11 @@ class io_loop {
   std::string address_;                                            // ours, 16 bytes
   std::unordered_map<peer_number, subscriber_state> subscribers_;  // a publisher's
   std::map<std::string, std::size_t> topic_counts_;                // XPUB: subscribers per topic
-  std::vector<std::string> topics_;  // a subscriber's, with repeats (as libzmq)
+  std::map<std::string, std::size_t> topics_;  // a subscriber's, with how often each was set
   std::uint64_t topics_seq_ = 1;
+  std::optional<time_point> sets_due_;  // when the changed set goes to the publishers
+  static constexpr std::chrono::milliseconds subscription_set_delay{2};
+  void send_due_sets(time_point now);
   std::set<peer_number> publishers_;  // a subscriber's
 
   void on_broker_notice(std::span<const std::string_view> path, const ::zmq::message_t& notice,

@@ -118,14 +118,13 @@ void io_loop::add_publisher(peer_number peer, time_point now) {
 }
 
 void io_loop::send_subscription_set(peer_number publisher, time_point now) {
-  const std::vector<std::string> topics = distinct(topics_);
   std::string seq(seq_bytes, '\0');
   for (std::size_t i = 0; i < seq_bytes; ++i)
     seq[i] = static_cast<char>((topics_seq_ >> (8 * (seq_bytes - 1 - i))) & 0xff);
   // The topics in one part, each after its length in 2 bytes, big-endian (§11.8): a set is not
   // bounded by the publisher's max_parts.
   std::string list;
-  for (const auto& t : topics) {
+  for (const auto& [t, count] : topics_) {
     list.push_back(static_cast<char>((t.size() >> 8) & 0xff));
     list.push_back(static_cast<char>(t.size() & 0xff));
     list += t;
@@ -142,9 +141,10 @@ void io_loop::subscribe(const std::string& topic, bool on) {
 }
 
 void io_loop::change_topic(bool on, std::string_view topic, time_point now) {
-  const std::vector<std::string> before = distinct(topics_);
-  const bool grows = !std::binary_search(before.begin(), before.end(), topic);
-  if (on && (topic.size() > max_topic_bytes || (grows && before.size() >= max_topics))) {
+  const std::string key(topic);
+  auto it = topics_.find(key);
+  if (on &&
+      (topic.size() > max_topic_bytes || (it == topics_.end() && topics_.size() >= max_topics))) {
     // What every publisher would refuse, refused here (§11.8): the set stays as it was.
     emit({event_kind::message_refused,
           {},
@@ -154,19 +154,31 @@ void io_loop::change_topic(bool on, std::string_view topic, time_point now) {
           "a subscription was refused: topics are at most " + std::to_string(max_topic_bytes) +
               " bytes and a subscriber has at most " + std::to_string(max_topics) +
               " (this one: " + std::to_string(topic.size()) + " bytes, " +
-              std::to_string(before.size()) + " topics held)",
+              std::to_string(topics_.size()) + " topics held)",
           {}});
     return;
   }
+  // Counted as libzmq counts them: a topic subscribed twice needs two unsubscriptions.
   if (on) {
-    topics_.emplace_back(topic);
+    if (it != topics_.end()) {
+      ++it->second;
+      return;
+    }
+    topics_.emplace(key, 1);
   } else {
-    auto it = std::find(topics_.begin(), topics_.end(), topic);
     if (it == topics_.end()) return;
+    if (--it->second > 0) return;
     topics_.erase(it);
   }
-  if (distinct(topics_) == before) return;
   ++topics_seq_;
+  // One set for a burst of changes (a subscriber setting 10,000 topics one by one): sent when
+  // the loop next finds it due.
+  if (!sets_due_) sets_due_ = now + subscription_set_delay;
+}
+
+void io_loop::send_due_sets(time_point now) {
+  if (!sets_due_ || now < *sets_due_) return;
+  sets_due_.reset();
   for (peer_number p : publishers_) send_subscription_set(p, now);
   pump(now);
 }
@@ -295,7 +307,9 @@ bool io_loop::subscribed_to(delivery& d) {
       d.parts.empty()
           ? std::string_view()
           : std::string_view(reinterpret_cast<const char*>(d.parts[0].data()), d.parts[0].size());
-  if (any_prefix_of(topics_, first)) return true;
+  for (const auto& [t, count] : topics_) {
+    if (first.substr(0, t.size()) == t) return true;
+  }
   // A publisher that ignored our set: what we did not subscribe to is not delivered.
   ++counters_.messages_dropped;
   wipe(d);
