@@ -1,6 +1,7 @@
 // The command line of cryptcom_bench. Plain data; parse_options is a pure function.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <stdexcept>
@@ -17,7 +18,8 @@ struct bench_options {
   std::vector<std::size_t> sizes{64, 1024, 64 * 1024, 1024 * 1024};
   // Repetitions of every measurement, interleaved across systems. Default: 5, --quick 2.
   int reps = 5;
-  // Fewer reps, shorter windows, scaling to 10 peers only: finishes well under a minute.
+  // Fewer reps, shorter windows, scaling to 10 peers and 10 subscribers only: finishes well
+  // under a minute.
   bool quick = false;
   // Timed phase of one throughput run; latency and limit runs take fixed fractions of it.
   // Default: 1000 ms, --quick 250 ms.
@@ -26,6 +28,10 @@ struct bench_options {
   std::vector<int> scale_peers{1, 10, 100};
   // Message size of the scaling rows. Default: 1 KiB.
   std::size_t scale_size = 1024;
+  // PUB/SUB rows (the *-pubsub systems): their message sizes and numbers of subscribers.
+  // Default: 64 B and 64 KiB; 1, 10 and 100 subscribers, --quick 1 and 10.
+  std::vector<std::size_t> pubsub_sizes{64, 64 * 1024};
+  std::vector<int> subscribers{1, 10, 100};
   // Systems to run, by name ("plaintext", "curve", "limit", "cryptcom-push", ...; with --hostile,
   // "hostile-<attack>"). Default: all.
   std::vector<std::string> systems;
@@ -60,6 +66,12 @@ struct bench_options {
 
   [[nodiscard]] std::chrono::milliseconds latency_window() const { return window / 2; }
   [[nodiscard]] std::chrono::milliseconds limit_window() const { return window * 3 / 10; }
+  // The PUB/SUB rows: 30% of a window each, after a warm-up of a quarter of that, in at most 3
+  // of the reps (--quick: 1). Each task measures both sizes on one set of sockets; the first size's
+  // warm-up waits out a cryptcom stream's start-up of about 3 s (pubsub_loop.hpp). A full run's 27
+  // such tasks add about a minute on 2 cores, 5 reps would add 100 s.
+  [[nodiscard]] std::chrono::milliseconds fan_out_window() const { return window * 3 / 10; }
+  [[nodiscard]] int fan_out_reps() const { return quick ? 1 : std::min(reps, 3); }
   // --hostile: the served client's round trips with the target idle, and during each attack.
   [[nodiscard]] std::chrono::milliseconds hostile_idle_window() const { return window * 3 / 2; }
   [[nodiscard]] std::chrono::milliseconds hostile_attack_window() const { return window * 3; }

@@ -39,6 +39,11 @@ const std::set<std::string> k_metrics{
     "ratio_plaintext", "ratio_curve",        "ratio_limit",
     "cpu_us_per_msg",  "rss_soak_bytes",     "rss_soak_growth_bytes",
     "soak_msgs_per_s", "ratio_base"};
+// The PUB/SUB rows: their systems, and the metrics they add to k_metrics.
+const std::set<std::string> k_pubsub_systems{"plaintext-pubsub", "curve-pubsub", "cryptcom-pubsub"};
+const std::set<std::string> k_pubsub_metrics{"publisher_cpu_us_per_msg", "ramp_ms"};
+// The PUB/SUB rows' start-up is 0 when the stream never stalled.
+const std::set<std::string> k_non_negative_comparison_metrics{"ramp_ms"};
 // Resident memory is a difference of two readings and may honestly be negative; so may
 // cryptcom-pull's ratio_limit, a difference of latencies over a time.
 const std::set<std::string> k_signed_metrics{"rss_per_peer_bytes", "rss_per_key_bytes",
@@ -88,10 +93,12 @@ class checker {
     const std::string system = text("system");
     const std::string metric = text("metric");
     const bool hostile = k_hostile_systems.contains(system);
-    if (!k_systems.contains(system) && !hostile) {
+    const bool pubsub = k_pubsub_systems.contains(system);
+    if (!k_systems.contains(system) && !pubsub && !hostile) {
       problem(where, "unknown system '" + system + "'");
     }
-    if (hostile ? !k_hostile_metrics.contains(metric) : !k_metrics.contains(metric)) {
+    if (hostile ? !k_hostile_metrics.contains(metric)
+                : !k_metrics.contains(metric) && !(pubsub && k_pubsub_metrics.contains(metric))) {
       problem(where, "unknown metric '" + metric + "' for " + system);
     }
     for (const char* name : {"size", "peers", "reps"}) {
@@ -112,7 +119,8 @@ class checker {
       const double mid = r["median"].get<double>();
       const double high = r["max"].get<double>();
       if (!(low <= mid && mid <= high)) problem(where, "min <= median <= max does not hold");
-      if (hostile && k_non_negative_metrics.contains(metric)) {
+      if ((hostile && k_non_negative_metrics.contains(metric)) ||
+          (!hostile && k_non_negative_comparison_metrics.contains(metric))) {
         if (low < 0) problem(where, metric + " must be >= 0, min is " + std::to_string(low));
       } else if (!k_signed_metrics.contains(metric) && low <= 0) {
         problem(where, metric + " must be > 0, min is " + std::to_string(low));
@@ -134,7 +142,27 @@ class checker {
   // (which may pick attacks with --systems) every figure of each attack it has.
   void coverage() {
     if (hostile_rows_) hostile_coverage();
-    if (comparison_rows_) comparison_coverage();
+    if (comparison_rows_) {
+      comparison_coverage();
+      pubsub_coverage();
+    }
+  }
+
+  // The PUB/SUB rows (ramp_ms is optional: a system that never stalls has 0).
+  void pubsub_coverage() {
+    for (const char* system : {"plaintext-pubsub", "curve-pubsub", "cryptcom-pubsub"}) {
+      for (const char* metric :
+           {"msgs_per_s", "mb_per_s", "cpu_us_per_msg", "publisher_cpu_us_per_msg"}) {
+        if (!present_.contains({system, metric})) {
+          problem("rows", std::string("no ") + system + " " + metric);
+        }
+      }
+    }
+    for (const char* metric : {"ratio_plaintext", "ratio_curve"}) {
+      if (!present_.contains({"cryptcom-pubsub", metric})) {
+        problem("rows", std::string("no cryptcom-pubsub ") + metric);
+      }
+    }
   }
 
   void hostile_coverage() {

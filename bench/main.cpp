@@ -73,11 +73,15 @@ int run(int argc, char** argv) {
   for (auto& system : make_cryptcom_systems(options.cryptcom())) {
     if (options.wants(system->name())) systems.push_back(std::move(system));
   }
+  // The per-size tables and the plot: the systems of the one-way and REQ/REP comparison. The
+  // PUB/SUB rows have a table of their own, which finds them by name.
   std::vector<std::string> names;
-  for (const auto& system : systems) names.push_back(system->name());
+  for (const auto& system : systems) {
+    if (system->has_one_way() || system->has_round_trip()) names.push_back(system->name());
+  }
 
-  const bool cryptcom_rows = std::any_of(names.begin(), names.end(), [](const std::string& name) {
-    return name.starts_with("cryptcom");
+  const bool cryptcom_rows = std::any_of(systems.begin(), systems.end(), [](const auto& system) {
+    return system->name().starts_with("cryptcom");
   });
   const host_info host = collect_host_info(options.command, cryptcom_rows);
   options.limit_threads = host.limit_threads;

@@ -5,14 +5,17 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "pubsub_loop.hpp"
 #include "system.hpp"
 #include "zmq_loops.hpp"
 
 namespace cryptcom::bench {
 
-// Which measurements a pattern_system takes part in.
-enum class pattern : unsigned char { both, one_way_only, round_trip_only };
+// Which measurements a pattern_system takes part in: one-way and REQ/REP (both, or one of
+// them), or PUB/SUB fan-out alone.
+enum class pattern : unsigned char { both, one_way_only, round_trip_only, fan_out_only };
 
 template <class Policy>
 class pattern_system final : public messaging_system {
@@ -31,8 +34,20 @@ class pattern_system final : public messaging_system {
     return measure_round_trip(policy_, size, bounds);
   }
 
-  [[nodiscard]] bool has_one_way() const override { return which_ != pattern::round_trip_only; }
-  [[nodiscard]] bool has_round_trip() const override { return which_ != pattern::one_way_only; }
+  [[nodiscard]] std::vector<fan_out_sample> fan_out(const std::vector<std::size_t>& sizes,
+                                                    int subscribers,
+                                                    const run_bounds& bounds) override {
+    if (!has_fan_out()) return messaging_system::fan_out(sizes, subscribers, bounds);
+    return measure_fan_out(policy_, sizes, subscribers, bounds);
+  }
+
+  [[nodiscard]] bool has_one_way() const override {
+    return which_ == pattern::both || which_ == pattern::one_way_only;
+  }
+  [[nodiscard]] bool has_round_trip() const override {
+    return which_ == pattern::both || which_ == pattern::round_trip_only;
+  }
+  [[nodiscard]] bool has_fan_out() const override { return which_ == pattern::fan_out_only; }
 
  private:
   std::string name_;

@@ -81,6 +81,22 @@ void add_ratios(const bench_options& options, result_store& results) {
                        quotient));
   }
 
+  // PUB/SUB: each subscriber's rate, every size and number of subscribers.
+  for (const auto size : options.pubsub_sizes) {
+    for (const int subscribers : options.subscribers) {
+      const auto rate = key(k_cryptcom_pubsub_system, metric::msgs_per_s, size, subscribers);
+      add_series(
+          results, key(k_cryptcom_pubsub_system, metric::ratio_plaintext, size, subscribers),
+          per_rep(results,
+                  {rate, key(k_plaintext_pubsub_system, metric::msgs_per_s, size, subscribers)},
+                  quotient));
+      add_series(results, key(k_cryptcom_pubsub_system, metric::ratio_curve, size, subscribers),
+                 per_rep(results,
+                         {rate, key(k_curve_pubsub_system, metric::msgs_per_s, size, subscribers)},
+                         quotient));
+    }
+  }
+
   // Latency.
   for (const auto size : options.sizes) {
     const auto p50 = key(pull, metric::p50_us, size);

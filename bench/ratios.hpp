@@ -9,7 +9,9 @@
 namespace cryptcom::bench {
 
 // Adds metric::ratio_plaintext, ratio_curve and ratio_limit series for cryptcom-push (every
-// size, and the scaling rows) and cryptcom-pull (every size), wherever both sides were measured.
+// size, and the scaling rows) and cryptcom-pull (every size), and ratio_plaintext and
+// ratio_curve for cryptcom-pubsub (every PUB/SUB size and number of subscribers), wherever both
+// sides were measured.
 // Each repetition gives one ratio of figures measured moments apart; when a failed measurement
 // left the two sides with different numbers of samples, pairing them by repetition is impossible
 // and the one ratio of the medians is recorded instead.

@@ -59,6 +59,17 @@ void print_row(std::ostream& out, const std::string& name, const std::string& ra
 
 bool is_cryptcom(const std::string& system) { return system.starts_with("cryptcom"); }
 
+// A cryptcom row's cc/plain and cc/curve columns; dashes for the others.
+template <class Find>
+void add_ratio_columns(std::vector<std::string>& figures, const std::string& system, Find find) {
+  if (is_cryptcom(system)) {
+    figures.push_back(ratio_figure(find(metric::ratio_plaintext)));
+    figures.push_back(ratio_figure(find(metric::ratio_curve)));
+  } else {
+    figures.insert(figures.end(), {"-", "-"});
+  }
+}
+
 void print_size_table(std::ostream& out, std::size_t size, const std::vector<std::string>& systems,
                       const result_store& results, bool with_limit, int limit_threads) {
   auto find = [&](const std::string& system, const char* metric, int peers = 1) {
@@ -129,14 +140,52 @@ void print_scaling_table(std::ostream& out, const bench_options& options,
       std::vector<std::string> figures{std::to_string(peers), median_of(find(metric::mb_per_s)),
                                        median_of(find(metric::cpu_us_per_msg)),
                                        rss ? printf_string("%.1f KiB", rss->median / 1024) : "n/a"};
-      if (is_cryptcom(system)) {
-        figures.push_back(ratio_figure(find(metric::ratio_plaintext)));
-        figures.push_back(ratio_figure(find(metric::ratio_curve)));
-      } else {
-        figures.insert(figures.end(), {"-", "-"});
-      }
+      add_ratio_columns(figures, system, find);
       print_row(out, system, with_range(rate), figures);
     }
+  }
+}
+
+// The PUB/SUB rows, found by name: each size, each number of subscribers, each system.
+void print_fan_out_table(std::ostream& out, const bench_options& options,
+                         const result_store& results) {
+  const char* const systems[] = {k_plaintext_pubsub_system, k_curve_pubsub_system,
+                                 k_cryptcom_pubsub_system};
+  bool header = false;
+  for (const auto size : options.pubsub_sizes) {
+    for (const int subscribers : options.subscribers) {
+      for (const char* system : systems) {
+        auto find = [&](const char* metric) {
+          return results.find({system, metric, size, subscribers});
+        };
+        const auto rate = find(metric::msgs_per_s);
+        if (!rate) continue;
+        if (!header) {
+          out << "\nPUB/SUB fan-out: 1 PUB -> N SUB subscribed to everything, no copy dropped;"
+                 " msgs/s and MB/s\nreceived by each subscriber, CPU per message published\n";
+          print_row(
+              out, "system", "msgs/s median [min..max]",
+              {"size", "subs", "MB/s", "pub cpu", "all cpu", "ramp ms", "cc/plain", "cc/curve"});
+          header = true;
+        }
+        std::vector<std::string> figures{
+            size_label(size),
+            std::to_string(subscribers),
+            median_of(find(metric::mb_per_s)),
+            median_of(find(metric::publisher_cpu_us_per_msg)),
+            median_of(find(metric::cpu_us_per_msg)),
+            find(metric::ramp_ms) ? median_of(find(metric::ramp_ms)) : std::string("-")};
+        add_ratio_columns(figures, system, find);
+        print_row(out, system, with_range(rate), figures);
+      }
+    }
+  }
+  if (header) {
+    out << "  pub cpu: the publisher's threads (its loop, its context's and socket's I/O threads,\n"
+           "  its key pool), all cpu: every thread of the process, in us per message published;\n"
+           "  ramp ms (first size): from joining until the stream ran without stalls;\n"
+           "  cc/plain, cc/curve: cryptcom-pubsub msgs/s over plaintext-pubsub's and "
+           "curve-pubsub's\n";
   }
 }
 
@@ -191,12 +240,16 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
       << " ms, limit window " << options.limit_window().count() << " ms\n"
       << "msgs/s and MB/s (10^6 B/s): DEALER -> ROUTER one-way; p50/p99: REQ/REP round trip\n";
   const bool with_limit = options.wants(k_limit_system);
-  for (const auto size : options.sizes) {
-    print_size_table(out, size, systems, results, with_limit, options.limit_threads);
+  // A run of the PUB/SUB systems alone has no per-size rows.
+  if (!systems.empty() || with_limit) {
+    for (const auto size : options.sizes) {
+      print_size_table(out, size, systems, results, with_limit, options.limit_threads);
+    }
   }
   if (!systems.empty() && !options.scale_peers.empty()) {
     print_scaling_table(out, options, systems, results);
   }
+  print_fan_out_table(out, options, results);
   print_key_memory(out, options, results);
   print_soak(out, options, results, soak);
   out << "\ncpu us: process CPU time (user + system, all threads, both ends) per message over the\n"

@@ -1,6 +1,7 @@
 #include "runner.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <exception>
 #include <functional>
 
@@ -20,6 +21,7 @@ constexpr std::uint64_t k_max_limit_messages = 10'000'000;
 struct task {
   std::string label;
   std::function<void(result_store&)> run;
+  int reps = INT_MAX;  // run in the first `reps` repetitions only
 };
 
 void add_one_way(std::vector<task>& tasks, messaging_system& system, std::size_t size, int peers,
@@ -46,6 +48,32 @@ void add_round_trip(std::vector<task>& tasks, messaging_system& system, std::siz
                      results.add({name, metric::p50_us, size, 1}, sample.p50_us);
                      results.add({name, metric::p99_us, size, 1}, sample.p99_us);
                    }});
+}
+
+// One task for every number of subscribers: both sizes on the same sockets, joined once.
+void add_fan_out(std::vector<task>& tasks, messaging_system& system,
+                 const std::vector<std::size_t>& sizes, int subscribers, const run_bounds& bounds,
+                 int reps) {
+  std::string label = system.name() + " PUB -> " + std::to_string(subscribers) + " SUB,";
+  for (const auto size : sizes) label += " " + size_label(size);
+  tasks.push_back({label,
+                   [&system, sizes, subscribers, bounds](result_store& results) {
+                     const auto name = system.name();
+                     const auto samples = system.fan_out(sizes, subscribers, bounds);
+                     if (samples.empty()) return;
+                     results.add({name, metric::ramp_ms, samples.front().size, subscribers},
+                                 samples.front().ramp_ms);
+                     for (const auto& sample : samples) {
+                       auto add = [&](const char* m, double value) {
+                         results.add({name, m, sample.size, subscribers}, value);
+                       };
+                       add(metric::msgs_per_s, sample.msgs_per_s);
+                       add(metric::mb_per_s, sample.bytes_per_s / 1e6);
+                       add(metric::cpu_us_per_msg, sample.cpu_us_per_msg);
+                       add(metric::publisher_cpu_us_per_msg, sample.publisher_cpu_us_per_msg);
+                     }
+                   },
+                   reps});
 }
 
 // The 1-core row and the all-cores row are measured one after the other within the same rep,
@@ -94,6 +122,8 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
   scaling.warmup = options.window;
   const run_bounds round_trip{options.latency_window(), k_max_round_trips, options.io_timeout};
   const run_bounds limit{options.limit_window(), k_max_limit_messages, options.io_timeout};
+  run_bounds fan_out{options.fan_out_window(), k_max_one_way_messages, options.io_timeout};
+  fan_out.warmup = options.fan_out_window() / 4;
   std::vector<task> tasks;
   for (const auto size : options.sizes) {
     for (auto& system : systems) {
@@ -110,6 +140,16 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
     if (peers == 1 && single_peer_done) continue;
     for (auto& system : systems) {
       if (system->has_one_way()) add_one_way(tasks, *system, options.scale_size, peers, scaling);
+    }
+  }
+  if (!options.pubsub_sizes.empty()) {
+    for (const int subscribers : options.subscribers) {
+      for (auto& system : systems) {
+        if (system->has_fan_out()) {
+          add_fan_out(tasks, *system, options.pubsub_sizes, subscribers, fan_out,
+                      options.fan_out_reps());
+        }
+      }
     }
   }
   if (options.key_memory_keys > 0 && options.wants(k_cryptcom_push_system)) {
@@ -155,6 +195,7 @@ run_outcome run_benchmark(const bench_options& options, system_list& systems,
   const auto tasks = plan(options, systems);
   for (int rep = 1; rep <= options.reps; ++rep) {
     for (std::size_t i = 0; i < tasks.size(); ++i) {
+      if (rep > tasks[i].reps) continue;
       const auto where = "rep " + std::to_string(rep) + "/" + std::to_string(options.reps) + ", " +
                          std::to_string(i + 1) + "/" + std::to_string(tasks.size()) + ": ";
       progress.show(where + tasks[i].label);

@@ -1,7 +1,7 @@
 // A "system" is one way of moving messages between two ZeroMQ endpoints: plain libzmq, libzmq
-// with CURVE, and cryptcom's sockets. The benchmark compares systems by calling the same two
-// measurements on each; a system may take part in only one of them (cryptcom-push is the
-// one-way row, cryptcom-pull the request/reply row).
+// with CURVE, and cryptcom's sockets. The benchmark compares systems by calling the same
+// measurements on each; a system takes part in those its has_*() name (cryptcom-push is the
+// one-way row, cryptcom-pull the request/reply row, the *-pubsub systems the PUB/SUB rows).
 //
 // Each call builds its own context, sockets and threads over tcp on 127.0.0.1 and tears them
 // down before it returns, so the runner can interleave systems freely and one failed run leaves
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,22 @@ struct latency_sample {
   double p99_us = 0;
 };
 
+// One size of a PUB/SUB fan-out measurement.
+struct fan_out_sample {
+  std::size_t size = 0;
+  // Messages each subscriber received per second over the window (what all of them counted,
+  // divided by their number); every subscriber got every message published.
+  double msgs_per_s = 0;
+  double bytes_per_s = 0;
+  // CPU time over the window per message published: every thread of this process (publisher,
+  // subscribers, their I/O and key generation threads), and the publisher's threads alone.
+  double cpu_us_per_msg = 0;
+  double publisher_cpu_us_per_msg = 0;
+  // First size only: from every subscriber having joined until the publisher's last long wait
+  // for its slowest subscriber ended, the start-up of the stream (0: there was none).
+  double ramp_ms = 0;
+};
+
 class messaging_system {
  public:
   virtual ~messaging_system() = default;
@@ -74,14 +91,28 @@ class messaging_system {
   // over every round trip of the timed phase. Throws std::runtime_error on failure.
   [[nodiscard]] virtual latency_sample round_trip(std::size_t size, const run_bounds& bounds) = 0;
 
-  // Which of the two measurements this system is run for. Default: both.
+  // PUB/SUB fan-out: one PUB, `subscribers` SUBs subscribed to everything; one sample per size
+  // of `sizes`, measured one after the other on the same sockets so that joining is paid once.
+  // Throws std::runtime_error on failure, std::logic_error when has_fan_out() is false.
+  [[nodiscard]] virtual std::vector<fan_out_sample> fan_out(const std::vector<std::size_t>& sizes,
+                                                            int subscribers,
+                                                            const run_bounds& bounds) {
+    (void)sizes;
+    (void)subscribers;
+    (void)bounds;
+    throw std::logic_error(name() + " takes no part in the PUB/SUB measurement");
+  }
+
+  // Which measurements this system is run for. Default: one-way and REQ/REP.
   [[nodiscard]] virtual bool has_one_way() const { return true; }
   [[nodiscard]] virtual bool has_round_trip() const { return true; }
+  [[nodiscard]] virtual bool has_fan_out() const { return false; }
 };
 
 using system_list = std::vector<std::unique_ptr<messaging_system>>;
 
-// "plaintext" and, when this libzmq was built with it, "curve".
+// "plaintext" and, when this libzmq was built with it, "curve"; "plaintext-pubsub" and
+// "curve-pubsub" (PUB/SUB fan-out).
 system_list make_zmq_systems();
 
 // How cryptcom's sockets are set up for the run (the rest are the library's defaults).
@@ -91,7 +122,9 @@ struct cryptcom_settings {
 };
 
 // "cryptcom-push" (one-way, DEALER to ROUTER) and "cryptcom-pull" (REQ/REP, the request sealed
-// to a key the REP offered, the reply to a key the request carried). Throws std::runtime_error
+// to a key the REP offered, the reply to a key the request carried), "cryptcom-auth-push"
+// (cryptcom-push in authenticated mode) and "cryptcom-pubsub" (PUB/SUB fan-out, one sealed copy
+// per subscriber, docs/PROTOCOL.md §11.8). Throws std::runtime_error
 // when the settings cannot be used here (AES-256-GCM without hardware support).
 system_list make_cryptcom_systems(const cryptcom_settings& settings);
 

@@ -1,4 +1,5 @@
-// The two reference systems: libzmq as it is, and libzmq with its own CURVE security.
+// The reference systems: libzmq as it is, and libzmq with its own CURVE security; each also as
+// PUB/SUB (the *-pubsub rows).
 
 #include <sodium.h>
 
@@ -9,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "pattern_system.hpp"
+#include "results.hpp"
 #include "system.hpp"
 
 namespace cryptcom::bench {
@@ -90,9 +92,17 @@ class curve_policy {
 system_list make_zmq_systems() {
   system_list systems;
   systems.push_back(
-      std::make_unique<pattern_system<plaintext_policy>>("plaintext", plaintext_policy{}));
-  if (zmq_has("curve") != 0) {
-    systems.push_back(std::make_unique<pattern_system<curve_policy>>("curve", curve_policy{}));
+      std::make_unique<pattern_system<plaintext_policy>>(k_plaintext_system, plaintext_policy{}));
+  const bool curve = zmq_has("curve") != 0;
+  if (curve) {
+    systems.push_back(
+        std::make_unique<pattern_system<curve_policy>>(k_curve_system, curve_policy{}));
+  }
+  systems.push_back(std::make_unique<pattern_system<plaintext_policy>>(
+      k_plaintext_pubsub_system, plaintext_policy{}, pattern::fan_out_only));
+  if (curve) {
+    systems.push_back(std::make_unique<pattern_system<curve_policy>>(
+        k_curve_pubsub_system, curve_policy{}, pattern::fan_out_only));
   }
   return systems;
 }
