@@ -110,6 +110,19 @@ bench_options parse_options(int argc, const char* const* argv) {
       for (auto part : split_commas(value())) {
         peers->push_back(parse_int_in(part, "--peers", 1, k_max_peers));
       }
+    } else if (arg == "--lb-sizes") {
+      options.lb_sizes.clear();
+      for (auto part : split_commas(value())) options.lb_sizes.push_back(parse_size(part));
+    } else if (arg == "--pipeline-workers") {
+      options.pipeline_workers.clear();
+      for (auto part : split_commas(value())) {
+        options.pipeline_workers.push_back(
+            parse_int_in(part, "--pipeline-workers", 1, k_max_peers));
+      }
+    } else if (arg == "--broker-clients") {
+      options.broker.clients = parse_int_in(value(), "--broker-clients", 1, k_max_peers);
+    } else if (arg == "--broker-workers") {
+      options.broker.workers = parse_int_in(value(), "--broker-workers", 1, k_max_peers);
     } else if (arg == "--pubsub-sizes") {
       options.pubsub_sizes.clear();
       for (auto part : split_commas(value())) {
@@ -167,9 +180,11 @@ bench_options parse_options(int argc, const char* const* argv) {
   if (window) options.window = *window;
   if (peers) options.scale_peers = *peers;
   if (subscribers) options.subscribers = *subscribers;
-  // Sizes, peers and subscribers are run in ascending order, each once.
+  // Sizes, peers, workers and subscribers are run in ascending order, each once.
   sort_unique(options.sizes);
   sort_unique(options.scale_peers);
+  sort_unique(options.lb_sizes);
+  sort_unique(options.pipeline_workers);
   sort_unique(options.pubsub_sizes);
   sort_unique(options.subscribers);
   return options;
@@ -187,8 +202,14 @@ std::string usage_text(std::string_view program) {
          "  --peers LIST         DEALER peers for the scaling rows (default 1,10,100; quick 1,10)\n"
          "  --scale-size SIZE    message size of the scaling rows (default 1K)\n"
          "  --systems LIST       only these: plaintext,curve,limit,cryptcom-push,cryptcom-pull,\n"
-         "                       cryptcom-auth-push (authenticated mode); PUB/SUB:\n"
-         "                       plaintext-pubsub,curve-pubsub,cryptcom-pubsub\n"
+         "                       cryptcom-auth-push (authenticated mode); load balancing:\n"
+         "                       plaintext-pipeline,curve-pipeline,cryptcom-pipeline (PUSH/PULL),\n"
+         "                       plaintext-broker,cryptcom-broker (clients->broker->workers);\n"
+         "                       PUB/SUB: plaintext-pubsub,curve-pubsub,cryptcom-pubsub\n"
+         "  --lb-sizes LIST      message sizes of the load balancing rows (default 64,1K)\n"
+         "  --pipeline-workers LIST  PULL workers of the PUSH/PULL rows (default 1,4)\n"
+         "  --broker-clients N   REQ clients of the broker rows (default 20)\n"
+         "  --broker-workers N   DEALER workers of the broker rows (default 5)\n"
          "  --pubsub-sizes LIST  message sizes of the PUB/SUB rows (default 64,64K)\n"
          "  --subscribers LIST   SUBs of the PUB/SUB rows (default 1,10,100; quick 1,10)\n"
          "  --json FILE          write every figure as JSON\n"

@@ -28,6 +28,12 @@ struct bench_options {
   std::vector<int> scale_peers{1, 10, 100};
   // Message size of the scaling rows. Default: 1 KiB.
   std::size_t scale_size = 1024;
+  // Load balancing rows (the *-pipeline and *-broker systems): their message sizes, the PULL
+  // workers of the PUSH/PULL rows, and the clients and workers of the broker rows. Default: 64 B
+  // and 1 KiB; 1 and 4 PULLs; 20 clients, 5 workers.
+  std::vector<std::size_t> lb_sizes{64, 1024};
+  std::vector<int> pipeline_workers{1, 4};
+  broker_shape broker{};
   // PUB/SUB rows (the *-pubsub systems): their message sizes and numbers of subscribers.
   // Default: 64 B and 64 KiB; 1, 10 and 100 subscribers, --quick 1 and 10.
   std::vector<std::size_t> pubsub_sizes{64, 64 * 1024};
@@ -66,6 +72,10 @@ struct bench_options {
 
   [[nodiscard]] std::chrono::milliseconds latency_window() const { return window / 2; }
   [[nodiscard]] std::chrono::milliseconds limit_window() const { return window * 3 / 10; }
+  // The load balancing rows: 30% of a window, after a warm-up of a quarter of that (a full run's
+  // 20 such measurements a rep, one of them paying a cryptcom broker's start-up of seconds, then
+  // add about a minute on 2 cores).
+  [[nodiscard]] std::chrono::milliseconds lb_window() const { return window * 3 / 10; }
   // The PUB/SUB rows: 30% of a window each, after a warm-up of a quarter of that, in at most 3
   // of the reps (--quick: 1). Each task measures both sizes on one set of sockets; the first size's
   // warm-up waits out a cryptcom stream's start-up of about 3 s (pubsub_loop.hpp). A full run's 27

@@ -17,8 +17,13 @@ namespace {
 
 using json = nlohmann::json;
 
-const std::set<std::string> k_systems{
-    "plaintext", "curve", "cryptcom-push", "cryptcom-pull", "cryptcom-auth-push", "limit"};
+const std::set<std::string> k_systems{"plaintext",          "curve",
+                                      "cryptcom-push",      "cryptcom-pull",
+                                      "cryptcom-auth-push", "limit",
+                                      "plaintext-pipeline", "curve-pipeline",
+                                      "cryptcom-pipeline",  "plaintext-broker",
+                                      "cryptcom-broker",    "plaintext-pubsub",
+                                      "curve-pubsub",       "cryptcom-pubsub"};
 // --hostile: one system per attack, "hostile-<attack>".
 const std::set<std::string> k_hostile_systems{
     "hostile-forged-rejections", "hostile-key-hoard-64", "hostile-key-hoard-paths",
@@ -38,12 +43,12 @@ const std::set<std::string> k_metrics{
     "mb_per_s_2core",  "crypto_path_us",     "rss_per_key_bytes",
     "ratio_plaintext", "ratio_curve",        "ratio_limit",
     "cpu_us_per_msg",  "rss_soak_bytes",     "rss_soak_growth_bytes",
-    "soak_msgs_per_s", "ratio_base"};
-// The PUB/SUB rows: their systems, and the metrics they add to k_metrics.
-const std::set<std::string> k_pubsub_systems{"plaintext-pubsub", "curve-pubsub", "cryptcom-pubsub"};
-const std::set<std::string> k_pubsub_metrics{"publisher_cpu_us_per_msg", "ramp_ms"};
-// The PUB/SUB rows' start-up is 0 when the stream never stalled.
-const std::set<std::string> k_non_negative_comparison_metrics{"ramp_ms"};
+    "soak_msgs_per_s", "ratio_base",         "worker_spread",
+    "requests_per_s",  "startup_ms",         "publisher_cpu_us_per_msg",
+    "ramp_ms"};
+// Figures of the comparison that are honestly zero at times: workers that shared evenly, a
+// PUB/SUB stream that never stalled.
+const std::set<std::string> k_comparison_non_negative_metrics{"worker_spread", "ramp_ms"};
 // Resident memory is a difference of two readings and may honestly be negative; so may
 // cryptcom-pull's ratio_limit, a difference of latencies over a time.
 const std::set<std::string> k_signed_metrics{"rss_per_peer_bytes", "rss_per_key_bytes",
@@ -93,12 +98,10 @@ class checker {
     const std::string system = text("system");
     const std::string metric = text("metric");
     const bool hostile = k_hostile_systems.contains(system);
-    const bool pubsub = k_pubsub_systems.contains(system);
-    if (!k_systems.contains(system) && !pubsub && !hostile) {
+    if (!k_systems.contains(system) && !hostile) {
       problem(where, "unknown system '" + system + "'");
     }
-    if (hostile ? !k_hostile_metrics.contains(metric)
-                : !k_metrics.contains(metric) && !(pubsub && k_pubsub_metrics.contains(metric))) {
+    if (hostile ? !k_hostile_metrics.contains(metric) : !k_metrics.contains(metric)) {
       problem(where, "unknown metric '" + metric + "' for " + system);
     }
     for (const char* name : {"size", "peers", "reps"}) {
@@ -119,8 +122,8 @@ class checker {
       const double mid = r["median"].get<double>();
       const double high = r["max"].get<double>();
       if (!(low <= mid && mid <= high)) problem(where, "min <= median <= max does not hold");
-      if ((hostile && k_non_negative_metrics.contains(metric)) ||
-          (!hostile && k_non_negative_comparison_metrics.contains(metric))) {
+      if (hostile ? k_non_negative_metrics.contains(metric)
+                  : k_comparison_non_negative_metrics.contains(metric)) {
         if (low < 0) problem(where, metric + " must be >= 0, min is " + std::to_string(low));
       } else if (!k_signed_metrics.contains(metric) && low <= 0) {
         problem(where, metric + " must be > 0, min is " + std::to_string(low));
@@ -200,7 +203,20 @@ class checker {
                                                           {"cryptcom-push", "ratio_plaintext"},
                                                           {"cryptcom-push", "ratio_limit"},
                                                           {"cryptcom-pull", "p50_us"},
-                                                          {"cryptcom-pull", "ratio_limit"}}) {
+                                                          {"cryptcom-pull", "ratio_limit"},
+                                                          {"plaintext-pipeline", "msgs_per_s"},
+                                                          {"curve-pipeline", "msgs_per_s"},
+                                                          {"cryptcom-pipeline", "msgs_per_s"},
+                                                          {"cryptcom-pipeline", "cpu_us_per_msg"},
+                                                          {"cryptcom-pipeline", "worker_spread"},
+                                                          {"cryptcom-pipeline", "ratio_plaintext"},
+                                                          {"cryptcom-pipeline", "ratio_curve"},
+                                                          {"plaintext-broker", "requests_per_s"},
+                                                          {"cryptcom-broker", "requests_per_s"},
+                                                          {"cryptcom-broker", "p50_us"},
+                                                          {"cryptcom-broker", "startup_ms"},
+                                                          {"cryptcom-broker", "worker_spread"},
+                                                          {"cryptcom-broker", "ratio_plaintext"}}) {
       if (!present_.contains({system, metric})) problem("rows", "no " + system + " " + metric);
     }
   }

@@ -15,7 +15,9 @@
 #include <zmq.hpp>
 
 #include "attacker/thread_cpu.hpp"
+#include "broker_system.hpp"
 #include "cryptcom/key_source.hpp"
+#include "cryptcom/zmq/broker.hpp"
 #include "cryptcom/zmq/socket.hpp"
 #include "pattern_system.hpp"
 #include "results.hpp"
@@ -24,14 +26,18 @@
 namespace cryptcom::bench {
 namespace {
 
+// authenticated: both ends get an identity (PROTOCOL.md §12), the client knows the server's
+// key and the server's allow-list holds the client's. through_broker: clients and workers of a
+// cryptcom::zmq::broker (PROTOCOL.md §11.7).
+enum class cryptcom_variant : unsigned char { base, authenticated, through_broker };
+
 class cryptcom_policy {
  public:
   using socket_type = cryptcom::zmq::socket;
 
-  // `authenticated`: both ends get an identity (PROTOCOL.md §12), the client knows the server's
-  // key and the server's allow-list holds the client's.
-  explicit cryptcom_policy(const cryptcom_settings& settings, bool authenticated = false) {
-    if (authenticated) {
+  explicit cryptcom_policy(const cryptcom_settings& settings,
+                           cryptcom_variant variant = cryptcom_variant::base) {
+    if (variant == cryptcom_variant::authenticated) {
       auto server = cryptcom::identity::generate();
       auto client = cryptcom::identity::generate();
       if (!server.ok() || !client.ok()) throw std::runtime_error("cannot make identities");
@@ -47,6 +53,7 @@ class cryptcom_policy {
     server_threads_ = hostile::new_threads(before, hostile::process_threads());
     client_pool_ = cryptcom::make_key_pool(pool);
     if (settings.aes_256_gcm) options_.engine.cipher = cryptcom::aead::aes_256_gcm;
+    options_.through_broker = variant == cryptcom_variant::through_broker;
   }
 
   socket_type make_socket(::zmq::context_t& context, ::zmq::socket_type type, endpoint_role role) {
@@ -69,6 +76,27 @@ class cryptcom_policy {
   std::vector<int> server_threads_;
 };
 
+// REQ clients (the client end's key pool) and DEALER workers (the server end's) of a
+// cryptcom::zmq::broker, with the library's default broker options.
+class cryptcom_broker_policy {
+ public:
+  using socket_type = cryptcom::zmq::socket;
+  using broker_type = cryptcom::zmq::broker;
+
+  explicit cryptcom_broker_policy(const cryptcom_settings& settings)
+      : sockets_(settings, cryptcom_variant::through_broker) {}
+
+  socket_type make_socket(::zmq::context_t& context, ::zmq::socket_type type, endpoint_role role) {
+    return sockets_.make_socket(context, type, role);
+  }
+  std::unique_ptr<broker_type> make_broker(::zmq::context_t& context) {
+    return std::make_unique<broker_type>(context);
+  }
+
+ private:
+  cryptcom_policy sockets_;
+};
+
 }  // namespace
 
 system_list make_cryptcom_systems(const cryptcom_settings& settings) {
@@ -77,11 +105,16 @@ system_list make_cryptcom_systems(const cryptcom_settings& settings) {
   }
   system_list systems;
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
-      "cryptcom-push", cryptcom_policy(settings), pattern::one_way_only));
+      k_cryptcom_push_system, cryptcom_policy(settings), pattern::one_way_only));
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
-      "cryptcom-pull", cryptcom_policy(settings), pattern::round_trip_only));
+      k_cryptcom_pull_system, cryptcom_policy(settings), pattern::round_trip_only));
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
-      k_cryptcom_auth_push_system, cryptcom_policy(settings, true), pattern::one_way_only));
+      k_cryptcom_auth_push_system, cryptcom_policy(settings, cryptcom_variant::authenticated),
+      pattern::one_way_only));
+  systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
+      k_cryptcom_pipeline_system, cryptcom_policy(settings), pattern::pipeline_only));
+  systems.push_back(std::make_unique<broker_system<cryptcom_broker_policy>>(
+      k_cryptcom_broker_system, cryptcom_broker_policy(settings)));
   systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
       k_cryptcom_pubsub_system, cryptcom_policy(settings), pattern::fan_out_only));
   return systems;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <optional>
 
 namespace cryptcom::bench {
@@ -35,6 +36,10 @@ std::string median_of(const std::optional<summary>& s) {
   return s ? short_number(s->median) : std::string("n/a");
 }
 
+std::string or_dash(const std::optional<summary>& s) {
+  return s ? short_number(s->median) : std::string("-");
+}
+
 std::string ratio_figure(const std::optional<summary>& s) {
   return s ? printf_string("%.3f", s->median) : std::string("n/a");
 }
@@ -59,24 +64,18 @@ void print_row(std::ostream& out, const std::string& name, const std::string& ra
 
 bool is_cryptcom(const std::string& system) { return system.starts_with("cryptcom"); }
 
-// A cryptcom row's cc/plain and cc/curve columns; dashes for the others.
+// cryptcom's ratio columns (`find(metric)` gives the row's summary), or dashes for the others.
 template <class Find>
-void add_ratio_columns(std::vector<std::string>& figures, const std::string& system, Find find) {
-  if (is_cryptcom(system)) {
-    figures.push_back(ratio_figure(find(metric::ratio_plaintext)));
-    figures.push_back(ratio_figure(find(metric::ratio_curve)));
-  } else {
-    figures.insert(figures.end(), {"-", "-"});
-  }
+void add_ratio_figures(std::vector<std::string>& figures, const std::string& system,
+                       std::initializer_list<const char*> metrics, Find&& find) {
+  for (const char* m : metrics)
+    figures.push_back(is_cryptcom(system) ? ratio_figure(find(m)) : "-");
 }
 
 void print_size_table(std::ostream& out, std::size_t size, const std::vector<std::string>& systems,
                       const result_store& results, bool with_limit, int limit_threads) {
   auto find = [&](const std::string& system, const char* metric, int peers = 1) {
     return results.find({system, metric, size, peers});
-  };
-  auto or_dash = [](const std::optional<summary>& s) {
-    return s ? short_number(s->median) : std::string("-");
   };
   out << "\n" << size_label(size) << "\n";
   print_row(out, "system", "msgs/s median [min..max]",
@@ -87,14 +86,10 @@ void print_size_table(std::ostream& out, std::size_t size, const std::vector<std
     std::vector<std::string> figures{
         or_dash(find(system, metric::mb_per_s)), or_dash(find(system, metric::cpu_us_per_msg)),
         or_dash(find(system, metric::p50_us)), or_dash(find(system, metric::p99_us))};
-    if (is_cryptcom(system)) {
-      any_cryptcom = true;
-      for (const char* m : {metric::ratio_plaintext, metric::ratio_curve, metric::ratio_limit}) {
-        figures.push_back(ratio_figure(find(system, m)));
-      }
-    } else {
-      figures.insert(figures.end(), {"-", "-", "-"});
-    }
+    any_cryptcom = any_cryptcom || is_cryptcom(system);
+    add_ratio_figures(figures, system,
+                      {metric::ratio_plaintext, metric::ratio_curve, metric::ratio_limit},
+                      [&](const char* m) { return find(system, m); });
     print_row(out, system, rate ? with_range(rate) : std::string("-"), figures);
   }
   if (with_limit) {
@@ -140,7 +135,81 @@ void print_scaling_table(std::ostream& out, const bench_options& options,
       std::vector<std::string> figures{std::to_string(peers), median_of(find(metric::mb_per_s)),
                                        median_of(find(metric::cpu_us_per_msg)),
                                        rss ? printf_string("%.1f KiB", rss->median / 1024) : "n/a"};
-      add_ratio_columns(figures, system, find);
+      add_ratio_figures(figures, system, {metric::ratio_plaintext, metric::ratio_curve}, find);
+      print_row(out, system, with_range(rate), figures);
+    }
+  }
+}
+
+// The PUSH/PULL rows: every system that has them, each load balancing size and worker count.
+void print_pipeline_table(std::ostream& out, const bench_options& options,
+                          const result_store& results) {
+  const std::vector<std::string> systems{k_plaintext_pipeline_system, k_curve_pipeline_system,
+                                         k_cryptcom_pipeline_system};
+  bool header = false;
+  for (const auto& system : systems) {
+    for (const auto size : options.lb_sizes) {
+      for (const int workers : options.pipeline_workers) {
+        auto find = [&](const char* metric) {
+          return results.find({system, metric, size, workers});
+        };
+        const auto rate = find(metric::msgs_per_s);
+        if (!rate) continue;
+        if (!header) {
+          out << "\nload balancing: one PUSH -> N PULL workers, one-way, msgs/s summed over the "
+                 "PULLs;\nspread: (most - fewest messages a PULL got) / mean per PULL; cc/plain, "
+                 "cc/curve:\ncryptcom-pipeline msgs/s over plaintext-pipeline's and "
+                 "curve-pipeline's\n";
+          print_row(out, "system", "msgs/s median [min..max]",
+                    {"size", "PULLs", "MB/s", "cpu us", "spread", "cc/plain", "cc/curve"});
+          header = true;
+        }
+        const auto spread = find(metric::worker_spread);
+        std::vector<std::string> figures{size_label(size), std::to_string(workers),
+                                         median_of(find(metric::mb_per_s)),
+                                         median_of(find(metric::cpu_us_per_msg)),
+                                         spread ? printf_string("%.3f", spread->median) : "-"};
+        add_ratio_figures(figures, system, {metric::ratio_plaintext, metric::ratio_curve}, find);
+        print_row(out, system, with_range(rate), figures);
+      }
+    }
+  }
+}
+
+// The broker rows: plaintext's and cryptcom's broker at each load balancing size.
+void print_broker_table(std::ostream& out, const bench_options& options,
+                        const result_store& results) {
+  const int clients = options.broker.clients;
+  bool header = false;
+  for (const std::string system : {k_plaintext_broker_system, k_cryptcom_broker_system}) {
+    for (const auto size : options.lb_sizes) {
+      auto find = [&](const char* metric) { return results.find({system, metric, size, clients}); };
+      const auto rate = find(metric::requests_per_s);
+      if (!rate) continue;
+      if (!header) {
+        out << "\nload balancing: " << clients << " REQ clients -> broker -> "
+            << options.broker.workers
+            << " DEALER workers (echo), one request in flight per client;\n"
+               "plaintext-broker: zmq_proxy(ROUTER, DEALER); cryptcom-broker: "
+               "cryptcom::zmq::broker;\n"
+               "p50/p99: a request's round trip; start ms: until every client had a reply and "
+               "every\n"
+               "worker had served (once per rep, at the first size); cc/plain: requests/s over\n"
+               "plaintext-broker's\n";
+        print_row(
+            out, "system", "req/s median [min..max]",
+            {"size", "clients", "cpu us", "p50 us", "p99 us", "spread", "start ms", "cc/plain"});
+        header = true;
+      }
+      const auto spread = find(metric::worker_spread);
+      std::vector<std::string> figures{size_label(size),
+                                       std::to_string(clients),
+                                       median_of(find(metric::cpu_us_per_msg)),
+                                       median_of(find(metric::p50_us)),
+                                       median_of(find(metric::p99_us)),
+                                       spread ? printf_string("%.3f", spread->median) : "-",
+                                       or_dash(find(metric::startup_ms))};
+      add_ratio_figures(figures, system, {metric::ratio_plaintext}, find);
       print_row(out, system, with_range(rate), figures);
     }
   }
@@ -168,14 +237,13 @@ void print_fan_out_table(std::ostream& out, const bench_options& options,
               {"size", "subs", "MB/s", "pub cpu", "all cpu", "ramp ms", "cc/plain", "cc/curve"});
           header = true;
         }
-        std::vector<std::string> figures{
-            size_label(size),
-            std::to_string(subscribers),
-            median_of(find(metric::mb_per_s)),
-            median_of(find(metric::publisher_cpu_us_per_msg)),
-            median_of(find(metric::cpu_us_per_msg)),
-            find(metric::ramp_ms) ? median_of(find(metric::ramp_ms)) : std::string("-")};
-        add_ratio_columns(figures, system, find);
+        std::vector<std::string> figures{size_label(size),
+                                         std::to_string(subscribers),
+                                         median_of(find(metric::mb_per_s)),
+                                         median_of(find(metric::publisher_cpu_us_per_msg)),
+                                         median_of(find(metric::cpu_us_per_msg)),
+                                         or_dash(find(metric::ramp_ms))};
+        add_ratio_figures(figures, system, {metric::ratio_plaintext, metric::ratio_curve}, find);
         print_row(out, system, with_range(rate), figures);
       }
     }
@@ -240,7 +308,7 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
       << " ms, limit window " << options.limit_window().count() << " ms\n"
       << "msgs/s and MB/s (10^6 B/s): DEALER -> ROUTER one-way; p50/p99: REQ/REP round trip\n";
   const bool with_limit = options.wants(k_limit_system);
-  // A run of the PUB/SUB systems alone has no per-size rows.
+  // A run of load balancing or PUB/SUB rows alone has no per-size table to show.
   if (!systems.empty() || with_limit) {
     for (const auto size : options.sizes) {
       print_size_table(out, size, systems, results, with_limit, options.limit_threads);
@@ -249,6 +317,8 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
   if (!systems.empty() && !options.scale_peers.empty()) {
     print_scaling_table(out, options, systems, results);
   }
+  print_pipeline_table(out, options, results);
+  print_broker_table(out, options, results);
   print_fan_out_table(out, options, results);
   print_key_memory(out, options, results);
   print_soak(out, options, results, soak);

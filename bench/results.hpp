@@ -50,6 +50,18 @@ inline constexpr const char* ratio_curve = "ratio_curve";
 inline constexpr const char* ratio_limit = "ratio_limit";
 // cryptcom-auth-push: msgs/s over cryptcom-push's (authenticated mode's cost over base mode's).
 inline constexpr const char* ratio_base = "ratio_base";
+// Load balancing rows: `peers` is the number of PULL workers (PUSH/PULL) or of clients (broker).
+// The broker rows' rate: replies received by all clients together per second. Their ratios:
+// cryptcom-pipeline's msgs/s over plaintext-pipeline's and curve-pipeline's (ratio_plaintext,
+// ratio_curve), cryptcom-broker's requests/s over plaintext-broker's (ratio_plaintext).
+inline constexpr const char* requests_per_s = "requests_per_s";
+// The broker rows: from the clients' first requests until every client had a reply and every
+// worker had served one (connections, key requests), once per measurement; `size` is the first
+// load balancing size, whose requests those were.
+inline constexpr const char* startup_ms = "startup_ms";
+// How unevenly the workers shared the window's messages: (most - fewest) / mean per worker; 0 is
+// even. Only with several workers.
+inline constexpr const char* worker_spread = "worker_spread";
 // PUB/SUB rows (the *-pubsub systems; `peers` is the number of subscribers): msgs_per_s and
 // mb_per_s are what each subscriber received, cpu_us_per_msg is every thread's CPU time per
 // message published, and this the publisher's threads' alone. Their ratios: cryptcom-pubsub's
@@ -85,6 +97,11 @@ inline constexpr const char* k_cryptcom_push_system = "cryptcom-push";
 inline constexpr const char* k_cryptcom_auth_push_system = "cryptcom-auth-push";
 inline constexpr const char* k_cryptcom_pull_system = "cryptcom-pull";
 inline constexpr const char* k_hostile_prefix = "hostile-";
+inline constexpr const char* k_plaintext_pipeline_system = "plaintext-pipeline";
+inline constexpr const char* k_curve_pipeline_system = "curve-pipeline";
+inline constexpr const char* k_cryptcom_pipeline_system = "cryptcom-pipeline";
+inline constexpr const char* k_plaintext_broker_system = "plaintext-broker";
+inline constexpr const char* k_cryptcom_broker_system = "cryptcom-broker";
 inline constexpr const char* k_plaintext_pubsub_system = "plaintext-pubsub";
 inline constexpr const char* k_curve_pubsub_system = "curve-pubsub";
 inline constexpr const char* k_cryptcom_pubsub_system = "cryptcom-pubsub";

@@ -50,6 +50,49 @@ void add_round_trip(std::vector<task>& tasks, messaging_system& system, std::siz
                    }});
 }
 
+void add_pipeline(std::vector<task>& tasks, messaging_system& system, std::size_t size, int workers,
+                  const run_bounds& bounds) {
+  tasks.push_back(
+      {system.name() + " PUSH/PULL " + size_label(size) + " x" + std::to_string(workers) + " PULL",
+       [&system, size, workers, bounds](result_store& results) {
+         const auto sample = system.pipeline(size, workers, bounds);
+         const auto name = system.name();
+         results.add({name, metric::msgs_per_s, size, workers}, sample.msgs_per_s);
+         results.add({name, metric::mb_per_s, size, workers}, sample.bytes_per_s / 1e6);
+         results.add({name, metric::cpu_us_per_msg, size, workers}, sample.cpu_us_per_msg);
+         if (workers > 1) {
+           results.add({name, metric::worker_spread, size, workers}, sample.worker_spread);
+         }
+       }});
+}
+
+// One task for every load balancing size: the broker's clients and workers start once.
+void add_broker(std::vector<task>& tasks, messaging_system& system,
+                const std::vector<std::size_t>& sizes, const broker_shape& shape,
+                const run_bounds& bounds) {
+  std::string label = system.name() + " " + std::to_string(shape.clients) + " clients -> " +
+                      std::to_string(shape.workers) + " workers,";
+  for (const auto size : sizes) label += " " + size_label(size);
+  tasks.push_back({label, [&system, sizes, shape, bounds](result_store& results) {
+                     const auto samples = system.broker(sizes, shape, bounds);
+                     const auto name = system.name();
+                     const int clients = shape.clients;
+                     if (samples.empty()) return;
+                     results.add({name, metric::startup_ms, samples.front().size, clients},
+                                 samples.front().startup_ms);
+                     for (const auto& sample : samples) {
+                       auto add = [&](const char* m, double value) {
+                         results.add({name, m, sample.size, clients}, value);
+                       };
+                       add(metric::requests_per_s, sample.requests_per_s);
+                       add(metric::cpu_us_per_msg, sample.cpu_us_per_request);
+                       add(metric::p50_us, sample.p50_us);
+                       add(metric::p99_us, sample.p99_us);
+                       if (shape.workers > 1) add(metric::worker_spread, sample.worker_spread);
+                     }
+                   }});
+}
+
 // One task for every number of subscribers: both sizes on the same sockets, joined once.
 void add_fan_out(std::vector<task>& tasks, messaging_system& system,
                  const std::vector<std::size_t>& sizes, int subscribers, const run_bounds& bounds,
@@ -122,6 +165,8 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
   scaling.warmup = options.window;
   const run_bounds round_trip{options.latency_window(), k_max_round_trips, options.io_timeout};
   const run_bounds limit{options.limit_window(), k_max_limit_messages, options.io_timeout};
+  run_bounds load_balancing{options.lb_window(), k_max_one_way_messages, options.io_timeout};
+  load_balancing.warmup = options.lb_window() / 4;
   run_bounds fan_out{options.fan_out_window(), k_max_one_way_messages, options.io_timeout};
   fan_out.warmup = options.fan_out_window() / 4;
   std::vector<task> tasks;
@@ -140,6 +185,20 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
     if (peers == 1 && single_peer_done) continue;
     for (auto& system : systems) {
       if (system->has_one_way()) add_one_way(tasks, *system, options.scale_size, peers, scaling);
+    }
+  }
+  for (const auto size : options.lb_sizes) {
+    for (const int workers : options.pipeline_workers) {
+      for (auto& system : systems) {
+        if (system->has_pipeline()) add_pipeline(tasks, *system, size, workers, load_balancing);
+      }
+    }
+  }
+  if (!options.lb_sizes.empty()) {
+    for (auto& system : systems) {
+      if (system->has_broker()) {
+        add_broker(tasks, *system, options.lb_sizes, options.broker, load_balancing);
+      }
     }
   }
   if (!options.pubsub_sizes.empty()) {

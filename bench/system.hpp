@@ -1,7 +1,8 @@
-// A "system" is one way of moving messages between two ZeroMQ endpoints: plain libzmq, libzmq
-// with CURVE, and cryptcom's sockets. The benchmark compares systems by calling the same
-// measurements on each; a system takes part in those its has_*() name (cryptcom-push is the
-// one-way row, cryptcom-pull the request/reply row, the *-pubsub systems the PUB/SUB rows).
+// A "system" is one way of moving messages between ZeroMQ endpoints: plain libzmq, libzmq with
+// CURVE, and cryptcom's sockets. The benchmark compares systems by calling the same measurements
+// on each; a system takes part in those its has_*() name (cryptcom-push is the one-way row,
+// cryptcom-pull the request/reply row, the *-pipeline systems the PUSH/PULL rows, the *-broker
+// systems the load-balancing broker rows, the *-pubsub systems the PUB/SUB rows).
 //
 // Each call builds its own context, sockets and threads over tcp on 127.0.0.1 and tears them
 // down before it returns, so the runner can interleave systems freely and one failed run leaves
@@ -13,7 +14,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -52,11 +52,34 @@ struct throughput_sample {
   // generation threads) over the timed window, per message received. Unlike msgs/s it hardly
   // depends on what else the machine runs.
   double cpu_us_per_msg = 0;
+  // pipeline() with several workers: (most - fewest messages a worker got) / mean per worker, over
+  // the timed window; 0 is an even spread. Not set by one_way().
+  double worker_spread = 0;
 };
 
 struct latency_sample {
   double p50_us = 0;
   double p99_us = 0;
+};
+
+// How many clients and workers a broker measurement has.
+struct broker_shape {
+  int clients = 20;
+  int workers = 5;
+};
+
+// One size of a broker measurement.
+struct broker_sample {
+  std::size_t size = 0;
+  // From the clients' first requests until every client has had a reply and every worker has
+  // served a request (connections, key requests): paid once per measurement, by its first size.
+  double startup_ms = 0;
+  double requests_per_s = 0;      // replies received by all clients together, over the window
+  double cpu_us_per_request = 0;  // process CPU time (every thread) over the window, per request
+  double p50_us = 0;  // round trip of one request, send to reply, over every one of the window
+  double p99_us = 0;
+  // (most - fewest requests a worker served) / mean per worker, over the window.
+  double worker_spread = 0;
 };
 
 // One size of a PUB/SUB fan-out measurement.
@@ -82,37 +105,51 @@ class messaging_system {
   // As written in the report and the JSON "system" field, e.g. "curve" or "cryptcom-push".
   [[nodiscard]] virtual std::string name() const = 0;
 
+  // Each measurement throws std::runtime_error on failure, and std::logic_error when the system
+  // does not take part in it (its has_*() is false: the defaults).
+
   // One-way throughput: `peers` DEALER sockets on a sender thread, each connected to one ROUTER
-  // on a receiver thread, every message `size` bytes. Throws std::runtime_error on failure.
+  // on a receiver thread, every message `size` bytes.
   [[nodiscard]] virtual throughput_sample one_way(std::size_t size, int peers,
-                                                  const run_bounds& bounds) = 0;
+                                                  const run_bounds& bounds);
 
   // Round trip: a REQ sends `size` bytes, a REP on another thread echoes them back; p50 and p99
-  // over every round trip of the timed phase. Throws std::runtime_error on failure.
-  [[nodiscard]] virtual latency_sample round_trip(std::size_t size, const run_bounds& bounds) = 0;
+  // over every round trip of the timed phase.
+  [[nodiscard]] virtual latency_sample round_trip(std::size_t size, const run_bounds& bounds);
+
+  // Load balancing one-way (the ZeroMQ guide's pipeline): one PUSH on a sender thread, `workers`
+  // PULL sockets connected to it, read by one receiver thread; msgs/s summed over the PULLs.
+  [[nodiscard]] virtual throughput_sample pipeline(std::size_t size, int workers,
+                                                   const run_bounds& bounds);
+
+  // Load balancing request/reply: `shape.clients` REQ clients -> a broker -> `shape.workers`
+  // DEALER workers that echo each request; every client keeps one request in flight. One sample
+  // per size of `sizes`, measured one after the other on the same clients, broker and workers,
+  // so that their start-up is paid once.
+  [[nodiscard]] virtual std::vector<broker_sample> broker(const std::vector<std::size_t>& sizes,
+                                                          const broker_shape& shape,
+                                                          const run_bounds& bounds);
 
   // PUB/SUB fan-out: one PUB, `subscribers` SUBs subscribed to everything; one sample per size
   // of `sizes`, measured one after the other on the same sockets so that joining is paid once.
-  // Throws std::runtime_error on failure, std::logic_error when has_fan_out() is false.
   [[nodiscard]] virtual std::vector<fan_out_sample> fan_out(const std::vector<std::size_t>& sizes,
                                                             int subscribers,
-                                                            const run_bounds& bounds) {
-    (void)sizes;
-    (void)subscribers;
-    (void)bounds;
-    throw std::logic_error(name() + " takes no part in the PUB/SUB measurement");
-  }
+                                                            const run_bounds& bounds);
 
-  // Which measurements this system is run for. Default: one-way and REQ/REP.
-  [[nodiscard]] virtual bool has_one_way() const { return true; }
-  [[nodiscard]] virtual bool has_round_trip() const { return true; }
+  // Which measurements this system is run for. Default: none.
+  [[nodiscard]] virtual bool has_one_way() const { return false; }
+  [[nodiscard]] virtual bool has_round_trip() const { return false; }
+  [[nodiscard]] virtual bool has_pipeline() const { return false; }
+  [[nodiscard]] virtual bool has_broker() const { return false; }
   [[nodiscard]] virtual bool has_fan_out() const { return false; }
 };
 
 using system_list = std::vector<std::unique_ptr<messaging_system>>;
 
-// "plaintext" and, when this libzmq was built with it, "curve"; "plaintext-pubsub" and
-// "curve-pubsub" (PUB/SUB fan-out).
+// "plaintext" and, when this libzmq was built with it, "curve"; "plaintext-pipeline" and
+// "curve-pipeline" (PUSH/PULL); "plaintext-broker" (REQ clients -> zmq_proxy of a ROUTER
+// frontend and a DEALER backend -> DEALER workers); "plaintext-pubsub" and "curve-pubsub"
+// (PUB/SUB fan-out).
 system_list make_zmq_systems();
 
 // How cryptcom's sockets are set up for the run (the rest are the library's defaults).
@@ -123,9 +160,11 @@ struct cryptcom_settings {
 
 // "cryptcom-push" (one-way, DEALER to ROUTER) and "cryptcom-pull" (REQ/REP, the request sealed
 // to a key the REP offered, the reply to a key the request carried), "cryptcom-auth-push"
-// (cryptcom-push in authenticated mode) and "cryptcom-pubsub" (PUB/SUB fan-out, one sealed copy
-// per subscriber, docs/PROTOCOL.md §11.8). Throws std::runtime_error
-// when the settings cannot be used here (AES-256-GCM without hardware support).
+// (cryptcom-push in authenticated mode), "cryptcom-pipeline" (PUSH/PULL), "cryptcom-broker"
+// (REQ clients -> cryptcom::zmq::broker -> DEALER workers, through_broker) and "cryptcom-pubsub"
+// (PUB/SUB fan-out, one sealed copy per subscriber, docs/PROTOCOL.md §11.8). Throws
+// std::runtime_error when the settings cannot be used here (AES-256-GCM without hardware
+// support).
 system_list make_cryptcom_systems(const cryptcom_settings& settings);
 
 }  // namespace cryptcom::bench

@@ -124,6 +124,45 @@ void send_until_stopped(std::vector<Socket>& dealers, const std::vector<unsigned
   }
 }
 
+// Runs send_until_stopped over `senders` on a thread of its own while `receive` runs on this
+// one, then stops the sender. When either fails, the sender's error is the one thrown: a
+// receiver that starved is usually the symptom, the sender's failure the cause.
+template <class Socket, class Receive>
+void receive_while_sending(std::vector<Socket>& senders, const std::vector<unsigned char>& payload,
+                           std::uint64_t max_sends, clock::time_point deadline, Receive&& receive) {
+  std::exception_ptr sender_error;
+  std::jthread sender([&](std::stop_token stop) {
+    try {
+      send_until_stopped(senders, payload, stop, max_sends, deadline);
+    } catch (...) {
+      sender_error = std::current_exception();
+    }
+  });
+  auto stop_sender = [&] {
+    sender.request_stop();
+    sender.join();
+    if (sender_error) std::rethrow_exception(sender_error);
+  };
+  try {
+    receive();
+  } catch (...) {
+    stop_sender();
+    throw;
+  }
+  stop_sender();
+}
+
+// The rate, bytes and CPU per message of `received` messages of `size` bytes in `seconds`.
+inline throughput_sample throughput_of(std::uint64_t received, double seconds, std::size_t size,
+                                       double cpu_us) {
+  if (seconds <= 0 || received == 0) fail("empty measurement window");
+  throughput_sample sample;
+  sample.msgs_per_s = static_cast<double>(received) / seconds;
+  sample.bytes_per_s = sample.msgs_per_s * static_cast<double>(size);
+  sample.cpu_us_per_msg = cpu_us / static_cast<double>(received);
+  return sample;
+}
+
 }  // namespace detail
 
 template <class Policy>
@@ -174,24 +213,14 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
   // The receiver times max_messages after the first one (and the warm-up); the sender never
   // needs more. With a warm-up the count is not known: the stop request ends the sender.
   const std::uint64_t max_sends = bounds.warmup.count() > 0 ? UINT64_MAX : bounds.max_messages + 1;
-  std::exception_ptr sender_error;
-  std::jthread sender([&](std::stop_token stop) {
-    try {
-      send_until_stopped(dealers, payload, stop, max_sends, deadline);
-    } catch (...) {
-      sender_error = std::current_exception();
-    }
-  });
-
   // Receiver, on this thread. The clock starts at the first payload so that connection setup
   // and the sender's start-up are outside the window.
   std::uint64_t received = 0;
   auto start = clock::now();
   double cpu_start = 0;
   double cpu_end = 0;
-  auto next_progress = start;
   auto now = start;
-  try {
+  receive_while_sending(dealers, payload, max_sends, deadline, [&] {
     recv_routed(router, id, message);
     if (message.size() != size) fail("payload of the wrong size");
     for (const auto warm_until = clock::now() + bounds.warmup; clock::now() < warm_until;) {
@@ -200,7 +229,7 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
     }
     start = clock::now();
     cpu_start = process_cpu_us();
-    next_progress = start + bounds.progress_every;
+    auto next_progress = start + bounds.progress_every;
     // Reading the clock for every 64-byte message costs a few percent; every 64 KiB is enough.
     const std::uint64_t clock_every = std::max<std::uint64_t>(1, 65536 / size);
     while (received < bounds.max_messages) {
@@ -219,23 +248,10 @@ throughput_sample measure_one_way(Policy& policy, std::size_t size, int peers,
     }
     now = clock::now();
     cpu_end = process_cpu_us();
-  } catch (...) {
-    // A receiver that starved is usually the symptom; the sender's error is the cause.
-    sender.request_stop();
-    sender.join();
-    if (sender_error) std::rethrow_exception(sender_error);
-    throw;
-  }
-  sender.request_stop();
-  sender.join();
-  if (sender_error) std::rethrow_exception(sender_error);
+  });
 
-  const double seconds = std::chrono::duration<double>(now - start).count();
-  if (seconds <= 0 || received == 0) fail("empty measurement window");
-  throughput_sample sample;
-  sample.msgs_per_s = static_cast<double>(received) / seconds;
-  sample.bytes_per_s = sample.msgs_per_s * static_cast<double>(size);
-  sample.cpu_us_per_msg = (cpu_end - cpu_start) / static_cast<double>(received);
+  throughput_sample sample = throughput_of(
+      received, std::chrono::duration<double>(now - start).count(), size, cpu_end - cpu_start);
   if (rss_before && rss_after) {
     sample.rss_per_peer_bytes =
         static_cast<double>(*rss_after - *rss_before) / static_cast<double>(peer_count);

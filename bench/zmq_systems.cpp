@@ -1,5 +1,6 @@
 // The reference systems: libzmq as it is, and libzmq with its own CURVE security; each also as
-// PUB/SUB (the *-pubsub rows).
+// PUSH/PULL (the *-pipeline rows) and as PUB/SUB (the *-pubsub rows); and plain libzmq's clients
+// -> broker -> workers.
 
 #include <sodium.h>
 
@@ -9,7 +10,9 @@
 #include <string_view>
 #include <zmq.hpp>
 
+#include "broker_system.hpp"
 #include "pattern_system.hpp"
+#include "plain_broker.hpp"
 #include "results.hpp"
 #include "system.hpp"
 
@@ -21,6 +24,15 @@ struct plaintext_policy {
 
   socket_type make_socket(::zmq::context_t& context, ::zmq::socket_type type, endpoint_role) {
     return socket_type(context, type);
+  }
+};
+
+// REQ clients and DEALER workers of plain libzmq around zmq_proxy (plain_broker.hpp).
+struct plaintext_broker_policy : plaintext_policy {
+  using broker_type = plain_broker;
+
+  std::unique_ptr<plain_broker> make_broker(::zmq::context_t& context) {
+    return std::make_unique<plain_broker>(context);
   }
 };
 
@@ -98,6 +110,14 @@ system_list make_zmq_systems() {
     systems.push_back(
         std::make_unique<pattern_system<curve_policy>>(k_curve_system, curve_policy{}));
   }
+  systems.push_back(std::make_unique<pattern_system<plaintext_policy>>(
+      k_plaintext_pipeline_system, plaintext_policy{}, pattern::pipeline_only));
+  if (curve) {
+    systems.push_back(std::make_unique<pattern_system<curve_policy>>(
+        k_curve_pipeline_system, curve_policy{}, pattern::pipeline_only));
+  }
+  systems.push_back(std::make_unique<broker_system<plaintext_broker_policy>>(
+      k_plaintext_broker_system, plaintext_broker_policy{}));
   systems.push_back(std::make_unique<pattern_system<plaintext_policy>>(
       k_plaintext_pubsub_system, plaintext_policy{}, pattern::fan_out_only));
   if (curve) {

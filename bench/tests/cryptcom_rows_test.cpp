@@ -29,7 +29,7 @@ const run_bounds k_short{std::chrono::milliseconds(150), 100'000, std::chrono::m
 TEST(bench_cryptcom, push_measures_one_way_only_and_pull_round_trip_only) {
   ASSERT_GE(sodium_init(), 0);
   auto systems = make_cryptcom_systems({});
-  ASSERT_EQ(systems.size(), 3u);
+  ASSERT_GE(systems.size(), 3u);  // then the load balancing rows: load_balancing_test.cpp
   auto& push = *systems[0];
   auto& pull = *systems[1];
   auto& authenticated_push = *systems[2];

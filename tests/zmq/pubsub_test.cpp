@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "auth_support.hpp"
 #include "proxy_tap.hpp"
-#include "test_support.hpp"
 
 namespace cryptcom::zmq::test {
 namespace {
@@ -158,6 +158,34 @@ TEST_P(pubsub, through_a_plain_forwarder_with_two_publishers) {
     EXPECT_EQ(m.to_string().find("secret-"), std::string::npos) << "plaintext at the forwarder";
   }
   EXPECT_GT(frames, 300u);
+}
+
+// Authenticated mode: each subscriber is an initiator holding the publisher's public key; the
+// publisher's allow-list decides who gets anything.
+TEST_P(pubsub, authenticated_subscribers_on_the_allow_list_get_their_topics_others_nothing) {
+  ::zmq::context_t ctx;
+  const keypair publisher_id = make_keypair(), allowed_id = make_keypair(),
+                stranger_id = make_keypair();
+  socket pub = make(ctx, st::pub);
+  make_server(pub, publisher_id, {allowed_id});
+  const std::string endpoint = bind_any(pub, GetParam());
+  socket allowed = make(ctx, st::sub), stranger = make(ctx, st::sub);
+  make_client(allowed, allowed_id, publisher_id);
+  make_client(stranger, stranger_id, publisher_id);
+  for (socket* s : {&allowed, &stranger}) {
+    s->set(::zmq::sockopt::subscribe, "news");
+    s->connect(endpoint);
+  }
+  wait_until_subscribed(pub, {&allowed}, {"news"});
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(send_strings(pub, {"news", std::to_string(i)}));
+  for (int i = 0; i < 50; ++i) {
+    auto m = recv_strings(allowed);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->back(), std::to_string(i));
+  }
+  stranger.set(::zmq::sockopt::rcvtimeo, 300);
+  EXPECT_FALSE(recv_strings(stranger)) << "a subscriber not on the allow-list got a message";
+  EXPECT_GE(pub.stats().engine.total.handshakes_refused, 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, pubsub, ::testing::Values(transport::tcp, transport::ipc),

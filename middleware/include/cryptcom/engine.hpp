@@ -137,7 +137,9 @@ class engine {
   const guid& instance() const noexcept;
 
   // Declares a peer we will talk to, so keys can be asked for before the first send.
-  // Idempotent. Peers are also created implicitly by send() and receive().
+  // Idempotent. Peers are also created implicitly by send() and receive(). In authenticated
+  // mode a responder without a session with the peer sends it a hello_request (at most one a
+  // second), so that the initiator starts the handshake (PROTOCOL.md §12.4).
   void connect(peer_id peer, time_point now);
   // Sets the flow used for messages to `peer` that do not name one (overrides
   // options::default_flow for that peer).

@@ -1852,9 +1852,12 @@ const guid& engine::instance() const noexcept { return impl_->instance; }
 
 void engine::connect(peer_id peer, time_point now) {
   if (!impl_->init_status.ok()) return;
-  auto& p = impl_->peer(peer, now);
+  auto& im = *impl_;
+  auto& p = im.peer(peer, now);
   p.wants_pool = true;
-  impl_->flush(peer, p, now);
+  // A responder cannot start the session it needs; it tells the initiator it is there (§12.4).
+  if (im.authenticated && !im.initiator && !p.auth.session) im.send_hello_request(peer, p, now);
+  im.flush(peer, p, now);
 }
 
 void engine::set_flow(peer_id peer, flow how, time_point now) {

@@ -21,6 +21,7 @@
 #include "cryptcom/frame_header.hpp"
 #include "cryptcom/types.hpp"
 #include "cryptcom/zmq/error.hpp"
+#include "handover.hpp"
 
 namespace cryptcom::zmq {
 namespace {
@@ -106,6 +107,7 @@ struct broker::state {
 
   // Sends frames on a ROUTER without waiting; the first frame is the routing id.
   sent send(::zmq::socket_t& s, std::vector<::zmq::message_t>& frames) {
+    detail::handover_release();
     for (std::size_t i = 0; i < frames.size(); ++i) {
       const int flags = ZMQ_DONTWAIT | (i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
       if (zmq_msg_send(frames[i].handle(), s.handle(), flags) < 0) {
@@ -460,6 +462,9 @@ struct broker::state {
         return true;
       }
     }
+    // What another thread of this process sent through libzmq (which ThreadSanitizer does not
+    // see into) is read only after this acquire, as the sockets do.
+    detail::handover_acquire();
     capture_copy(frames);
     if (frames.size() < 2) {
       bump(count.refused_malformed);

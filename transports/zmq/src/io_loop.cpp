@@ -398,6 +398,7 @@ socket_stats io_loop::stats() {
   s.key_pool = pool_->stats();
   s.transport = counters_;
   s.transport.events_dropped = shared_->events_dropped();
+  s.transport.messages_dropped += shared_->publisher_drops.load(std::memory_order_relaxed);
   s.transport.peers = routes_.size();
   s.transport.peers_unestablished = routes_.unestablished();
   for (peer_number id : routes_.peers()) s.routes[id] = routes_.path_copy(id);

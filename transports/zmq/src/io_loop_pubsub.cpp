@@ -53,7 +53,6 @@ void io_loop::setup_pubsub() {
     subscription += address_;
     wire_.send(::zmq::buffer(subscription), ::zmq::send_flags::none);
   }
-  if (kind_.what == role::pub) data_.set(::zmq::sockopt::subscribe, "");
   if (kind_.what == role::xsub) {
     // Every subscription message of the application reaches us, repeated ones and all.
     data_.set(::zmq::sockopt::xpub_verbose, 1);
@@ -119,11 +118,16 @@ void io_loop::send_subscription_set(peer_number publisher, time_point now) {
   std::string seq(seq_bytes, '\0');
   for (std::size_t i = 0; i < seq_bytes; ++i)
     seq[i] = static_cast<char>((topics_seq_ >> (8 * (seq_bytes - 1 - i))) & 0xff);
-  std::vector<byte_view> parts;
-  parts.reserve(topics.size() + 1);
-  parts.emplace_back(reinterpret_cast<const byte*>(seq.data()), seq.size());
-  for (const auto& t : topics)
-    parts.emplace_back(reinterpret_cast<const byte*>(t.data()), t.size());
+  // The topics in one part, each after its length in 2 bytes, big-endian (§11.8): a set is not
+  // bounded by the publisher's max_parts.
+  std::string list;
+  for (const auto& t : topics) {
+    list.push_back(static_cast<char>((t.size() >> 8) & 0xff));
+    list.push_back(static_cast<char>(t.size() & 0xff));
+    list += t;
+  }
+  const byte_view parts[] = {byte_view(reinterpret_cast<const byte*>(seq.data()), seq.size()),
+                             byte_view(reinterpret_cast<const byte*>(list.data()), list.size())};
   send_options how;
   how.use_flow = flow::push;
   if (!engine_.send(publisher, parts, now, how).ok()) ++counters_.messages_dropped;
@@ -135,6 +139,21 @@ void io_loop::subscribe(const std::string& topic, bool on) {
 
 void io_loop::change_topic(bool on, std::string_view topic, time_point now) {
   const std::vector<std::string> before = distinct(topics_);
+  const bool grows = !std::binary_search(before.begin(), before.end(), topic);
+  if (on && (topic.size() > max_topic_bytes || (grows && before.size() >= max_topics))) {
+    // What every publisher would refuse, refused here (§11.8): the set stays as it was.
+    emit({event_kind::message_refused,
+          {},
+          0,
+          errc::limit_exceeded,
+          {},
+          "a subscription was refused: topics are at most " + std::to_string(max_topic_bytes) +
+              " bytes and a subscriber has at most " + std::to_string(max_topics) +
+              " (this one: " + std::to_string(topic.size()) + " bytes, " +
+              std::to_string(before.size()) + " topics held)",
+          {}});
+    return;
+  }
   if (on) {
     topics_.emplace_back(topic);
   } else {
@@ -196,15 +215,30 @@ void io_loop::on_subscription_set(delivery&& d) {
   auto& sub = subscribers_[d.peer];
   std::string why;
   std::uint64_t seq = 0;
-  if (d.parts.empty() || d.parts[0].size() != seq_bytes) {
-    why = "its first part is not an 8-byte sequence number";
-  } else if (d.parts.size() - 1 > max_topics) {
-    why = "it has more than " + std::to_string(max_topics) + " topics";
+  std::vector<std::string> topics;
+  if (d.parts.size() != 2 || d.parts[0].size() != seq_bytes) {
+    why = "it is not [8-byte sequence number, topic list]";
   } else {
     for (std::size_t i = 0; i < seq_bytes; ++i) seq = (seq << 8) | d.parts[0][i];
-    for (std::size_t i = 1; i < d.parts.size() && why.empty(); ++i) {
-      if (d.parts[i].size() > max_topic_bytes)
+    const byte_view list = d.parts[1];
+    std::size_t at = 0;
+    while (at < list.size() && why.empty()) {
+      if (list.size() - at < 2) {
+        why = "the topic list ends inside a length";
+        break;
+      }
+      const std::size_t n = (static_cast<std::size_t>(list[at]) << 8) | list[at + 1];
+      at += 2;
+      if (n > max_topic_bytes) {
         why = "a topic is longer than " + std::to_string(max_topic_bytes) + " bytes";
+      } else if (list.size() - at < n) {
+        why = "the topic list ends inside a topic";
+      } else if (topics.size() == max_topics) {
+        why = "it has more than " + std::to_string(max_topics) + " topics";
+      } else {
+        topics.emplace_back(reinterpret_cast<const char*>(list.data() + at), n);
+        at += n;
+      }
     }
   }
   if (!why.empty()) {
@@ -220,10 +254,6 @@ void io_loop::on_subscription_set(delivery&& d) {
     return;
   }
   if (seq > sub.seq) {
-    std::vector<std::string> topics;
-    topics.reserve(d.parts.size() - 1);
-    for (std::size_t i = 1; i < d.parts.size(); ++i)
-      topics.emplace_back(reinterpret_cast<const char*>(d.parts[i].data()), d.parts[i].size());
     topics = distinct(std::move(topics));
     for (const auto& t : topics) {
       if (!std::binary_search(sub.topics.begin(), sub.topics.end(), t) && ++topic_counts_[t] == 1)

@@ -6,6 +6,7 @@
 // Thread-safety: every member is guarded by `mutex`, except the doorbell, which is its own.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -49,6 +50,9 @@ class shared_state {
   void push_event(event e);
   std::optional<event> pop_event();
   std::uint64_t events_dropped() const;
+  // PUB/XPUB: messages the application sent while the pipe to the I/O thread was full, dropped
+  // as libzmq's PUB drops at its high-water mark (counted here by the application's thread).
+  std::atomic<std::uint64_t> publisher_drops{0};
 
   void set_final_stats(socket_stats s);
   std::optional<socket_stats> final_stats() const;

@@ -119,6 +119,7 @@ struct socket::impl {
   std::size_t pending_bytes = 0;
   std::uint64_t sent = 0;
   detail::auth_check auth_check;
+  bool dropping = false;  // PUB/XPUB: the parts of a message being dropped whole
 
   impl(void* context, ::zmq::socket_type t, socket_options o)
       : type(t),
@@ -297,6 +298,21 @@ void socket::close() noexcept {
   }
   const bool more = (flags & ::zmq::send_flags::sndmore) != ::zmq::send_flags::none;
   const std::size_t size = msg.size();
+  if (im.kind.publishes()) {
+    // A PUB never blocks: a message the pipe to the I/O thread has no room for is dropped
+    // whole (counted in stats().transport.messages_dropped), as libzmq's PUB drops at its
+    // high-water mark; the send still succeeds.
+    if (im.pending.empty() && !im.dropping)
+      im.dropping = !im.pipe_ready(::zmq::send_flags::dontwait);
+    if (im.dropping) {
+      if (!more) {
+        im.dropping = false;
+        im.shared->publisher_drops.fetch_add(1, std::memory_order_relaxed);
+      }
+      return size;
+    }
+    flags = flags | ::zmq::send_flags::dontwait;
+  }
   if (im.pending.empty() && !more) {
     im.check_limits(1, size, size);
     detail::handover_release();
@@ -405,9 +421,8 @@ void socket::set_option(int option, const void* value, std::size_t size) {
     return;
   }
   if ((option == ZMQ_SUBSCRIBE || option == ZMQ_UNSUBSCRIBE) && im.kind.what == role::sub) {
-    // The pipe's SUB end filters as libzmq's does; the I/O thread tells the publishers, sealed
+    // The I/O thread filters what it delivers and tells the publishers, sealed
     // (docs/PROTOCOL.md §11.8).
-    if (zmq_setsockopt(im.pipe.handle(), option, value, size) != 0) throw ::zmq::error_t();
     const std::string topic(static_cast<const char*>(value), size);
     im.call([&](io_loop& io) { io.subscribe(topic, option == ZMQ_SUBSCRIBE); });
     return;

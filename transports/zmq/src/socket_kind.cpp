@@ -63,14 +63,16 @@ socket_kind kind_of(st type) {
       return {role::pull, st::router, st::pull, st::push, false, true, false, true};
     // Publish/subscribe (§11.8): an XPUB and an XSUB on the wire, so that subscribers' keys,
     // acknowledgements and sealed subscriptions travel back as upstream messages. The pipe ends
-    // keep libzmq's own semantics where they can: a PUB end drops when the I/O thread is behind
-    // (PUB never blocks), a SUB end filters by the application's subscriptions, an XSUB end
-    // takes subscription messages. An XPUB's end is a PAIR: the I/O thread hands it
-    // subscription messages and takes its data.
+    // keep libzmq's own semantics where they can: an XSUB end takes subscription messages and
+    // filters by them. A PUB's and an XPUB's end is a PAIR: the I/O thread hands an XPUB
+    // subscription messages, and socket::send drops (and counts) what a full pipe cannot take,
+    // as libzmq's PUB drops and never blocks. A SUB's end is a PAIR too, so that a full pipe
+    // (an application that does not read) holds the wire back, and the publisher, seeing its
+    // copies unacknowledged, drops and counts them (§11.8), instead of a silent drop here.
     case st::pub:
-      return {role::pub, st::xpub, st::pub, st::sub, false, true, false, false, true};
+      return {role::pub, st::xpub, st::pair, st::pair, false, true, false, false, true};
     case st::sub:
-      return {role::sub, st::xsub, st::sub, st::pub, false, true, false, false, true};
+      return {role::sub, st::xsub, st::pair, st::pair, false, true, false, false, true};
     case st::xpub:
       return {role::xpub, st::xpub, st::pair, st::pair, false, true, false, false, true};
     case st::xsub:
