@@ -11,7 +11,7 @@
 // bytes, in messages, and in time (how many messages the slowest subscriber receives in 100 ms).
 //
 // Not thread-safe except fan_out_progress, which is the one object the publisher (the calling
-// thread) and the receiver thread share.
+// thread) and the subscribers' receiver threads share.
 #pragma once
 
 #include <algorithm>
@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <zmq.hpp>
@@ -69,23 +70,23 @@ inline std::uint64_t fan_out_window_messages(std::size_t size, std::size_t subsc
   return std::min(std::max<std::uint64_t>(by_bytes, 16), max_messages);
 }
 
-// What the subscribers have received so far, written by the receiver thread and read by the
-// publisher, which waits on it when it is too far ahead.
+// What each subscriber has received so far, counted by its receiver thread and read by the
+// publisher, which waits on it when it is too far ahead. Thread-safe.
 class fan_out_progress {
  public:
-  // Receiver: the slowest subscriber's count and the sum over all of them.
-  void update(std::uint64_t slowest, std::uint64_t total) {
-    total_.store(total, std::memory_order_relaxed);
-    if (slowest == slowest_.load(std::memory_order_relaxed)) return;
-    bool wake = false;
-    {
-      std::lock_guard lock(mutex_);
-      slowest_.store(slowest, std::memory_order_relaxed);
-      wake = slowest >= wanted_;
-    }
-    if (wake) ready_.notify_one();
+  explicit fan_out_progress(std::size_t subscribers)
+      : subscribers_(subscribers), counts_(new std::atomic<std::uint64_t>[subscribers]) {
+    for (std::size_t i = 0; i < subscribers_; ++i) counts_[i].store(0, std::memory_order_relaxed);
   }
-  // Receiver: it stopped (or failed); a waiting publisher returns at once.
+
+  // Receiver of subscriber `i` (its only writer): one more message.
+  void count(std::size_t i) {
+    const std::uint64_t n = counts_[i].load(std::memory_order_relaxed) + 1;
+    counts_[i].store(n, std::memory_order_relaxed);
+    // The publisher waits for `wanted_`: the subscriber that reaches it may be the last one.
+    if (n == wanted_.load(std::memory_order_relaxed)) wake();
+  }
+  // A receiver stopped (or failed); a waiting publisher returns at once.
   void end() {
     {
       std::lock_guard lock(mutex_);
@@ -94,32 +95,51 @@ class fan_out_progress {
     ready_.notify_one();
   }
 
-  [[nodiscard]] std::uint64_t slowest() const { return slowest_.load(std::memory_order_relaxed); }
-  [[nodiscard]] std::uint64_t total() const { return total_.load(std::memory_order_relaxed); }
-  // Whether the receiver stopped; once true, what it wrote before end() may be read.
+  [[nodiscard]] std::uint64_t count_of(std::size_t i) const {
+    return counts_[i].load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t slowest() const {
+    std::uint64_t least = UINT64_MAX;
+    for (std::size_t i = 0; i < subscribers_; ++i) least = std::min(least, count_of(i));
+    return least;
+  }
+  [[nodiscard]] std::uint64_t total() const {
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i < subscribers_; ++i) sum += count_of(i);
+    return sum;
+  }
+  // Whether a receiver stopped; once true, what it wrote before end() may be read.
   [[nodiscard]] bool ended() {
     std::lock_guard lock(mutex_);
     return ended_;
   }
 
-  // Publisher: waits until the slowest subscriber has `target` messages, the receiver ended, or
+  // Publisher: waits until the slowest subscriber has `target` messages, a receiver ended, or
   // `until`; returns the slowest count then.
   std::uint64_t wait_for(std::uint64_t target, clock::time_point until) {
     std::unique_lock lock(mutex_);
-    wanted_ = target;
-    ready_.wait_until(lock, until,
-                      [&] { return ended_ || slowest_.load(std::memory_order_relaxed) >= target; });
-    wanted_ = UINT64_MAX;
-    return slowest_.load(std::memory_order_relaxed);
+    wanted_.store(target, std::memory_order_relaxed);
+    // A receiver reaching `target` wakes us under the mutex, so no wake-up is lost between the
+    // check and the wait; the 10 ms are a safety net only (a subscriber already past it).
+    while (!ended_ && slowest() < target && clock::now() < until) {
+      ready_.wait_until(lock, std::min(until, clock::now() + std::chrono::milliseconds(10)));
+    }
+    wanted_.store(UINT64_MAX, std::memory_order_relaxed);
+    return slowest();
   }
 
  private:
+  void wake() {
+    { std::lock_guard lock(mutex_); }
+    ready_.notify_one();
+  }
+
+  std::size_t subscribers_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;
+  std::atomic<std::uint64_t> wanted_{UINT64_MAX};
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::atomic<std::uint64_t> slowest_{0};
-  std::atomic<std::uint64_t> total_{0};
-  std::uint64_t wanted_ = UINT64_MAX;  // guarded by mutex_
-  bool ended_ = false;                 // guarded by mutex_
+  bool ended_ = false;  // guarded by mutex_
 };
 
 // The publisher of one size: publishes `payload` while the pacing allows, waits for the slowest

@@ -22,7 +22,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <numeric>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -41,27 +40,22 @@ namespace detail {
 inline constexpr std::size_t k_hello_size = 1;
 // The first size's warm-up lasts until the stream has run this long without a stall (the ramp).
 inline constexpr std::chrono::milliseconds k_fan_out_smooth{250};
+// A subscriber's receiver waits this long in recv at a time (its rcvtimeo while it receives).
+inline constexpr std::chrono::milliseconds k_receive_poll{50};
 
-// Takes what is already there on every subscriber, at most `batch` messages from each, without
-// waiting. Messages of `size` bytes are counted in `got`; hellos are ignored; anything else
-// fails the run. Returns whether anything was there.
+// Takes the hellos already there on every subscriber, without waiting, counting them in
+// `hellos`; anything else fails the run (nothing else has been published yet).
 template <class Socket>
-bool drain_subscribers(std::vector<Socket>& subs, std::size_t size, std::vector<std::uint64_t>& got,
-                       ::zmq::message_t& message) {
-  constexpr int batch = 256;
-  bool any = false;
+void take_hellos(std::vector<Socket>& subs, std::vector<std::uint64_t>& hellos,
+                 ::zmq::message_t& message) {
   for (std::size_t i = 0; i < subs.size(); ++i) {
-    for (int n = 0; n < batch && subs[i].recv(message, ::zmq::recv_flags::dontwait); ++n) {
-      if (message.more()) fail("a subscriber received a multipart message");
-      if (message.size() == size) {
-        ++got[i];
-      } else if (message.size() != k_hello_size) {
-        fail("a subscriber received a message of the wrong size");
+    while (subs[i].recv(message, ::zmq::recv_flags::dontwait)) {
+      if (message.more() || message.size() != k_hello_size) {
+        fail("a subscriber received something else than a hello");
       }
-      any = true;
+      ++hellos[i];
     }
   }
-  return any;
 }
 
 // Publishes a hello every 2 ms per 10 subscribers until every subscriber has received one: from
@@ -88,32 +82,30 @@ void wait_for_subscribers(Socket& pub, std::vector<Socket>& subs, clock::time_po
       fail("the publisher refused a hello");
     for (const auto next = clock::now() + interval; clock::now() < next;) {
       ::zmq::poll(items, interval);
-      // Hellos are the only messages there are yet: counted under their own size.
-      drain_subscribers(subs, k_hello_size, hellos, message);
+      take_hellos(subs, hellos, message);
     }
   }
 }
 
-// The receiver thread of one size: counts every subscriber's messages until stopped, and
-// returns each subscriber's count.
+// The receiver thread of subscriber `i` for one size, as the subscriber's own process would
+// read: blocking in recv (k_receive_poll at a time, to see a stop request), counting each
+// message of `size` bytes, ignoring hellos, failing on anything else.
 template <class Socket>
-std::vector<std::uint64_t> count_deliveries(std::vector<Socket>& subs, std::size_t size,
-                                            fan_out_progress& progress, std::stop_token stop,
-                                            clock::time_point deadline) {
-  std::vector<std::uint64_t> got(subs.size(), 0);
-  std::vector<::zmq::pollitem_t> items;
-  for (auto& sub : subs) items.push_back({sub.handle(), 0, ZMQ_POLLIN, 0});
+void receive_deliveries(Socket& sub, std::size_t i, std::size_t size, fan_out_progress& progress,
+                        std::stop_token stop, clock::time_point deadline) {
   ::zmq::message_t message;
   while (!stop.stop_requested()) {
-    if (drain_subscribers(subs, size, got, message)) {
-      progress.update(*std::min_element(got.begin(), got.end()),
-                      std::accumulate(got.begin(), got.end(), std::uint64_t{0}));
-    } else {
-      ::zmq::poll(items, std::chrono::milliseconds(10));
-      if (clock::now() > deadline) fail("the subscribers' receiver ran past its deadline");
+    if (!sub.recv(message, ::zmq::recv_flags::none)) {
+      if (clock::now() > deadline) fail("a subscriber's receiver ran past its deadline");
+      continue;
+    }
+    if (message.more()) fail("a subscriber received a multipart message");
+    if (message.size() == size) {
+      progress.count(i);
+    } else if (message.size() != k_hello_size) {
+      fail("a subscriber received a message of the wrong size");
     }
   }
-  return got;
 }
 
 // The publisher's threads: the calling thread, those started since `before` (making the
@@ -133,7 +125,7 @@ std::vector<int> publisher_threads(const Policy& policy, const std::vector<int>&
 }  // namespace detail
 
 // One PUB (binds, on the calling thread) and `subscribers` SUBs (connect, subscribed to
-// everything, read by one receiver thread), each end on a context of its own as in
+// everything, each read by a receiver thread of its own), each end on a context of its own as in
 // measure_one_way. One sample per size of `sizes`, in that order, measured one after the other
 // on the same sockets so that joining (connections, handshakes, keys) is paid once.
 //
@@ -186,27 +178,35 @@ std::vector<fan_out_sample> measure_fan_out(Policy& policy, const std::vector<st
     subs.back().connect(endpoint);
   }
   wait_for_subscribers(pub, subs, std::min(deadline, clock::now() + 2 * bounds.io_timeout));
+  for (auto& sub : subs)
+    sub.set(::zmq::sockopt::rcvtimeo, static_cast<int>(k_receive_poll.count()));
   const auto joined_at = clock::now();
 
   std::vector<fan_out_sample> samples;
   for (const std::size_t size : sizes) {
     const auto payload = random_payload(size);
-    fan_out_progress progress;
-    std::exception_ptr receiver_error;
-    std::vector<std::uint64_t> got;
-    std::jthread receiver([&](std::stop_token stop) {
-      try {
-        got = count_deliveries(subs, size, progress, stop, deadline);
-      } catch (...) {
-        receiver_error = std::current_exception();
+    // One receiver thread per subscriber, as each subscriber's own process would have.
+    fan_out_progress progress(sub_count);
+    std::vector<std::exception_ptr> receiver_errors(sub_count);
+    std::vector<std::jthread> receivers;
+    receivers.reserve(sub_count);
+    for (std::size_t i = 0; i < sub_count; ++i) {
+      receivers.emplace_back([&, i](std::stop_token stop) {
+        try {
+          receive_deliveries(subs[i], i, size, progress, stop, deadline);
+        } catch (...) {
+          receiver_errors[i] = std::current_exception();
+          progress.end();
+        }
+      });
+    }
+    // A receiver's error, when there is one, is the cause of whatever else failed.
+    auto stop_receivers = [&] {
+      for (auto& r : receivers) r.request_stop();
+      for (auto& r : receivers) r.join();
+      for (const auto& e : receiver_errors) {
+        if (e) std::rethrow_exception(e);
       }
-      progress.end();
-    });
-    // The receiver's error, when there is one, is the cause of whatever else failed.
-    auto stop_receiver = [&] {
-      receiver.request_stop();
-      receiver.join();
-      if (receiver_error) std::rethrow_exception(receiver_error);
     };
 
     // The clock is read after every 4 KiB of copies: often enough for a row of a hundred
@@ -256,16 +256,16 @@ std::vector<fan_out_sample> measure_fan_out(Policy& policy, const std::vector<st
       sample.publisher_cpu_us_per_msg = (publisher_cpu_end - publisher_cpu_start) * 1e6 / published;
       publisher.await_all();
     } catch (...) {
-      stop_receiver();
+      stop_receivers();
       throw;
     }
-    stop_receiver();
+    stop_receivers();
     // Every subscriber counted every message: none was dropped, none came twice.
-    for (std::size_t i = 0; i < got.size(); ++i) {
-      if (got[i] != publisher.published()) {
-        fail("subscriber " + std::to_string(i) + " received " + std::to_string(got[i]) + " of " +
-             std::to_string(publisher.published()) + " messages of " + std::to_string(size) +
-             " bytes");
+    for (std::size_t i = 0; i < sub_count; ++i) {
+      if (progress.count_of(i) != publisher.published()) {
+        fail("subscriber " + std::to_string(i) + " received " +
+             std::to_string(progress.count_of(i)) + " of " + std::to_string(publisher.published()) +
+             " messages of " + std::to_string(size) + " bytes");
       }
     }
     samples.push_back(sample);
