@@ -38,7 +38,9 @@ namespace detail {
 
 // What the publisher sends until every subscriber has joined; no payload is this short.
 inline constexpr std::size_t k_hello_size = 1;
-// The first size's warm-up lasts until the stream has run this long without a stall (the ramp).
+// The first size's warm-up (the ramp) lasts until every subscriber has received this many
+// messages and the stream has run this long without a stall.
+inline constexpr std::uint64_t k_fan_out_ramp_messages = 64;
 inline constexpr std::chrono::milliseconds k_fan_out_smooth{250};
 // A subscriber's receiver waits this long in recv at a time (its rcvtimeo while it receives).
 inline constexpr std::chrono::milliseconds k_receive_poll{50};
@@ -129,13 +131,17 @@ std::vector<int> publisher_threads(const Policy& policy, const std::vector<int>&
 // measure_one_way. One sample per size of `sizes`, in that order, measured one after the other
 // on the same sockets so that joining (connections, handshakes, keys) is paid once.
 //
-// The first size's warm-up is also the ramp: it lasts at least bounds.warmup and until the
-// stream has run k_fan_out_smooth without a stall (a wait of k_fan_out_stall for the slowest
-// subscriber), 2 * io_timeout at most. A cryptcom subscriber grants its publisher 4 keys until
-// the publisher has used some, then twice what it used (options::pool_target and the allowance;
-// the transport caps a subscriber's pool_target at 4): a publisher that asks for more gets part,
-// and asks again only after options::key_request_retry (1 s), so a new subscriber's stream
-// starts in steps of a second. The allowance then lasts for key_ttl, over every size.
+// The first size's warm-up is also the ramp: it lasts at least bounds.warmup, until every
+// subscriber has received k_fan_out_ramp_messages, and until the stream has run
+// k_fan_out_smooth without a stall (the slowest subscriber receiving nothing for
+// k_fan_out_stall while the publisher waits), 2 * io_timeout at most. A cryptcom subscriber
+// grants its publisher 4 keys until the publisher has used some, then twice what it used
+// (options::pool_target and the allowance; the transport caps a subscriber's pool_target at 4),
+// while the publisher asks for 64 (its pool_target): a request granted in part is asked again
+// only after options::key_request_retry (1 s), so a new subscriber's stream starts in steps of a
+// second, until its allowance covers the publisher's 64 keys and what is in flight (64
+// messages used: 128; the flow between two steps can outlast k_fan_out_smooth, hence the
+// count). The allowance then lasts for key_ttl, over every size.
 // fan_out_sample::ramp_ms is how long after joining the last stall ended (0: none).
 template <class Policy>
 std::vector<fan_out_sample> measure_fan_out(Policy& policy, const std::vector<std::size_t>& sizes,
@@ -223,8 +229,9 @@ std::vector<fan_out_sample> measure_fan_out(Policy& policy, const std::vector<st
       auto warm = [&] {
         const auto now = publisher.now();
         if (now - warm_from < bounds.warmup) return false;
-        return !ramp || now - publisher.last_stall_end() >= k_fan_out_smooth ||
-               now - warm_from >= 2 * bounds.io_timeout;
+        if (!ramp || now - warm_from >= 2 * bounds.io_timeout) return true;
+        return progress.slowest() >= k_fan_out_ramp_messages &&
+               now - publisher.last_stall_end() >= k_fan_out_smooth;
       };
       while (!warm()) publisher.publish();
       if (ramp && publisher.last_stall_end() > warm_from) {
