@@ -144,6 +144,10 @@ class engine {
   // Sets the flow used for messages to `peer` that do not name one (overrides
   // options::default_flow for that peer).
   void set_flow(peer_id peer, flow how, time_point now);
+  // How many of the peer's keys to keep at hand, in place of options::pool_target (it still grows
+  // when messages wait for keys). For a peer we seldom send to: a subscriber seals only its
+  // subscription sets to a publisher (PROTOCOL.md §11.8). What we grant the peer is unchanged.
+  void set_pool_target(peer_id peer, std::size_t keys, time_point now);
   // Puts `peer` in `group` (a transport names its connection: peers behind one connection, e.g.
   // routing paths a broker or a forger claims, share a group). Peers of one group share one
   // budget of keys granted before they have used any (options::unproven_grant_rate). By default

@@ -1864,6 +1864,11 @@ void engine::set_flow(peer_id peer, flow how, time_point now) {
   impl_->peer(peer, now).default_flow = how;
 }
 
+void engine::set_pool_target(peer_id peer, std::size_t keys, time_point now) {
+  auto& im = *impl_;
+  im.peer(peer, now).pool_goal = std::clamp<std::size_t>(keys, 1, im.opts.max_keys_per_peer);
+}
+
 void engine::set_group(peer_id peer, std::uint64_t group, time_point now) {
   auto& im = *impl_;
   if (!im.init_status.ok()) return;

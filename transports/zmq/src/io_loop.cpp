@@ -58,12 +58,6 @@ cryptcom::options engine_options(const socket_kind& kind, const socket_options& 
   cryptcom::options e = effective_engine_options(o);
   e.default_flow = o.flow.value_or(default_flow(kind.what, false));
   if (o.through_broker) e.hello_features |= broker_notices_feature;
-  if (kind.subscribes()) {
-    // A subscriber seals only its subscription sets to a publisher (§11.8): a few keys of each
-    // are plenty, and many subscribers then fit in a publisher's budget for new peers.
-    e.pool_target = std::min<std::size_t>(e.pool_target, 4);
-    e.pool_low_watermark = std::min<std::size_t>(e.pool_low_watermark, 2);
-  }
   return e;
 }
 

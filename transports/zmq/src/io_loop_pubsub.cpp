@@ -21,6 +21,7 @@ namespace {
 constexpr std::size_t max_topics = 10000;
 constexpr std::size_t max_topic_bytes = 1024;
 constexpr std::size_t seq_bytes = 8;
+constexpr std::size_t subscriber_pool_target = 4;
 
 std::string_view view_of(const ::zmq::message_t& m) {
   return {static_cast<const char*>(m.data()), m.size()};
@@ -109,6 +110,9 @@ void io_loop::on_wire_subscription(bool on, std::string_view address, time_point
 
 void io_loop::add_publisher(peer_number peer, time_point now) {
   if (!publishers_.insert(peer).second) return;
+  // Only subscription sets are sealed to a publisher: a few keys of each are plenty, and many
+  // subscribers then fit in a publisher's budget for peers that have proven nothing (§9).
+  engine_.set_pool_target(peer, subscriber_pool_target, now);
   engine_.connect(peer, now);  // the keys its subscription set is sealed to
   send_subscription_set(peer, now);
 }

@@ -298,6 +298,13 @@ void socket::close() noexcept {
   }
   const bool more = (flags & ::zmq::send_flags::sndmore) != ::zmq::send_flags::none;
   const std::size_t size = msg.size();
+  if (im.kind.what == role::xsub && more) {
+    // libzmq's XSUB reads each part on its own (a subscription, or a message passed upstream),
+    // and cryptcom's subscribers send nothing upstream but subscriptions (§11.8).
+    throw error(EINVAL,
+                "cryptcom::zmq::socket: an XSUB sends single-part subscription messages (01 or "
+                "00 and a topic); a multipart message is refused, nothing of it was sent");
+  }
   if (im.kind.publishes()) {
     // A PUB never blocks: a message the pipe to the I/O thread has no room for is dropped
     // whole (counted in stats().transport.messages_dropped), as libzmq's PUB drops at its
