@@ -1,7 +1,6 @@
 // The command line of cryptcom_bench. Plain data; parse_options is a pure function.
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <stdexcept>
@@ -76,12 +75,10 @@ struct bench_options {
   // 20 such measurements a rep, one of them paying a cryptcom broker's start-up of seconds, then
   // add about a minute on 2 cores).
   [[nodiscard]] std::chrono::milliseconds lb_window() const { return window * 3 / 10; }
-  // The PUB/SUB rows: 30% of a window each, after a warm-up of a quarter of that, in at most 3
-  // of the reps (--quick: 1). Each task measures both sizes on one set of sockets; the first size's
-  // warm-up waits out a cryptcom stream's start-up of about 3 s (pubsub_loop.hpp). A full run's 27
-  // such tasks add about a minute on 2 cores, 5 reps would add 100 s.
+  // The PUB/SUB rows: 30% of a window each, after a warm-up of a quarter of that. Each task
+  // measures both sizes on one set of sockets (a full run's 45 such tasks add about a minute on
+  // 2 cores).
   [[nodiscard]] std::chrono::milliseconds fan_out_window() const { return window * 3 / 10; }
-  [[nodiscard]] int fan_out_reps() const { return quick ? 1 : std::min(reps, 3); }
   // --hostile: the served client's round trips with the target idle, and during each attack.
   [[nodiscard]] std::chrono::milliseconds hostile_idle_window() const { return window * 3 / 2; }
   [[nodiscard]] std::chrono::milliseconds hostile_attack_window() const { return window * 3; }

@@ -38,8 +38,8 @@ namespace detail {
 
 // What the publisher sends until every subscriber has joined; no payload is this short.
 inline constexpr std::size_t k_hello_size = 1;
-// The first size's warm-up (the ramp) lasts until every subscriber has received this many
-// messages and the stream has run this long without a stall.
+// The first size's warm-up (the ramp, see measure_fan_out) lasts until every subscriber has
+// received this many messages and the stream has run this long without a stall.
 inline constexpr std::uint64_t k_fan_out_ramp_messages = 64;
 inline constexpr std::chrono::milliseconds k_fan_out_smooth{250};
 // A subscriber's receiver waits this long in recv at a time (its rcvtimeo while it receives).
@@ -134,14 +134,14 @@ std::vector<int> publisher_threads(const Policy& policy, const std::vector<int>&
 // The first size's warm-up is also the ramp: it lasts at least bounds.warmup, until every
 // subscriber has received k_fan_out_ramp_messages, and until the stream has run
 // k_fan_out_smooth without a stall (the slowest subscriber receiving nothing for
-// k_fan_out_stall while the publisher waits), 2 * io_timeout at most. A cryptcom subscriber
-// grants its publisher 4 keys until the publisher has used some, then twice what it used
-// (options::pool_target and the allowance; the transport caps a subscriber's pool_target at 4),
-// while the publisher asks for 64 (its pool_target): a request granted in part is asked again
-// only after options::key_request_retry (1 s), so a new subscriber's stream starts in steps of a
-// second, until its allowance covers the publisher's 64 keys and what is in flight (64
-// messages used: 128; the flow between two steps can outlast k_fan_out_smooth, hence the
-// count). The allowance then lasts for key_ttl, over every size.
+// k_fan_out_stall while the publisher waits), 2 * io_timeout at most. It is there for a stream
+// that starts in steps: a cryptcom subscriber grants its publisher keys in proportion to what
+// the publisher has used, and a request granted in part is asked again only after
+// options::key_request_retry (1 s). While subscribers granted 4 keys to begin with (their
+// pool_target, lowered by the transport, before engine::set_pool_target), the stream started in
+// 1 s steps, about 3 s in all, and the flow between two steps could outlast k_fan_out_smooth,
+// hence the count too (64 used: an allowance of 128). An allowance lasts for key_ttl, over every
+// size.
 // fan_out_sample::ramp_ms is how long after joining the last stall ended (0: none).
 template <class Policy>
 std::vector<fan_out_sample> measure_fan_out(Policy& policy, const std::vector<std::size_t>& sizes,

@@ -1,7 +1,6 @@
 #include "runner.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <exception>
 #include <functional>
 
@@ -21,7 +20,6 @@ constexpr std::uint64_t k_max_limit_messages = 10'000'000;
 struct task {
   std::string label;
   std::function<void(result_store&)> run;
-  int reps = INT_MAX;  // run in the first `reps` repetitions only
 };
 
 void add_one_way(std::vector<task>& tasks, messaging_system& system, std::size_t size, int peers,
@@ -95,12 +93,10 @@ void add_broker(std::vector<task>& tasks, messaging_system& system,
 
 // One task for every number of subscribers: both sizes on the same sockets, joined once.
 void add_fan_out(std::vector<task>& tasks, messaging_system& system,
-                 const std::vector<std::size_t>& sizes, int subscribers, const run_bounds& bounds,
-                 int reps) {
+                 const std::vector<std::size_t>& sizes, int subscribers, const run_bounds& bounds) {
   std::string label = system.name() + " PUB -> " + std::to_string(subscribers) + " SUB,";
   for (const auto size : sizes) label += " " + size_label(size);
-  tasks.push_back({label,
-                   [&system, sizes, subscribers, bounds](result_store& results) {
+  tasks.push_back({label, [&system, sizes, subscribers, bounds](result_store& results) {
                      const auto name = system.name();
                      const auto samples = system.fan_out(sizes, subscribers, bounds);
                      if (samples.empty()) return;
@@ -115,8 +111,7 @@ void add_fan_out(std::vector<task>& tasks, messaging_system& system,
                        add(metric::cpu_us_per_msg, sample.cpu_us_per_msg);
                        add(metric::publisher_cpu_us_per_msg, sample.publisher_cpu_us_per_msg);
                      }
-                   },
-                   reps});
+                   }});
 }
 
 // The 1-core row and the all-cores row are measured one after the other within the same rep,
@@ -205,8 +200,7 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
     for (const int subscribers : options.subscribers) {
       for (auto& system : systems) {
         if (system->has_fan_out()) {
-          add_fan_out(tasks, *system, options.pubsub_sizes, subscribers, fan_out,
-                      options.fan_out_reps());
+          add_fan_out(tasks, *system, options.pubsub_sizes, subscribers, fan_out);
         }
       }
     }
@@ -254,7 +248,6 @@ run_outcome run_benchmark(const bench_options& options, system_list& systems,
   const auto tasks = plan(options, systems);
   for (int rep = 1; rep <= options.reps; ++rep) {
     for (std::size_t i = 0; i < tasks.size(); ++i) {
-      if (rep > tasks[i].reps) continue;
       const auto where = "rep " + std::to_string(rep) + "/" + std::to_string(options.reps) + ", " +
                          std::to_string(i + 1) + "/" + std::to_string(tasks.size()) + ": ";
       progress.show(where + tasks[i].label);
