@@ -82,6 +82,7 @@ bench_options parse_options(int argc, const char* const* argv) {
   std::optional<int> reps;
   std::optional<std::chrono::milliseconds> window;
   std::optional<std::vector<int>> peers;
+  std::optional<std::vector<int>> subscribers;
   std::optional<std::size_t> key_memory_keys;
   for (int i = 0; i < argc; ++i) options.command.emplace_back(argv[i]);
 
@@ -122,6 +123,18 @@ bench_options parse_options(int argc, const char* const* argv) {
       options.broker.clients = parse_int_in(value(), "--broker-clients", 1, k_max_peers);
     } else if (arg == "--broker-workers") {
       options.broker.workers = parse_int_in(value(), "--broker-workers", 1, k_max_peers);
+    } else if (arg == "--pubsub-sizes") {
+      options.pubsub_sizes.clear();
+      for (auto part : split_commas(value())) {
+        options.pubsub_sizes.push_back(parse_size(part));
+        // A 1-byte message is the measurement's hello (pubsub_loop.hpp).
+        if (options.pubsub_sizes.back() < 2) throw usage_error("--pubsub-sizes: 2 B or more");
+      }
+    } else if (arg == "--subscribers") {
+      subscribers.emplace();
+      for (auto part : split_commas(value())) {
+        subscribers->push_back(parse_int_in(part, "--subscribers", 1, k_max_peers));
+      }
     } else if (arg == "--scale-size") {
       options.scale_size = parse_size(value());
     } else if (arg == "--systems") {
@@ -159,17 +172,21 @@ bench_options parse_options(int argc, const char* const* argv) {
     options.reps = 2;
     options.window = std::chrono::milliseconds(250);
     options.scale_peers = {1, 10};
+    options.subscribers = {1, 10};
     options.key_memory_keys = 5000;
   }
   if (key_memory_keys) options.key_memory_keys = *key_memory_keys;
   if (reps) options.reps = *reps;
   if (window) options.window = *window;
   if (peers) options.scale_peers = *peers;
-  // Sizes, peers and workers are run in ascending order, each once.
+  if (subscribers) options.subscribers = *subscribers;
+  // Sizes, peers, workers and subscribers are run in ascending order, each once.
   sort_unique(options.sizes);
   sort_unique(options.scale_peers);
   sort_unique(options.lb_sizes);
   sort_unique(options.pipeline_workers);
+  sort_unique(options.pubsub_sizes);
+  sort_unique(options.subscribers);
   return options;
 }
 
@@ -177,7 +194,8 @@ std::string usage_text(std::string_view program) {
   return "usage: " + std::string(program) +
          " [options]\n"
          "Plain ZeroMQ, ZeroMQ with CURVE and cryptcom side by side over tcp on 127.0.0.1.\n"
-         "  --quick              2 reps, 250 ms windows, scaling to 10 peers (< 60 s)\n"
+         "  --quick              2 reps, 250 ms windows, scaling to 10 peers and subscribers\n"
+         "                       (< 60 s)\n"
          "  --sizes LIST         message sizes, e.g. 64,1K,64K,1M (default)\n"
          "  --reps N             repetitions of each measurement (default 5, quick 2)\n"
          "  --window-ms MS       throughput window; latency gets half, limit 30% (default 1000)\n"
@@ -186,11 +204,14 @@ std::string usage_text(std::string_view program) {
          "  --systems LIST       only these: plaintext,curve,limit,cryptcom-push,cryptcom-pull,\n"
          "                       cryptcom-auth-push (authenticated mode); load balancing:\n"
          "                       plaintext-pipeline,curve-pipeline,cryptcom-pipeline (PUSH/PULL),\n"
-         "                       plaintext-broker,cryptcom-broker (clients->broker->workers)\n"
+         "                       plaintext-broker,cryptcom-broker (clients->broker->workers);\n"
+         "                       PUB/SUB: plaintext-pubsub,curve-pubsub,cryptcom-pubsub\n"
          "  --lb-sizes LIST      message sizes of the load balancing rows (default 64,1K)\n"
          "  --pipeline-workers LIST  PULL workers of the PUSH/PULL rows (default 1,4)\n"
          "  --broker-clients N   REQ clients of the broker rows (default 20)\n"
          "  --broker-workers N   DEALER workers of the broker rows (default 5)\n"
+         "  --pubsub-sizes LIST  message sizes of the PUB/SUB rows (default 64,64K)\n"
+         "  --subscribers LIST   SUBs of the PUB/SUB rows (default 1,10,100; quick 1,10)\n"
          "  --json FILE          write every figure as JSON\n"
          "  --plot FILE.svg      draw throughput and p50 latency against size (needs gnuplot)\n"
          "  --io-timeout-ms MS   a send or receive stalled this long fails the run (default "

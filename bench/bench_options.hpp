@@ -17,7 +17,8 @@ struct bench_options {
   std::vector<std::size_t> sizes{64, 1024, 64 * 1024, 1024 * 1024};
   // Repetitions of every measurement, interleaved across systems. Default: 5, --quick 2.
   int reps = 5;
-  // Fewer reps, shorter windows, scaling to 10 peers only: finishes well under a minute.
+  // Fewer reps, shorter windows, scaling to 10 peers and 10 subscribers only: finishes well
+  // under a minute.
   bool quick = false;
   // Timed phase of one throughput run; latency and limit runs take fixed fractions of it.
   // Default: 1000 ms, --quick 250 ms.
@@ -32,6 +33,10 @@ struct bench_options {
   std::vector<std::size_t> lb_sizes{64, 1024};
   std::vector<int> pipeline_workers{1, 4};
   broker_shape broker{};
+  // PUB/SUB rows (the *-pubsub systems): their message sizes and numbers of subscribers.
+  // Default: 64 B and 64 KiB; 1, 10 and 100 subscribers, --quick 1 and 10.
+  std::vector<std::size_t> pubsub_sizes{64, 64 * 1024};
+  std::vector<int> subscribers{1, 10, 100};
   // Systems to run, by name ("plaintext", "curve", "limit", "cryptcom-push", ...; with --hostile,
   // "hostile-<attack>"). Default: all.
   std::vector<std::string> systems;
@@ -70,6 +75,10 @@ struct bench_options {
   // 20 such measurements a rep, one of them paying a cryptcom broker's start-up of seconds, then
   // add about a minute on 2 cores).
   [[nodiscard]] std::chrono::milliseconds lb_window() const { return window * 3 / 10; }
+  // The PUB/SUB rows: 30% of a window each, after a warm-up of a quarter of that. Each task
+  // measures both sizes on one set of sockets (a full run's 45 such tasks add about a minute on
+  // 2 cores).
+  [[nodiscard]] std::chrono::milliseconds fan_out_window() const { return window * 3 / 10; }
   // --hostile: the served client's round trips with the target idle, and during each attack.
   [[nodiscard]] std::chrono::milliseconds hostile_idle_window() const { return window * 3 / 2; }
   [[nodiscard]] std::chrono::milliseconds hostile_attack_window() const { return window * 3; }

@@ -22,7 +22,8 @@ const std::set<std::string> k_systems{"plaintext",          "curve",
                                       "cryptcom-auth-push", "limit",
                                       "plaintext-pipeline", "curve-pipeline",
                                       "cryptcom-pipeline",  "plaintext-broker",
-                                      "cryptcom-broker"};
+                                      "cryptcom-broker",    "plaintext-pubsub",
+                                      "curve-pubsub",       "cryptcom-pubsub"};
 // --hostile: one system per attack, "hostile-<attack>".
 const std::set<std::string> k_hostile_systems{
     "hostile-forged-rejections", "hostile-key-hoard-64", "hostile-key-hoard-paths",
@@ -43,9 +44,11 @@ const std::set<std::string> k_metrics{
     "ratio_plaintext", "ratio_curve",        "ratio_limit",
     "cpu_us_per_msg",  "rss_soak_bytes",     "rss_soak_growth_bytes",
     "soak_msgs_per_s", "ratio_base",         "worker_spread",
-    "requests_per_s",  "startup_ms"};
-// Figures of the comparison that are honestly zero at times: workers that shared evenly.
-const std::set<std::string> k_comparison_non_negative_metrics{"worker_spread"};
+    "requests_per_s",  "startup_ms",         "publisher_cpu_us_per_msg",
+    "ramp_ms"};
+// Figures of the comparison that are honestly zero at times: workers that shared evenly, a
+// PUB/SUB stream that never stalled.
+const std::set<std::string> k_comparison_non_negative_metrics{"worker_spread", "ramp_ms"};
 // Resident memory is a difference of two readings and may honestly be negative; so may
 // cryptcom-pull's ratio_limit, a difference of latencies over a time.
 const std::set<std::string> k_signed_metrics{"rss_per_peer_bytes", "rss_per_key_bytes",
@@ -142,7 +145,27 @@ class checker {
   // (which may pick attacks with --systems) every figure of each attack it has.
   void coverage() {
     if (hostile_rows_) hostile_coverage();
-    if (comparison_rows_) comparison_coverage();
+    if (comparison_rows_) {
+      comparison_coverage();
+      pubsub_coverage();
+    }
+  }
+
+  // The PUB/SUB rows (ramp_ms is optional: a system that never stalls has 0).
+  void pubsub_coverage() {
+    for (const char* system : {"plaintext-pubsub", "curve-pubsub", "cryptcom-pubsub"}) {
+      for (const char* metric :
+           {"msgs_per_s", "mb_per_s", "cpu_us_per_msg", "publisher_cpu_us_per_msg"}) {
+        if (!present_.contains({system, metric})) {
+          problem("rows", std::string("no ") + system + " " + metric);
+        }
+      }
+    }
+    for (const char* metric : {"ratio_plaintext", "ratio_curve"}) {
+      if (!present_.contains({"cryptcom-pubsub", metric})) {
+        problem("rows", std::string("no cryptcom-pubsub ") + metric);
+      }
+    }
   }
 
   void hostile_coverage() {

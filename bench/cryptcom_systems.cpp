@@ -11,8 +11,10 @@
 
 #include <memory>
 #include <stdexcept>
+#include <vector>
 #include <zmq.hpp>
 
+#include "attacker/thread_cpu.hpp"
 #include "broker_system.hpp"
 #include "cryptcom/key_source.hpp"
 #include "cryptcom/zmq/broker.hpp"
@@ -46,7 +48,9 @@ class cryptcom_policy {
     }
     cryptcom::key_pool_options pool;
     pool.threads = settings.keygen_threads;
+    const auto before = hostile::process_threads();
     server_pool_ = cryptcom::make_key_pool(pool);
+    server_threads_ = hostile::new_threads(before, hostile::process_threads());
     client_pool_ = cryptcom::make_key_pool(pool);
     if (settings.aes_256_gcm) options_.engine.cipher = cryptcom::aead::aes_256_gcm;
     options_.through_broker = variant == cryptcom_variant::through_broker;
@@ -59,12 +63,17 @@ class cryptcom_policy {
     return socket_type(context, type, std::move(options));
   }
 
+  // The server end's key pool threads (a PUB's ephemeral keys come from them), for the PUB/SUB
+  // rows' publisher CPU time.
+  [[nodiscard]] const std::vector<int>& server_threads() const { return server_threads_; }
+
  private:
   cryptcom::zmq::socket_options options_;
   cryptcom::authentication server_auth_;
   cryptcom::authentication client_auth_;
   std::shared_ptr<cryptcom::key_pool> server_pool_;
   std::shared_ptr<cryptcom::key_pool> client_pool_;
+  std::vector<int> server_threads_;
 };
 
 // REQ clients (the client end's key pool) and DEALER workers (the server end's) of a
@@ -106,6 +115,8 @@ system_list make_cryptcom_systems(const cryptcom_settings& settings) {
       k_cryptcom_pipeline_system, cryptcom_policy(settings), pattern::pipeline_only));
   systems.push_back(std::make_unique<broker_system<cryptcom_broker_policy>>(
       k_cryptcom_broker_system, cryptcom_broker_policy(settings)));
+  systems.push_back(std::make_unique<pattern_system<cryptcom_policy>>(
+      k_cryptcom_pubsub_system, cryptcom_policy(settings), pattern::fan_out_only));
   return systems;
 }
 

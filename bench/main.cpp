@@ -74,7 +74,7 @@ int run(int argc, char** argv) {
     if (options.wants(system->name())) systems.push_back(std::move(system));
   }
   // The per-size tables and the plot: the systems of the one-way and REQ/REP comparison. The
-  // load balancing rows have tables of their own, which find them by name.
+  // load balancing and PUB/SUB rows have tables of their own, which find them by name.
   std::vector<std::string> names;
   for (const auto& system : systems) {
     if (system->has_one_way() || system->has_round_trip()) names.push_back(system->name());

@@ -5,16 +5,24 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "pipeline_loop.hpp"
+#include "pubsub_loop.hpp"
 #include "system.hpp"
 #include "zmq_loops.hpp"
 
 namespace cryptcom::bench {
 
 // Which measurements a pattern_system takes part in: one-way and REQ/REP (both, or one of
-// them), or PUSH/PULL alone.
-enum class pattern : unsigned char { both, one_way_only, round_trip_only, pipeline_only };
+// them), or PUSH/PULL alone, or PUB/SUB fan-out alone.
+enum class pattern : unsigned char {
+  both,
+  one_way_only,
+  round_trip_only,
+  pipeline_only,
+  fan_out_only
+};
 
 template <class Policy>
 class pattern_system final : public messaging_system {
@@ -41,6 +49,13 @@ class pattern_system final : public messaging_system {
     return measure_pipeline(policy_, size, workers, bounds);
   }
 
+  [[nodiscard]] std::vector<fan_out_sample> fan_out(const std::vector<std::size_t>& sizes,
+                                                    int subscribers,
+                                                    const run_bounds& bounds) override {
+    if (!has_fan_out()) return messaging_system::fan_out(sizes, subscribers, bounds);
+    return measure_fan_out(policy_, sizes, subscribers, bounds);
+  }
+
   [[nodiscard]] bool has_one_way() const override {
     return which_ == pattern::both || which_ == pattern::one_way_only;
   }
@@ -48,6 +63,7 @@ class pattern_system final : public messaging_system {
     return which_ == pattern::both || which_ == pattern::round_trip_only;
   }
   [[nodiscard]] bool has_pipeline() const override { return which_ == pattern::pipeline_only; }
+  [[nodiscard]] bool has_fan_out() const override { return which_ == pattern::fan_out_only; }
 
  private:
   std::string name_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace cryptcom::bench {
@@ -41,6 +42,29 @@ std::optional<double> quotient(const double* v) {
 
 void add_series(result_store& results, const series_key& key, const std::vector<double>& values) {
   for (const double v : values) results.add(key, v);
+}
+
+// The systems of one kind of row: cryptcom's, and the two it is compared with.
+struct compared_systems {
+  const char* cryptcom;
+  const char* plaintext;
+  const char* curve;
+};
+
+// cryptcom's msgs/s over plaintext's (ratio_plaintext) and curve's (ratio_curve), for every size
+// and count (of workers, subscribers: the series' `peers`).
+void add_rate_ratios(result_store& results, const compared_systems& systems,
+                     const std::vector<std::size_t>& sizes, const std::vector<int>& counts) {
+  for (const auto size : sizes) {
+    for (const int count : counts) {
+      const series_key rate{systems.cryptcom, metric::msgs_per_s, size, count};
+      for (const auto& [ratio, other] : {std::pair{metric::ratio_plaintext, systems.plaintext},
+                                         std::pair{metric::ratio_curve, systems.curve}}) {
+        add_series(results, {systems.cryptcom, ratio, size, count},
+                   per_rep(results, {rate, {other, metric::msgs_per_s, size, count}}, quotient));
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -82,20 +106,9 @@ void add_ratios(const bench_options& options, result_store& results) {
   }
 
   // Load balancing, PUSH/PULL: every size and number of workers.
-  for (const auto size : options.lb_sizes) {
-    for (const int workers : options.pipeline_workers) {
-      const auto rate = key(k_cryptcom_pipeline_system, metric::msgs_per_s, size, workers);
-      add_series(
-          results, key(k_cryptcom_pipeline_system, metric::ratio_plaintext, size, workers),
-          per_rep(results,
-                  {rate, key(k_plaintext_pipeline_system, metric::msgs_per_s, size, workers)},
-                  quotient));
-      add_series(
-          results, key(k_cryptcom_pipeline_system, metric::ratio_curve, size, workers),
-          per_rep(results, {rate, key(k_curve_pipeline_system, metric::msgs_per_s, size, workers)},
-                  quotient));
-    }
-  }
+  add_rate_ratios(
+      results, {k_cryptcom_pipeline_system, k_plaintext_pipeline_system, k_curve_pipeline_system},
+      options.lb_sizes, options.pipeline_workers);
 
   // Load balancing, the broker: every size, at its number of clients.
   for (const auto size : options.lb_sizes) {
@@ -106,6 +119,11 @@ void add_ratios(const bench_options& options, result_store& results) {
                         key(k_plaintext_broker_system, metric::requests_per_s, size, clients)},
                        quotient));
   }
+
+  // PUB/SUB: each subscriber's rate, every size and number of subscribers.
+  add_rate_ratios(results,
+                  {k_cryptcom_pubsub_system, k_plaintext_pubsub_system, k_curve_pubsub_system},
+                  options.pubsub_sizes, options.subscribers);
 
   // Latency.
   for (const auto size : options.sizes) {

@@ -10,8 +10,9 @@ namespace cryptcom::bench {
 
 // Adds metric::ratio_plaintext, ratio_curve and ratio_limit series for cryptcom-push (every
 // size, and the scaling rows) and cryptcom-pull (every size), ratio_plaintext and ratio_curve
-// for cryptcom-pipeline (every load balancing size and number of workers), ratio_plaintext for
-// cryptcom-broker (requests/s, every load balancing size), wherever both sides were measured.
+// for cryptcom-pipeline (every load balancing size and number of workers) and cryptcom-pubsub
+// (every PUB/SUB size and number of subscribers), ratio_plaintext for cryptcom-broker
+// (requests/s, every load balancing size), wherever both sides were measured.
 // Each repetition gives one ratio of figures measured moments apart; when a failed measurement
 // left the two sides with different numbers of samples, pairing them by repetition is impossible
 // and the one ratio of the medians is recorded instead.

@@ -215,6 +215,48 @@ void print_broker_table(std::ostream& out, const bench_options& options,
   }
 }
 
+// The PUB/SUB rows, found by name: each size, each number of subscribers, each system.
+void print_fan_out_table(std::ostream& out, const bench_options& options,
+                         const result_store& results) {
+  const char* const systems[] = {k_plaintext_pubsub_system, k_curve_pubsub_system,
+                                 k_cryptcom_pubsub_system};
+  bool header = false;
+  for (const auto size : options.pubsub_sizes) {
+    for (const int subscribers : options.subscribers) {
+      for (const char* system : systems) {
+        auto find = [&](const char* metric) {
+          return results.find({system, metric, size, subscribers});
+        };
+        const auto rate = find(metric::msgs_per_s);
+        if (!rate) continue;
+        if (!header) {
+          out << "\nPUB/SUB fan-out: 1 PUB -> N SUB subscribed to everything, no copy dropped;"
+                 " msgs/s and MB/s\nreceived by each subscriber, CPU per message published\n";
+          print_row(
+              out, "system", "msgs/s median [min..max]",
+              {"size", "subs", "MB/s", "pub cpu", "all cpu", "ramp ms", "cc/plain", "cc/curve"});
+          header = true;
+        }
+        std::vector<std::string> figures{size_label(size),
+                                         std::to_string(subscribers),
+                                         median_of(find(metric::mb_per_s)),
+                                         median_of(find(metric::publisher_cpu_us_per_msg)),
+                                         median_of(find(metric::cpu_us_per_msg)),
+                                         or_dash(find(metric::ramp_ms))};
+        add_ratio_figures(figures, system, {metric::ratio_plaintext, metric::ratio_curve}, find);
+        print_row(out, system, with_range(rate), figures);
+      }
+    }
+  }
+  if (header) {
+    out << "  pub cpu: the publisher's threads (its loop, its context's and socket's I/O threads,\n"
+           "  its key pool), all cpu: every thread of the process, in us per message published;\n"
+           "  ramp ms (first size): from joining until the stream ran without stalls;\n"
+           "  cc/plain, cc/curve: cryptcom-pubsub msgs/s over plaintext-pubsub's and "
+           "curve-pubsub's\n";
+  }
+}
+
 void print_key_memory(std::ostream& out, const bench_options& options,
                       const result_store& results) {
   const auto per_key =
@@ -266,7 +308,7 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
       << " ms, limit window " << options.limit_window().count() << " ms\n"
       << "msgs/s and MB/s (10^6 B/s): DEALER -> ROUTER one-way; p50/p99: REQ/REP round trip\n";
   const bool with_limit = options.wants(k_limit_system);
-  // A run of load balancing rows alone has no per-size table to show.
+  // A run of load balancing or PUB/SUB rows alone has no per-size table to show.
   if (!systems.empty() || with_limit) {
     for (const auto size : options.sizes) {
       print_size_table(out, size, systems, results, with_limit, options.limit_threads);
@@ -277,6 +319,7 @@ void print_report(std::ostream& out, const bench_options& options, const host_in
   }
   print_pipeline_table(out, options, results);
   print_broker_table(out, options, results);
+  print_fan_out_table(out, options, results);
   print_key_memory(out, options, results);
   print_soak(out, options, results, soak);
   out << "\ncpu us: process CPU time (user + system, all threads, both ends) per message over the\n"

@@ -62,6 +62,15 @@ inline constexpr const char* startup_ms = "startup_ms";
 // How unevenly the workers shared the window's messages: (most - fewest) / mean per worker; 0 is
 // even. Only with several workers.
 inline constexpr const char* worker_spread = "worker_spread";
+// PUB/SUB rows (the *-pubsub systems; `peers` is the number of subscribers): msgs_per_s and
+// mb_per_s are what each subscriber received, cpu_us_per_msg is every thread's CPU time per
+// message published, and this the publisher's threads' alone. Their ratios: cryptcom-pubsub's
+// msgs/s over plaintext-pubsub's and curve-pubsub's (ratio_plaintext, ratio_curve).
+inline constexpr const char* publisher_cpu_us_per_msg = "publisher_cpu_us_per_msg";
+// PUB/SUB rows, once per measurement (`size` is the first PUB/SUB size): from every subscriber
+// having joined until the stream ran without stalls (a cryptcom subscriber's key allowance
+// growing with use); 0 when it never stalled.
+inline constexpr const char* ramp_ms = "ramp_ms";
 // --hostile: one series per attack, system "hostile-<attack>", size = the served client's message
 // size. A served client's round trips and the target's CPU (its own threads only, in % of one
 // core) and RSS (the whole process), with the target idle and then during the attack; the
@@ -93,6 +102,9 @@ inline constexpr const char* k_curve_pipeline_system = "curve-pipeline";
 inline constexpr const char* k_cryptcom_pipeline_system = "cryptcom-pipeline";
 inline constexpr const char* k_plaintext_broker_system = "plaintext-broker";
 inline constexpr const char* k_cryptcom_broker_system = "cryptcom-broker";
+inline constexpr const char* k_plaintext_pubsub_system = "plaintext-pubsub";
+inline constexpr const char* k_curve_pubsub_system = "curve-pubsub";
+inline constexpr const char* k_cryptcom_pubsub_system = "cryptcom-pubsub";
 
 struct series_key {
   std::string system;

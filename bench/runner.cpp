@@ -91,6 +91,29 @@ void add_broker(std::vector<task>& tasks, messaging_system& system,
                    }});
 }
 
+// One task for every number of subscribers: both sizes on the same sockets, joined once.
+void add_fan_out(std::vector<task>& tasks, messaging_system& system,
+                 const std::vector<std::size_t>& sizes, int subscribers, const run_bounds& bounds) {
+  std::string label = system.name() + " PUB -> " + std::to_string(subscribers) + " SUB,";
+  for (const auto size : sizes) label += " " + size_label(size);
+  tasks.push_back({label, [&system, sizes, subscribers, bounds](result_store& results) {
+                     const auto name = system.name();
+                     const auto samples = system.fan_out(sizes, subscribers, bounds);
+                     if (samples.empty()) return;
+                     results.add({name, metric::ramp_ms, samples.front().size, subscribers},
+                                 samples.front().ramp_ms);
+                     for (const auto& sample : samples) {
+                       auto add = [&](const char* m, double value) {
+                         results.add({name, m, sample.size, subscribers}, value);
+                       };
+                       add(metric::msgs_per_s, sample.msgs_per_s);
+                       add(metric::mb_per_s, sample.bytes_per_s / 1e6);
+                       add(metric::cpu_us_per_msg, sample.cpu_us_per_msg);
+                       add(metric::publisher_cpu_us_per_msg, sample.publisher_cpu_us_per_msg);
+                     }
+                   }});
+}
+
 // The 1-core row and the all-cores row are measured one after the other within the same rep,
 // each over its own window; with a single core they are one and the same measurement.
 void add_limit(std::vector<task>& tasks, std::size_t size, const run_bounds& bounds, int threads) {
@@ -139,6 +162,8 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
   const run_bounds limit{options.limit_window(), k_max_limit_messages, options.io_timeout};
   run_bounds load_balancing{options.lb_window(), k_max_one_way_messages, options.io_timeout};
   load_balancing.warmup = options.lb_window() / 4;
+  run_bounds fan_out{options.fan_out_window(), k_max_one_way_messages, options.io_timeout};
+  fan_out.warmup = options.fan_out_window() / 4;
   std::vector<task> tasks;
   for (const auto size : options.sizes) {
     for (auto& system : systems) {
@@ -168,6 +193,15 @@ std::vector<task> plan(const bench_options& options, system_list& systems) {
     for (auto& system : systems) {
       if (system->has_broker()) {
         add_broker(tasks, *system, options.lb_sizes, options.broker, load_balancing);
+      }
+    }
+  }
+  if (!options.pubsub_sizes.empty()) {
+    for (const int subscribers : options.subscribers) {
+      for (auto& system : systems) {
+        if (system->has_fan_out()) {
+          add_fan_out(tasks, *system, options.pubsub_sizes, subscribers, fan_out);
+        }
       }
     }
   }

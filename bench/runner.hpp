@@ -1,6 +1,7 @@
 // Runs every measurement `reps` times, round-robin: each repetition goes once through the whole
-// list (every size, every system, then the scaling rows), so that drift of the machine over the
-// run touches every row alike instead of whichever system happened to run last.
+// list (every size, every system, then the scaling rows, the load balancing rows and the PUB/SUB
+// rows), so that drift of the machine over the run touches every row alike instead of whichever
+// system happened to run last.
 // Not thread-safe: one run at a time.
 #pragma once
 

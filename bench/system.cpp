@@ -28,4 +28,9 @@ std::vector<broker_sample> messaging_system::broker(const std::vector<std::size_
   not_measured(*this, "broker");
 }
 
+std::vector<fan_out_sample> messaging_system::fan_out(const std::vector<std::size_t>&, int,
+                                                      const run_bounds&) {
+  not_measured(*this, "PUB/SUB");
+}
+
 }  // namespace cryptcom::bench

@@ -2,7 +2,7 @@
 // CURVE, and cryptcom's sockets. The benchmark compares systems by calling the same measurements
 // on each; a system takes part in those its has_*() name (cryptcom-push is the one-way row,
 // cryptcom-pull the request/reply row, the *-pipeline systems the PUSH/PULL rows, the *-broker
-// systems the load-balancing broker rows).
+// systems the load-balancing broker rows, the *-pubsub systems the PUB/SUB rows).
 //
 // Each call builds its own context, sockets and threads over tcp on 127.0.0.1 and tears them
 // down before it returns, so the runner can interleave systems freely and one failed run leaves
@@ -82,6 +82,22 @@ struct broker_sample {
   double worker_spread = 0;
 };
 
+// One size of a PUB/SUB fan-out measurement.
+struct fan_out_sample {
+  std::size_t size = 0;
+  // Messages each subscriber received per second over the window (what all of them counted,
+  // divided by their number); every subscriber got every message published.
+  double msgs_per_s = 0;
+  double bytes_per_s = 0;
+  // CPU time over the window per message published: every thread of this process (publisher,
+  // subscribers, their I/O and key generation threads), and the publisher's threads alone.
+  double cpu_us_per_msg = 0;
+  double publisher_cpu_us_per_msg = 0;
+  // First size only: from every subscriber having joined until the publisher's last long wait
+  // for its slowest subscriber ended, the start-up of the stream (0: there was none).
+  double ramp_ms = 0;
+};
+
 class messaging_system {
  public:
   virtual ~messaging_system() = default;
@@ -114,18 +130,26 @@ class messaging_system {
                                                           const broker_shape& shape,
                                                           const run_bounds& bounds);
 
+  // PUB/SUB fan-out: one PUB, `subscribers` SUBs subscribed to everything; one sample per size
+  // of `sizes`, measured one after the other on the same sockets so that joining is paid once.
+  [[nodiscard]] virtual std::vector<fan_out_sample> fan_out(const std::vector<std::size_t>& sizes,
+                                                            int subscribers,
+                                                            const run_bounds& bounds);
+
   // Which measurements this system is run for. Default: none.
   [[nodiscard]] virtual bool has_one_way() const { return false; }
   [[nodiscard]] virtual bool has_round_trip() const { return false; }
   [[nodiscard]] virtual bool has_pipeline() const { return false; }
   [[nodiscard]] virtual bool has_broker() const { return false; }
+  [[nodiscard]] virtual bool has_fan_out() const { return false; }
 };
 
 using system_list = std::vector<std::unique_ptr<messaging_system>>;
 
 // "plaintext" and, when this libzmq was built with it, "curve"; "plaintext-pipeline" and
 // "curve-pipeline" (PUSH/PULL); "plaintext-broker" (REQ clients -> zmq_proxy of a ROUTER
-// frontend and a DEALER backend -> DEALER workers).
+// frontend and a DEALER backend -> DEALER workers); "plaintext-pubsub" and "curve-pubsub"
+// (PUB/SUB fan-out).
 system_list make_zmq_systems();
 
 // How cryptcom's sockets are set up for the run (the rest are the library's defaults).
@@ -136,8 +160,9 @@ struct cryptcom_settings {
 
 // "cryptcom-push" (one-way, DEALER to ROUTER) and "cryptcom-pull" (REQ/REP, the request sealed
 // to a key the REP offered, the reply to a key the request carried), "cryptcom-auth-push"
-// (cryptcom-push in authenticated mode), "cryptcom-pipeline" (PUSH/PULL) and "cryptcom-broker"
-// (REQ clients -> cryptcom::zmq::broker -> DEALER workers, through_broker). Throws
+// (cryptcom-push in authenticated mode), "cryptcom-pipeline" (PUSH/PULL), "cryptcom-broker"
+// (REQ clients -> cryptcom::zmq::broker -> DEALER workers, through_broker) and "cryptcom-pubsub"
+// (PUB/SUB fan-out, one sealed copy per subscriber, docs/PROTOCOL.md §11.8). Throws
 // std::runtime_error when the settings cannot be used here (AES-256-GCM without hardware
 // support).
 system_list make_cryptcom_systems(const cryptcom_settings& settings);

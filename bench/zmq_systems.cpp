@@ -1,5 +1,6 @@
 // The reference systems: libzmq as it is, and libzmq with its own CURVE security; each also as
-// PUSH/PULL (the *-pipeline rows); and plain libzmq's clients -> broker -> workers.
+// PUSH/PULL (the *-pipeline rows) and as PUB/SUB (the *-pubsub rows); and plain libzmq's clients
+// -> broker -> workers.
 
 #include <sodium.h>
 
@@ -117,6 +118,12 @@ system_list make_zmq_systems() {
   }
   systems.push_back(std::make_unique<broker_system<plaintext_broker_policy>>(
       k_plaintext_broker_system, plaintext_broker_policy{}));
+  systems.push_back(std::make_unique<pattern_system<plaintext_policy>>(
+      k_plaintext_pubsub_system, plaintext_policy{}, pattern::fan_out_only));
+  if (curve) {
+    systems.push_back(std::make_unique<pattern_system<curve_policy>>(
+        k_curve_pubsub_system, curve_policy{}, pattern::fan_out_only));
+  }
   return systems;
 }
 

@@ -22,6 +22,7 @@
 #include "cryptcom/key_source.hpp"
 #include "cryptcom/random.hpp"
 #include "crypto/hpke.hpp"
+#include "micro_keys.hpp"
 #include "wire/frame.hpp"
 
 namespace {
@@ -29,43 +30,9 @@ namespace {
 using cryptcom::byte;
 using cryptcom::public_key;
 
-constexpr std::string_view k_info = "cryptcom/bench one-time key";
-
-cryptcom::byte_view info_bytes() {
-  return {reinterpret_cast<const byte*>(k_info.data()), k_info.size()};
-}
-
-// `count` X25519 secret keys in guarded, locked memory; wiped and freed on destruction.
-class secret_block {
- public:
-  explicit secret_block(std::size_t count)
-      : count_(count),
-        bytes_(static_cast<byte*>(sodium_malloc(count * cryptcom::secret_key_size))) {
-    if (bytes_ == nullptr) throw std::bad_alloc();
-  }
-  ~secret_block() { sodium_free(bytes_); }  // zeroes before freeing
-  secret_block(const secret_block&) = delete;
-  secret_block& operator=(const secret_block&) = delete;
-
-  cryptcom::mutable_secret_key_view at(std::size_t i) {
-    return cryptcom::mutable_secret_key_view(bytes_ + i * cryptcom::secret_key_size,
-                                             cryptcom::secret_key_size);
-  }
-  std::size_t count() const { return count_; }
-
- private:
-  std::size_t count_;
-  byte* bytes_;
-};
-
-public_key generate(cryptcom::mutable_secret_key_view secret) {
-  public_key pub;
-  randombytes_buf(secret.data(), secret.size());
-  if (crypto_scalarmult_base(pub.bytes.data(), secret.data()) != 0) {
-    throw std::runtime_error("X25519 base-point multiplication failed");
-  }
-  return pub;
-}
+using cryptcom::micro::generate;
+using cryptcom::micro::info_bytes;
+using cryptcom::micro::secret_block;
 
 // HPKE's GenerateKeyPair, as the key pool's threads run it: 32 random bytes (one getrandom
 // system call each) and one base-point multiplication.

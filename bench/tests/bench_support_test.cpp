@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bench_options.hpp"
+#include "bench_test_support.hpp"
 #include "json_text.hpp"
 #include "limit.hpp"
 #include "memory_usage.hpp"
@@ -90,11 +91,6 @@ TEST(bench_summary, percentiles_use_the_nearest_rank) {
   EXPECT_EQ(percentile(samples, 100), 100);
   std::vector<double> one{7};
   EXPECT_EQ(percentile(one, 99), 7);
-}
-
-bench_options parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "cryptcom_bench");
-  return parse_options(static_cast<int>(args.size()), args.data());
 }
 
 TEST(bench_options, quick_shortens_the_run_but_explicit_flags_win_in_any_order) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench_options.hpp"
+#include "bench_test_support.hpp"
 #include "key_memory.hpp"
 #include "limit.hpp"
 #include "ratios.hpp"
@@ -18,11 +19,6 @@
 
 namespace cryptcom::bench {
 namespace {
-
-bench_options parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "cryptcom_bench");
-  return parse_options(static_cast<int>(args.size()), args.data());
-}
 
 const run_bounds k_short{std::chrono::milliseconds(150), 100'000, std::chrono::milliseconds(5000)};
 

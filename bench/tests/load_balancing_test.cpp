@@ -7,16 +7,14 @@
 #include <sodium.h>
 
 #include <chrono>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench_options.hpp"
-#include "host_info.hpp"
+#include "bench_test_support.hpp"
 #include "progress.hpp"
 #include "ratios.hpp"
-#include "report_table.hpp"
 #include "results.hpp"
 #include "runner.hpp"
 #include "system.hpp"
@@ -24,20 +22,8 @@
 namespace cryptcom::bench {
 namespace {
 
-bench_options parse(std::vector<const char*> args) {
-  args.insert(args.begin(), "cryptcom_bench");
-  return parse_options(static_cast<int>(args.size()), args.data());
-}
-
 const run_bounds k_short{std::chrono::milliseconds(300), 1'000'000,
                          std::chrono::milliseconds(5000)};
-
-// Every system of both lists, each found by name.
-system_list all_systems() {
-  auto systems = make_zmq_systems();
-  for (auto& system : make_cryptcom_systems({})) systems.push_back(std::move(system));
-  return systems;
-}
 
 messaging_system* find_system(system_list& systems, const std::string& name) {
   for (auto& system : systems) {
@@ -55,14 +41,6 @@ run_outcome run_zmq_rows(const bench_options& options) {
   EXPECT_EQ(systems.size(), options.systems.size());
   progress_line progress;
   return run_benchmark(options, systems, progress);
-}
-
-// The ratios of `results` added, the report's text.
-std::string report_of(const bench_options& options, result_store& results) {
-  add_ratios(options, results);
-  std::ostringstream out;
-  print_report(out, options, host_info{}, {}, results);
-  return out.str();
 }
 
 TEST(bench_load_balancing, pipeline_systems_take_part_in_the_pipeline_rows_only) {
@@ -92,21 +70,18 @@ TEST(bench_load_balancing, pipeline_systems_take_part_in_the_pipeline_rows_only)
 // the spread at least 4/3 with four of them). The spread bound is loose on purpose: a loaded
 // machine moves the shares (tests/zmq/pipeline_test.cpp pins cryptcom's evenness itself).
 TEST(bench_load_balancing, every_pipeline_spreads_its_stream_over_four_pulls) {
-  ASSERT_GE(sodium_init(), 0);
-  auto systems = all_systems();
-  for (auto& system : systems) {
-    if (!system->has_pipeline()) continue;
-    SCOPED_TRACE(system->name());
-    const auto four = system->pipeline(1024, 4, k_short);
-    EXPECT_GT(four.msgs_per_s, 0);
-    EXPECT_DOUBLE_EQ(four.bytes_per_s, four.msgs_per_s * 1024);
-    EXPECT_GT(four.cpu_us_per_msg, 0);
-    EXPECT_GE(four.worker_spread, 0);
-    EXPECT_LT(four.worker_spread, 1.0);
-    const auto one = system->pipeline(64, 1, k_short);
-    EXPECT_GT(one.msgs_per_s, 0);
-    EXPECT_EQ(one.worker_spread, 0);
-  }
+  for_each_system([](messaging_system& s) { return s.has_pipeline(); },
+                  [](messaging_system& system) {
+                    const auto four = system.pipeline(1024, 4, k_short);
+                    EXPECT_GT(four.msgs_per_s, 0);
+                    EXPECT_DOUBLE_EQ(four.bytes_per_s, four.msgs_per_s * 1024);
+                    EXPECT_GT(four.cpu_us_per_msg, 0);
+                    EXPECT_GE(four.worker_spread, 0);
+                    EXPECT_LT(four.worker_spread, 1.0);
+                    const auto one = system.pipeline(64, 1, k_short);
+                    EXPECT_GT(one.msgs_per_s, 0);
+                    EXPECT_EQ(one.worker_spread, 0);
+                  });
 }
 
 TEST(bench_load_balancing, broker_systems_take_part_in_the_broker_rows_only) {
@@ -136,27 +111,24 @@ TEST(bench_load_balancing, broker_systems_take_part_in_the_broker_rows_only) {
 // behind the broker at a bounded rate); every size is measured on the same sockets, and in each
 // window every worker served (a worker with nothing would make the spread 2 with two of them).
 TEST(bench_load_balancing, every_broker_answers_requests_of_each_size_through_every_worker) {
-  ASSERT_GE(sodium_init(), 0);
-  auto systems = all_systems();
   const broker_shape shape{3, 2};
-  for (auto& system : systems) {
-    if (!system->has_broker()) continue;
-    SCOPED_TRACE(system->name());
-    const auto samples = system->broker({64, 1024}, shape, k_short);
-    ASSERT_EQ(samples.size(), 2u);
-    EXPECT_EQ(samples[0].size, 64u);
-    EXPECT_EQ(samples[1].size, 1024u);
-    for (const auto& sample : samples) {
-      EXPECT_GT(sample.requests_per_s, 0);
-      EXPECT_GT(sample.cpu_us_per_request, 0);
-      EXPECT_GT(sample.p50_us, 0);
-      EXPECT_GE(sample.p99_us, sample.p50_us);
-      EXPECT_GE(sample.worker_spread, 0);
-      EXPECT_LT(sample.worker_spread, 2.0);
-      EXPECT_GT(sample.startup_ms, 0);
-      EXPECT_EQ(sample.startup_ms, samples[0].startup_ms);  // paid once
-    }
-  }
+  for_each_system([](messaging_system& s) { return s.has_broker(); },
+                  [&](messaging_system& system) {
+                    const auto samples = system.broker({64, 1024}, shape, k_short);
+                    ASSERT_EQ(samples.size(), 2u);
+                    EXPECT_EQ(samples[0].size, 64u);
+                    EXPECT_EQ(samples[1].size, 1024u);
+                    for (const auto& sample : samples) {
+                      EXPECT_GT(sample.requests_per_s, 0);
+                      EXPECT_GT(sample.cpu_us_per_request, 0);
+                      EXPECT_GT(sample.p50_us, 0);
+                      EXPECT_GE(sample.p99_us, sample.p50_us);
+                      EXPECT_GE(sample.worker_spread, 0);
+                      EXPECT_LT(sample.worker_spread, 2.0);
+                      EXPECT_GT(sample.startup_ms, 0);
+                      EXPECT_EQ(sample.startup_ms, samples[0].startup_ms);  // paid once
+                    }
+                  });
 }
 
 TEST(bench_load_balancing, the_runner_records_each_size_and_worker_count_with_workers_as_peers) {
