@@ -28,7 +28,8 @@ TEST(zmq_semantics, unsupported_types_are_refused_at_construction_with_the_suppo
     EXPECT_NE(std::string(e.what()).find("XSUB"), std::string::npos) << e.what();
   }
   // Publish/subscribe types are supported (docs/PROTOCOL.md §11.8).
-  for (st t : {st::pub, st::sub, st::xpub, st::xsub}) EXPECT_NO_THROW(socket(ctx, t, test_options()));
+  for (st t : {st::pub, st::sub, st::xpub, st::xsub})
+    EXPECT_NO_THROW(socket(ctx, t, test_options()));
 }
 
 TEST(zmq_semantics, the_engine_s_refusal_of_inconsistent_options_is_an_einval) {
