@@ -665,7 +665,8 @@ bool io_loop::read_wire_one(time_point now) {
 // From the application
 
 bool io_loop::read_app_one(time_point now) {
-  // A PULL's application sends nothing: the I/O end of its pipe is a PUSH, which cannot read.
+  // A PULL's application sends nothing (the I/O end of its pipe is a PUSH, which cannot read),
+  // nor does a SUB's (socket::send refuses it).
   if (kind_.what == role::pull || kind_.what == role::sub) return false;
   outgoing m;
   if (!::zmq::recv_multipart(data_, std::back_inserter(m.parts), ::zmq::recv_flags::dontwait)) {
