@@ -570,7 +570,7 @@ bool io_loop::read_wire_one(time_point now) {
   }
   handover_acquire();
   if (frames.empty()) return true;
-  if (kind_.pubsub && !accept_pubsub(frames, clock_type::now())) return true;
+  if (kind_.pubsub && !accept_pubsub(frames, now)) return true;
   ++counters_.wire_messages_received;
   counters_.wire_bytes_received += frames.back().size();
   const std::size_t envelope = frames.size() - 1;

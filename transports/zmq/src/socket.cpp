@@ -379,28 +379,20 @@ void socket::close() noexcept {
 void socket::set_option(int option, const void* value, std::size_t size) {
   if (!*this) not_open();
   auto& im = *impl_;
-  if (option == sockopt::through_broker_id) {
-    if (size != sizeof(int)) throw ::zmq::error_t(EINVAL);
-    int on = 0;
-    std::memcpy(&on, value, sizeof on);
-    // Fixed before the first bind/connect/send, as the identity options: the engine is made
-    // anew with the hello that announces it (docs/PROTOCOL.md §11.7).
-    socket_options next = im.options;
-    next.through_broker = on != 0;
-    guid fresh;
-    im.call([&](io_loop& io) {
-      io.configure_auth(next);
-      fresh = io.instance();
-    });
-    im.options = std::move(next);
-    im.instance = fresh;
-    return;
-  }
-  if (detail::is_auth_option(option)) {
+  if (detail::is_auth_option(option) || option == sockopt::through_broker_id) {
     // Applied to copies, committed once the I/O thread took them (it refuses after bind/connect).
+    // through_broker is fixed as the identity options are: the engine is made anew with the hello
+    // that announces it (docs/PROTOCOL.md §11.7).
     socket_options next = im.options;
     detail::auth_check check = im.auth_check;
-    detail::set_auth_option(next, check, option, value, size);
+    if (option == sockopt::through_broker_id) {
+      if (size != sizeof(int)) throw ::zmq::error_t(EINVAL);
+      int on = 0;
+      std::memcpy(&on, value, sizeof on);
+      next.through_broker = on != 0;
+    } else {
+      detail::set_auth_option(next, check, option, value, size);
+    }
     guid fresh;
     im.call([&](io_loop& io) {
       io.configure_auth(next);
