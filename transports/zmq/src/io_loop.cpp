@@ -1,13 +1,14 @@
 // The I/O thread of a cryptcom socket; see io_loop.hpp.
 #include "io_loop.hpp"
 
-#include <signal.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <iterator>
 #include <string_view>
 #include <utility>
@@ -426,14 +427,12 @@ void io_loop::run_commands() {
 // ---------------------------------------------------------------------------------------------
 // The loop
 
-void io_loop::run() noexcept {
-  // Signals are the application's business: blocking them here keeps EINTR out of this thread.
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+void io_loop::turn(const std::function<void()>& body) noexcept {
+  if (finished_) return;
   std::string why = "the socket was closed";
   try {
-    while (!done_) iteration();
+    body();
+    if (!done_) return;
   } catch (const ::zmq::error_t& e) {
     why = e.num() == ETERM ? "the ZeroMQ context was terminated"
                            : std::string("ZeroMQ error in the I/O thread: ") + e.what();
@@ -442,24 +441,75 @@ void io_loop::run() noexcept {
     why = std::string("error in the I/O thread: ") + e.what();
     emit({event_kind::transport_error, {}, 0, errc::internal, {}, why, {}});
   }
+  done_ = true;
+  finished_ = true;
   finish(why);
 }
 
-void io_loop::iteration() {
-  time_point now = clock_type::now();
+bool io_loop::run_blocking(int extra_fd) noexcept {
+  bool extra_ready = false;
+  turn([&] {
+    time_point now = clock_type::now();
+    std::vector<::zmq::pollitem_t>& items = items_;
+    const std::optional<time_point> wake = prepare(items, now);
+    items.push_back({nullptr, extra_fd, ZMQ_POLLIN, 0});
+    ::zmq::poll(items.data(), items.size(), milliseconds(wake ? timeout_until(*wake, now) : -1L));
+    extra_ready = items.back().revents != 0;
+    items.pop_back();
+    process(items, clock_type::now());
+  });
+  return extra_ready || finished_;
+}
+
+bool io_loop::run_step(time_point now) noexcept {
+  bool more = false;
+  turn([&] {
+    std::vector<::zmq::pollitem_t>& items = items_;
+    (void)prepare(items, now);
+    ::zmq::poll(items.data(), items.size(), milliseconds(0));
+    process(items, now);
+    if (done_) return;
+    // Whether anything is ready now. Every send and receive above may have taken the commands
+    // that would have made the sockets' descriptors readable, so the descriptors alone cannot
+    // say so; this check is the last thing done to the sockets, after which anything new does
+    // make them readable (libzmq signals a reader that found its pipe empty, and a writer that
+    // found it full).
+    next_wake_ = prepare(items, now);
+    ::zmq::poll(items.data(), items.size(), milliseconds(0));
+    more = std::any_of(items.begin(), items.end(),
+                       [](const ::zmq::pollitem_t& i) { return i.revents != 0; });
+  });
+  return more && !finished_;
+}
+
+void io_loop::watch(std::vector<pollfd>& fds) {
+  fds.push_back({shared_->bell().fd(), POLLIN, 0});
+  auto add = [&fds](void* handle) {
+    int fd = -1;
+    std::size_t size = sizeof fd;
+    if (zmq_getsockopt(handle, ZMQ_FD, &fd, &size) == 0) fds.push_back({fd, POLLIN, 0});
+  };
+  add(wire_.handle());
+  add(data_.handle());
+  if (zap_) add(zap_->handle());
+  for (const auto& link : servers_) add(link->socket.handle());
+}
+
+std::optional<time_point> io_loop::prepare(std::vector<::zmq::pollitem_t>& items, time_point now) {
   short wire_events = 0;
   if (wire_readable()) wire_events |= ZMQ_POLLIN;
   if (!wire_backlog_.empty()) wire_events |= ZMQ_POLLOUT;
   short data_events = 0;
   if (app_readable()) data_events |= ZMQ_POLLIN;
   if (!app_backlog_.empty()) data_events |= ZMQ_POLLOUT;
-  const bool zap_waits = zap_ && zap_->waiting();
-  std::vector<::zmq::pollitem_t> items{{nullptr, shared_->bell().fd(), ZMQ_POLLIN, 0},
-                                       {wire_.handle(), 0, wire_events, 0},
-                                       {data_.handle(), 0, data_events, 0}};
-  if (zap_waits) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
+  zap_polled_ = zap_ && zap_->waiting();
+  items.clear();
+  items.push_back({nullptr, shared_->bell().fd(), ZMQ_POLLIN, 0});
+  items.push_back({wire_.handle(), 0, wire_events, 0});
+  items.push_back({data_.handle(), 0, data_events, 0});
+  if (zap_polled_) items.push_back({zap_->handle(), 0, ZMQ_POLLIN, 0});
   // The further servers of a DEALER or REQ (a socket each), after those.
-  const std::size_t first_server = items.size();
+  first_server_item_ = items.size();
   for (const auto& link : servers_) {
     short events = wire_readable() ? ZMQ_POLLIN : 0;
     if (!link->backlog.empty()) events |= ZMQ_POLLOUT;
@@ -471,18 +521,19 @@ void io_loop::iteration() {
     if (!wake || t < *wake) wake = t;
   };
   if (idle_timeout_.count() > 0 && kind_.routes_by_path) consider(next_idle_check_);
-  if (zap_waits) consider(*zap_->next_deadline());
+  if (zap_polled_) consider(*zap_->next_deadline());
   if (sets_due_) consider(*sets_due_);
   if (closing_) {
     consider(now + close_poll);
     if (close_deadline_) consider(*close_deadline_);
   }
-  ::zmq::poll(items.data(), items.size(), milliseconds(wake ? timeout_until(*wake, now) : -1L));
-  now = clock_type::now();
+  return wake;
+}
 
+void io_loop::process(std::span<const ::zmq::pollitem_t> items, time_point now) {
   if (items[0].revents & ZMQ_POLLIN) run_commands();
   if (done_) return;
-  if (zap_waits && ((items[3].revents & ZMQ_POLLIN) || *zap_->next_deadline() <= now)) {
+  if (zap_polled_ && ((items[3].revents & ZMQ_POLLIN) || *zap_->next_deadline() <= now)) {
     apply_verdicts(zap_->collect(now), now);
   }
   flush_app_backlog();
@@ -501,9 +552,9 @@ void io_loop::iteration() {
   }
   // The servers polled above; a command run since may have added or removed one (an item may
   // then name its neighbour: a read finding nothing costs nothing, and the next poll sees all).
-  const std::size_t polled = std::min(items.size() - first_server, servers_.size());
+  const std::size_t polled = std::min(items.size() - first_server_item_, servers_.size());
   for (std::size_t k = 0; k < polled; ++k) {
-    if (!(items[first_server + k].revents & ZMQ_POLLIN)) continue;
+    if (!(items[first_server_item_ + k].revents & ZMQ_POLLIN)) continue;
     for (int i = 0; i < batch && wire_readable() && read_server_one(*servers_[k], now); ++i) {
       pump(now);
     }

@@ -27,9 +27,12 @@
 // Thread-safety: none beyond that; shared_state is the only thing both threads touch.
 #pragma once
 
+#include <poll.h>
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,9 +71,21 @@ class io_loop {
 
   const guid& instance() const noexcept { return engine_.instance(); }
 
-  // The thread body: loops until close or context termination, then reports what is pending and
-  // closes its sockets. Never throws.
-  void run() noexcept;
+  // How an I/O thread runs the loop (io_thread.hpp), until finished(): on close or context
+  // termination it reports what is pending and closes its sockets. Neither throws.
+  // - run_blocking: one turn that waits in zmq_poll for the loop's sockets, its deadline, or
+  //   `extra_fd` becoming readable (the thread's own doorbell), for a thread with one loop.
+  // - run_step: one turn that does not wait, for a thread that waits for many loops at once
+  //   (watch, next_wake); true when something is still ready, so the thread turns it again.
+  //   True when `extra_fd` was readable (or the loop finished).
+  bool run_blocking(int extra_fd) noexcept;
+  bool run_step(time_point now) noexcept;
+  // The descriptors that become readable when this loop may have something to do: its doorbell
+  // and its ZeroMQ sockets' ZMQ_FD.
+  void watch(std::vector<pollfd>& fds);
+  // When the loop must turn at the latest without a descriptor waking it, as of the last step.
+  std::optional<time_point> next_wake() const noexcept { return next_wake_; }
+  bool finished() const noexcept { return finished_; }
 
   // ---- for commands, on the I/O thread ----
   void bind(const std::string& endpoint);
@@ -109,7 +124,13 @@ class io_loop {
     std::uint64_t number = 0;  // the application's message number
   };
 
-  void iteration();
+  // Runs `body` (one turn); on close, or when it throws, reports and closes (finish).
+  void turn(const std::function<void()>& body) noexcept;
+  // One turn, as zmq_poll sees it: prepare the items (each socket polled only for what the loop
+  // can take now; the doorbell first) and say when the loop must turn at the latest; process what
+  // the poll found.
+  std::optional<time_point> prepare(std::vector<::zmq::pollitem_t>& items, time_point now);
+  void process(std::span<const ::zmq::pollitem_t> items, time_point now);
   void run_commands();
   void after_wire_setup();
 
@@ -280,6 +301,13 @@ class io_loop {
   bool closing_ = false;
   bool app_drained_ = false;
   bool done_ = false;
+  bool finished_ = false;
+  // The last turn's poll items (kept to spare an allocation per turn), where the further servers
+  // start in them, whether the ZAP socket is among them, and the deadline the turn left.
+  std::vector<::zmq::pollitem_t> items_;
+  std::size_t first_server_item_ = 0;
+  bool zap_polled_ = false;
+  std::optional<time_point> next_wake_;
   std::optional<time_point> close_deadline_;
   time_point acks_flushed_at_{};
   time_point next_close_check_{};

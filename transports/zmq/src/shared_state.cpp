@@ -78,4 +78,17 @@ std::optional<socket_stats> shared_state::final_stats() const {
   return final_stats_;
 }
 
+void shared_state::mark_stopped() {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+  }
+  stopped_changed_.notify_all();
+}
+
+void shared_state::wait_stopped() {
+  std::unique_lock lock(mutex_);
+  stopped_changed_.wait(lock, [this] { return stopped_; });
+}
+
 }  // namespace cryptcom::zmq::detail

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -57,6 +58,11 @@ class shared_state {
   void set_final_stats(socket_stats s);
   std::optional<socket_stats> final_stats() const;
 
+  // The I/O thread destroyed the socket's io_loop (its sockets are closed); wait_stopped()
+  // returns from then on.
+  void mark_stopped();
+  void wait_stopped();
+
  private:
   doorbell bell_;
   mutable std::mutex mutex_;
@@ -67,6 +73,8 @@ class shared_state {
   std::size_t max_events_;
   std::uint64_t events_dropped_ = 0;
   std::optional<socket_stats> final_stats_;
+  bool stopped_ = false;
+  std::condition_variable stopped_changed_;
 };
 
 }  // namespace cryptcom::zmq::detail

@@ -3,19 +3,17 @@
 // io_loop.hpp for the I/O thread.
 #include "cryptcom/zmq/socket.hpp"
 
-#include <pthread.h>
-
 #include <atomic>
 #include <cerrno>
 #include <future>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "auth_options.hpp"
 #include "handover.hpp"
 #include "io_loop.hpp"
+#include "io_pool.hpp"
 #include "owned_socket.hpp"
 #include "shared_state.hpp"
 #include "socket_kind.hpp"
@@ -111,7 +109,7 @@ struct socket::impl {
   socket_options options;
   std::shared_ptr<detail::shared_state> shared;
   detail::owned_socket pipe;  // the application's end of the data pipe
-  std::thread thread;
+  std::shared_ptr<detail::io_pool> io_threads;  // runs the socket's io_loop on one of its threads
   guid instance;
   bool open = true;
   // A multipart message being collected, its part count and bytes as the engine counts them.
@@ -144,15 +142,8 @@ struct socket::impl {
     pipe.connect(base + ".data");
     pipe.set(::zmq::sockopt::sndhwm, default_pipe_hwm);
     pipe.set(::zmq::sockopt::rcvhwm, default_pipe_hwm);
-    // Thread start is the memory barrier ZeroMQ asks for when a socket changes threads.
-    thread = std::thread([l = std::move(loop)]() mutable {
-#ifdef __linux__
-      // Named for top -H, perf and gdb; at most 15 characters.
-      (void)pthread_setname_np(pthread_self(), "cryptcom-io");
-#endif
-      l->run();
-      l.reset();
-    });
+    io_threads = detail::io_pool::of(context);
+    io_threads->least_loaded().adopt(std::move(loop), [s = shared] { s->mark_stopped(); });
   }
 
   // Runs `fn` on the I/O thread and waits for it; its exception comes back here.
@@ -220,11 +211,12 @@ struct socket::impl {
       (void)shared->post(std::move(c), &why);
     } catch (...) {
     }
-    if (thread.joinable()) thread.join();
+    shared->wait_stopped();
     try {
       pipe.close();
     } catch (...) {
     }
+    io_threads.reset();  // the last socket of a context joins its I/O threads
   }
 };
 

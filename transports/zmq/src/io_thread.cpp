@@ -1,0 +1,132 @@
+// The I/O threads shared by a context's cryptcom sockets; see io_thread.hpp.
+#include "io_thread.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <utility>
+
+#include "io_loop.hpp"
+
+namespace cryptcom::zmq::detail {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// poll(2)'s timeout until `t`: rounded up to whole milliseconds, so that the loop's deadline has
+// passed when it wakes (0 when it already has).
+int poll_timeout_until(time_point t, time_point now) {
+  if (t <= now) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(t - now).count();
+  return static_cast<int>(std::min<std::int64_t>(ms, 3'600'000));
+}
+
+}  // namespace
+
+io_thread::io_thread() : thread_([this] { run(); }) {}
+
+io_thread::~io_thread() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  bell_.ring();
+  thread_.join();
+}
+
+void io_thread::adopt(std::unique_ptr<io_loop> loop, std::function<void()> on_stopped) {
+  load_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mutex_);
+    arriving_.push_back({std::move(loop), std::move(on_stopped)});
+  }
+  bell_.ring();
+}
+
+bool io_thread::take_new() {
+  bell_.clear();
+  std::lock_guard lock(mutex_);
+  if (!arriving_.empty()) {
+    // Loops that ran alone waited in their own zmq_poll and kept no deadline for a shared wait:
+    // each turns once before the thread waits for them all.
+    for (member& m : members_) m.ready = true;
+    for (member& m : arriving_) members_.push_back(std::move(m));
+    arriving_.clear();
+  }
+  return !(stopping_ && members_.empty());
+}
+
+void io_thread::reap() {
+  for (auto it = members_.begin(); it != members_.end();) {
+    if (!it->loop->finished()) {
+      ++it;
+      continue;
+    }
+    it->loop.reset();
+    it->on_stopped();
+    load_.fetch_sub(1, std::memory_order_relaxed);
+    it = members_.erase(it);
+  }
+}
+
+bool io_thread::turn_all() {
+  std::vector<pollfd> fds;
+  time_point now = clock_type::now();
+  int timeout = -1;
+  fds.push_back({bell_.fd(), POLLIN, 0});
+  for (member& m : members_) {
+    if (m.ready) {
+      timeout = 0;
+    } else if (const auto wake = m.loop->next_wake()) {
+      const int t = poll_timeout_until(*wake, now);
+      timeout = timeout < 0 ? t : std::min(timeout, t);
+    }
+    m.first_fd = fds.size();
+    m.loop->watch(fds);
+    m.end_fd = fds.size();
+  }
+  // Signals are blocked on this thread: EINTR cannot happen, and any other failure (ENOMEM)
+  // leaves every loop to be turned below, which is safe.
+  (void)::poll(fds.data(), fds.size(), timeout);
+  now = clock_type::now();
+  for (member& m : members_) {
+    const auto wake = m.loop->next_wake();
+    const bool due = m.ready || (wake && *wake <= now) ||
+                     std::any_of(fds.begin() + static_cast<std::ptrdiff_t>(m.first_fd),
+                                 fds.begin() + static_cast<std::ptrdiff_t>(m.end_fd),
+                                 [](const pollfd& p) { return p.revents != 0; });
+    if (due) m.ready = m.loop->run_step(now);
+  }
+  return fds.front().revents != 0;
+}
+
+void io_thread::run() noexcept {
+  // Signals are the application's business: blocking them here keeps EINTR out of this thread.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+#ifdef __linux__
+  // Named for top -H, perf and gdb; at most 15 characters.
+  (void)pthread_setname_np(pthread_self(), "cryptcom-io");
+#endif
+  // The doorbell is read (a system call) only when it rang.
+  bool rang = true;
+  while (!rang || take_new()) {
+    reap();
+    if (members_.empty()) {
+      pollfd bell{bell_.fd(), POLLIN, 0};
+      (void)::poll(&bell, 1, -1);
+      rang = true;
+    } else if (members_.size() == 1) {
+      rang = members_.front().loop->run_blocking(bell_.fd());
+    } else {
+      rang = turn_all();
+    }
+  }
+}
+
+}  // namespace cryptcom::zmq::detail
