@@ -170,6 +170,14 @@ CRYPTCOM_EXPORT cryptcom_socket_t* cryptcom_socket(void* context, int type);
 CRYPTCOM_EXPORT cryptcom_socket_t* cryptcom_socket_with_options(void* context, int type,
                                                                 const cryptcom_options_t* options);
 
+/* How many I/O threads the cryptcom sockets of `context` share: the context's ZMQ_IO_THREADS
+ * (default 1), which also sizes libzmq's own pool. cryptcom_set_io_threads is
+ * zmq_ctx_set(context, ZMQ_IO_THREADS, threads) after checking the count (1 to 256): set it before
+ * the context's first socket. 0, or -1 and errno (EINVAL for a bad count, EFAULT for a NULL
+ * context). cryptcom_get_io_threads returns the count, or -1 and errno (EFAULT). */
+CRYPTCOM_EXPORT int cryptcom_set_io_threads(void* context, int threads);
+CRYPTCOM_EXPORT int cryptcom_get_io_threads(void* context);
+
 /* Lingers (ZMQ_LINGER, default 1000 ms) until what was sent is acknowledged, then stops the
  * socket. What it had to give up is reported as events: cryptcom_event_next() and
  * cryptcom_get_stats() keep working on a closed socket, every other call fails with ENOTSOCK.

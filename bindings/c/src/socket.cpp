@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "cryptcom.h"
+#include "cryptcom/zmq/io_threads.hpp"
 #include "errors.hpp"
 #include "options.hpp"
 #include "registry.hpp"
@@ -72,6 +73,21 @@ void cryptcom_version(int* major, int* minor, int* patch) {
   if (major != nullptr) *major = CRYPTCOM_VERSION_MAJOR;
   if (minor != nullptr) *minor = CRYPTCOM_VERSION_MINOR;
   if (patch != nullptr) *patch = CRYPTCOM_VERSION_PATCH;
+}
+
+int cryptcom_set_io_threads(void* context, int threads) {
+  return guard(-1, [&] {
+    if (context == nullptr) throw api_error{EFAULT, "the ZeroMQ context is NULL"};
+    cryptcom::zmq::set_io_threads(context, threads);
+    return 0;
+  });
+}
+
+int cryptcom_get_io_threads(void* context) {
+  return guard(-1, [&] {
+    if (context == nullptr) throw api_error{EFAULT, "the ZeroMQ context is NULL"};
+    return cryptcom::zmq::io_threads(context);
+  });
 }
 
 cryptcom_socket_t* cryptcom_socket(void* context, int type) {

@@ -482,6 +482,32 @@ static void test_threads(void* ctx) {
   for (i = 0; i < 4; ++i) pthread_join(threads[i], NULL);
 }
 
+/* The I/O threads a context's sockets share: the count is per context, checked, and sockets on
+ * a context with several threads talk as on one. */
+static void test_io_threads(void) {
+  void* ctx = zmq_ctx_new();
+  char endpoint[256], buf[16];
+  cryptcom_socket_t *rep, *req;
+  CHECK(cryptcom_get_io_threads(ctx) == 1);
+  CHECK(cryptcom_set_io_threads(ctx, 3) == 0);
+  CHECK(cryptcom_get_io_threads(ctx) == 3);
+  CHECK_FAILS(cryptcom_set_io_threads(ctx, 0), EINVAL);
+  CHECK(strstr(cryptcom_strerror(EINVAL), "threads") != NULL);
+  CHECK_FAILS(cryptcom_set_io_threads(NULL, 2), EFAULT);
+  CHECK_FAILS(cryptcom_get_io_threads(NULL), EFAULT);
+  rep = make(ctx, ZMQ_REP);
+  req = make(ctx, ZMQ_REQ);
+  if (rep != NULL && req != NULL) {
+    bind_any(rep, endpoint, sizeof endpoint);
+    CHECK(cryptcom_connect(req, endpoint) == 0);
+    CHECK(cryptcom_send(req, "ping", 4, 0) == 4);
+    CHECK(cryptcom_recv(rep, buf, sizeof buf, 0) == 4 && memcmp(buf, "ping", 4) == 0);
+  }
+  cryptcom_destroy(&req);
+  cryptcom_destroy(&rep);
+  CHECK(zmq_ctx_term(ctx) == 0);
+}
+
 /* Authenticated mode's options: keys in, the public key out, refusals with their reason. */
 static void test_auth_options(void* ctx) {
   char pub[41], sec[41], other_pub[41], other_sec[41], got[64];
@@ -586,6 +612,7 @@ int main(void) {
   test_auth_round_trip(ctx);
   CHECK(zmq_ctx_term(ctx) == 0);
   test_context_terminated();
+  test_io_threads();
   if (failures != 0) {
     fprintf(stderr, "c_api_test: %d check(s) failed\n", failures);
     return 1;

@@ -14,9 +14,18 @@ libcryptcom (see cryptcom._capi for where it is looked for).
 
 from ._capi import library_version
 from .constants import *  # noqa: F401,F403  (cryptcom.KEY_TTL, cryptcom.EVENT_..., ...)
-from .context import Context
+from .context import Context, io_threads, set_io_threads
 from .socket import Event, Identity, Socket
 
 __version__ = "0.2.0"
 
-__all__ = ["Context", "Socket", "Event", "Identity", "library_version", "__version__"]
+__all__ = [
+    "Context",
+    "Socket",
+    "Event",
+    "Identity",
+    "io_threads",
+    "set_io_threads",
+    "library_version",
+    "__version__",
+]

@@ -192,3 +192,22 @@ def test_cryptcom_context_makes_cryptcom_sockets():
 def test_library_version_is_the_package_version():
     assert cryptcom.library_version()[:2] == (0, 2)
     assert cryptcom.__version__.startswith("0.2.")
+
+
+def test_io_threads_are_set_per_context_and_sockets_still_talk():
+    ctx = zmq.Context()
+    try:
+        assert cryptcom.io_threads(ctx) == 1
+        cryptcom.set_io_threads(ctx, 2)
+        assert cryptcom.io_threads(ctx) == 2
+        with pytest.raises(zmq.ZMQError) as bad:
+            cryptcom.set_io_threads(ctx, 0)
+        assert bad.value.errno == errno.EINVAL
+        assert cryptcom.io_threads(ctx) == 2
+        rep, req = pair(ctx, zmq.REP, zmq.REQ)
+        req.send(b"over two threads")
+        assert rep.recv() == b"over two threads"
+        rep.close()
+        req.close()
+    finally:
+        ctx.term()

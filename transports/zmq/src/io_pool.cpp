@@ -16,9 +16,6 @@ namespace {
 struct registry {
   std::mutex mutex;
   std::unordered_map<void*, std::weak_ptr<io_pool>> pools;
-  // Kept after the pool goes, so that a count set before the first socket, or between sockets,
-  // holds for the next ones.
-  std::unordered_map<void*, int> counts;
 };
 
 registry& the_registry() {
@@ -33,41 +30,19 @@ std::shared_ptr<io_pool> io_pool::of(void* context) {
   std::lock_guard lock(r.mutex);
   std::weak_ptr<io_pool>& slot = r.pools[context];
   if (auto pool = slot.lock()) return pool;
-  const auto count = r.counts.find(context);
+  // A context's pool lives only while a socket of it does, so the context is alive and the
+  // count read now is its own (an address freed and reused by another context holds no pool).
+  const int count = zmq_ctx_get(context, ZMQ_IO_THREADS);
   auto pool = std::make_shared<io_pool>(
-      count == r.counts.end() ? std::size_t{1} : static_cast<std::size_t>(count->second));
+      static_cast<std::size_t>(std::clamp(count, 1, max_threads)));
   slot = pool;
   return pool;
-}
-
-void io_pool::set_threads(void* context, int threads) {
-  if (context == nullptr) throw ::zmq::error_t(EFAULT);
-  if (threads < 1 || threads > max_threads) {
-    throw error(EINVAL, "cryptcom::zmq::set_io_threads: " + std::to_string(threads) +
-                            " threads; the count is 1 to " + std::to_string(max_threads));
-  }
-  registry& r = the_registry();
-  std::lock_guard lock(r.mutex);
-  r.counts[context] = threads;
-  if (auto pool = r.pools[context].lock()) pool->resize(static_cast<std::size_t>(threads));
-}
-
-int io_pool::threads(void* context) {
-  registry& r = the_registry();
-  std::lock_guard lock(r.mutex);
-  const auto count = r.counts.find(context);
-  return count == r.counts.end() ? 1 : count->second;
-}
-
-void io_pool::resize(std::size_t threads) {
-  std::lock_guard lock(mutex_);
-  wanted_ = threads;
 }
 
 io_thread& io_pool::least_loaded() {
   std::lock_guard lock(mutex_);
   io_thread* best = nullptr;
-  for (std::size_t i = 0; i < std::min(wanted_, threads_.size()); ++i) {
+  for (std::size_t i = 0; i < threads_.size(); ++i) {
     if (best == nullptr || threads_[i]->load() < best->load()) best = threads_[i].get();
   }
   // A thread not started yet has no loop: it is the least loaded unless one started has none.
@@ -80,13 +55,26 @@ io_thread& io_pool::least_loaded() {
 
 }  // namespace detail
 
-void set_io_threads(void* context, int threads) { detail::io_pool::set_threads(context, threads); }
+void set_io_threads(void* context, int threads) {
+  if (context == nullptr) throw ::zmq::error_t(EFAULT);
+  if (threads < 1 || threads > detail::io_pool::max_threads) {
+    throw error(EINVAL, "cryptcom::zmq::set_io_threads: " + std::to_string(threads) +
+                            " threads; the count is 1 to " +
+                            std::to_string(detail::io_pool::max_threads));
+  }
+  if (zmq_ctx_set(context, ZMQ_IO_THREADS, threads) != 0) throw ::zmq::error_t();
+}
 
 void set_io_threads(::zmq::context_t& context, int threads) {
   set_io_threads(context.handle(), threads);
 }
 
-int io_threads(void* context) { return detail::io_pool::threads(context); }
+int io_threads(void* context) {
+  if (context == nullptr) throw ::zmq::error_t(EFAULT);
+  const int count = zmq_ctx_get(context, ZMQ_IO_THREADS);
+  if (count < 0) throw ::zmq::error_t();
+  return std::clamp(count, 1, detail::io_pool::max_threads);
+}
 
 int io_threads(::zmq::context_t& context) { return io_threads(context.handle()); }
 

@@ -1,5 +1,5 @@
-// io_pool: the I/O threads a context's cryptcom sockets share (cryptcom::zmq::set_io_threads;
-// one by default). Each new socket's loop goes to the thread with the fewest loops; a thread is
+// io_pool: the I/O threads a context's cryptcom sockets share: as many as the context's
+// ZMQ_IO_THREADS (cryptcom/zmq/io_threads.hpp; one by default). Each new socket's loop goes to the thread with the fewest loops; a thread is
 // started when first needed. The pool lives while a socket of its context does: each socket
 // holds it, the registry only remembers it, and the last socket to let go joins its threads.
 // Thread-safety: all of it, from any thread.
@@ -18,21 +18,16 @@ class io_pool {
  public:
   explicit io_pool(std::size_t threads) : wanted_(threads) {}
 
-  // The pool of `context`, made on first use with the thread count set for it.
+  // The pool of `context`, made when none of its sockets holds one, with the context's count.
   static std::shared_ptr<io_pool> of(void* context);
-  // Throws cryptcom::zmq::error (EINVAL) for a count of 0 or more than max_threads.
-  static void set_threads(void* context, int threads);
-  static int threads(void* context);
   static constexpr int max_threads = 256;
 
   io_thread& least_loaded();
 
  private:
-  void resize(std::size_t threads);
-
   std::mutex mutex_;
   std::size_t wanted_;
-  std::vector<std::unique_ptr<io_thread>> threads_;  // the first wanted_ take new loops
+  std::vector<std::unique_ptr<io_thread>> threads_;  // started so far, at most wanted_
 };
 
 }  // namespace cryptcom::zmq::detail

@@ -27,7 +27,12 @@ int poll_timeout_until(time_point t, time_point now) {
 
 }  // namespace
 
-io_thread::io_thread() : thread_([this] { run(); }) {}
+io_thread::io_thread() : thread_([this] { run(); }) {
+#ifdef __linux__
+  // Named for top -H, perf and gdb (at most 15 characters), before the constructor returns.
+  (void)pthread_setname_np(thread_.native_handle(), "cryptcom-io");
+#endif
+}
 
 io_thread::~io_thread() {
   {
@@ -109,10 +114,6 @@ void io_thread::run() noexcept {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
-#ifdef __linux__
-  // Named for top -H, perf and gdb; at most 15 characters.
-  (void)pthread_setname_np(pthread_self(), "cryptcom-io");
-#endif
   // The doorbell is read (a system call) only when it rang.
   bool rang = true;
   while (!rang || take_new()) {
