@@ -3,6 +3,7 @@
 // application, context termination), and that they go with the last socket.
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <time.h>
 
 #include <chrono>
 #include <fstream>
@@ -62,7 +63,8 @@ TEST(zmq_io_threads, a_hundred_sockets_of_one_context_share_one_thread_and_all_g
   // Every dealer sends two messages; the router answers each; every answer comes back.
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < peers; ++i) {
-      ASSERT_TRUE(send_strings(dealers[i], {"d" + std::to_string(i) + "r" + std::to_string(round)}));
+      ASSERT_TRUE(
+          send_strings(dealers[i], {"d" + std::to_string(i) + "r" + std::to_string(round)}));
     }
   }
   std::set<std::string> seen;
@@ -192,6 +194,73 @@ TEST(zmq_io_threads, sockets_sharing_a_thread_answer_key_requests_while_the_appl
       EXPECT_EQ(got->back(), std::to_string(m));
     }
   }
+}
+
+TEST(zmq_io_threads, sockets_with_the_default_key_pool_share_their_contexts_pool) {
+  const auto keygen_threads = [] {
+    int count = 0;
+    DIR* tasks = opendir("/proc/self/task");
+    while (const dirent* t = tasks != nullptr ? readdir(tasks) : nullptr) {
+      std::ifstream comm(std::string("/proc/self/task/") + t->d_name + "/comm");
+      std::string name;
+      std::getline(comm, name);
+      count += name.rfind("cryptcom-keygen", 0) == 0 ? 1 : 0;
+    }
+    if (tasks != nullptr) closedir(tasks);
+    return count;
+  };
+  const int before = keygen_threads();
+  ::zmq::context_t ctx;
+  socket server(ctx, st::rep);
+  server.bind("inproc://io-threads-keys");
+  socket client(ctx, st::req);
+  client.connect("inproc://io-threads-keys");
+  socket_options own;
+  own.key_pool_options.capacity = 64;
+  own.key_pool_options.low_watermark = 32;
+  socket other(ctx, st::pair, own);
+  int threads = keygen_threads();
+  for (int i = 0; i < 100 && threads != before + 2; ++i) {
+    std::this_thread::sleep_for(10ms);  // a generator thread names itself when it starts
+    threads = keygen_threads();
+  }
+  EXPECT_EQ(threads, before + 2) << "one shared pool, and the socket with its own";
+  ASSERT_TRUE(send_strings(client, {"q"}));
+  ASSERT_TRUE(recv_strings(server));
+  ASSERT_TRUE(send_strings(server, {"a"}));
+  ASSERT_TRUE(recv_strings(client));
+  // One pool: what the server's pool handed out covers the keys both engines made (read
+  // first: the count only grows).
+  const std::uint64_t made =
+      server.stats().engine.total.keys_generated + client.stats().engine.total.keys_generated;
+  EXPECT_GT(client.stats().engine.total.keys_generated, 0u) << "the REQ made a reply key";
+  EXPECT_GE(server.stats().key_pool.taken, made);
+  EXPECT_EQ(other.stats().key_pool.taken, 0u);
+}
+
+TEST(zmq_io_threads, idle_sockets_sharing_a_thread_cost_no_cpu) {
+  // A thread that kept turning a loop whose descriptor stayed readable would spin: measured as
+  // the process's CPU time while nothing happens.
+  ::zmq::context_t ctx;
+  std::vector<socket> sockets;
+  for (int i = 0; i < 5; ++i) {
+    sockets.push_back(make(ctx, st::router));
+    const std::string ep = bind_any(sockets.back(), transport::tcp);
+    sockets.push_back(make(ctx, st::dealer));
+    sockets.back().connect(ep);
+    ASSERT_TRUE(send_strings(sockets.back(), {"wake"}));
+    ASSERT_TRUE(recv_strings(sockets[sockets.size() - 2]));
+  }
+  std::this_thread::sleep_for(300ms);  // acknowledgements and key refills settle
+  auto cpu_ms = [] {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+  };
+  const double before = cpu_ms();
+  std::this_thread::sleep_for(1s);
+  // Background key generation may still top up the pools; a spinning thread would take ~1000 ms.
+  EXPECT_LT(cpu_ms() - before, 200.0);
 }
 
 TEST(zmq_io_threads, terminating_the_context_ends_every_socket_sharing_its_thread) {

@@ -30,6 +30,8 @@ struct key_pool_options {
   // Background threads generating keys; 0 means the caller's thread generates on demand.
   // Default: 1.
   std::size_t threads = 1;
+
+  bool operator==(const key_pool_options&) const = default;
 };
 
 struct key_pool_stats {

@@ -491,7 +491,9 @@ void io_loop::watch(std::vector<pollfd>& fds) {
   };
   add(wire_.handle());
   add(data_.handle());
-  if (zap_) add(zap_->handle());
+  // As prepare() polls it: only while a verdict is awaited (a socket nobody polls would keep its
+  // descriptor readable, and the thread would spin on it).
+  if (zap_ && zap_->waiting()) add(zap_->handle());
   for (const auto& link : servers_) add(link->socket.handle());
 }
 

@@ -33,8 +33,8 @@ std::shared_ptr<io_pool> io_pool::of(void* context) {
   // A context's pool lives only while a socket of it does, so the context is alive and the
   // count read now is its own (an address freed and reused by another context holds no pool).
   const int count = zmq_ctx_get(context, ZMQ_IO_THREADS);
-  auto pool = std::make_shared<io_pool>(
-      static_cast<std::size_t>(std::clamp(count, 1, max_threads)));
+  auto pool =
+      std::make_shared<io_pool>(static_cast<std::size_t>(std::clamp(count, 1, max_threads)));
   slot = pool;
   return pool;
 }
@@ -51,6 +51,12 @@ io_thread& io_pool::least_loaded() {
     best = threads_.back().get();
   }
   return *best;
+}
+
+std::shared_ptr<key_pool> io_pool::shared_keys() {
+  std::lock_guard lock(mutex_);
+  if (!keys_) keys_ = std::shared_ptr<key_pool>(make_key_pool(key_pool_options{}));
+  return keys_;
 }
 
 }  // namespace detail

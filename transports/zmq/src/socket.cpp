@@ -108,7 +108,7 @@ struct socket::impl {
   detail::socket_kind kind;
   socket_options options;
   std::shared_ptr<detail::shared_state> shared;
-  detail::owned_socket pipe;  // the application's end of the data pipe
+  detail::owned_socket pipe;                    // the application's end of the data pipe
   std::shared_ptr<detail::io_pool> io_threads;  // runs the socket's io_loop on one of its threads
   guid instance;
   bool open = true;
@@ -126,6 +126,10 @@ struct socket::impl {
         shared(std::make_shared<detail::shared_state>(options.max_events)) {
     const std::uint64_t n = pipe_counter.fetch_add(1, std::memory_order_relaxed);
     const std::string base = "inproc://cryptcom.zmq." + std::to_string(n);
+    io_threads = detail::io_pool::of(context);
+    if (!options.key_pool && options.key_pool_options == key_pool_options{}) {
+      options.key_pool = io_threads->shared_keys();
+    }
     auto loop = std::make_unique<io_loop>(context, kind, options, shared, base + ".data");
     instance = loop->instance();
     pipe = detail::owned_socket(context, kind.app_end);
@@ -142,7 +146,6 @@ struct socket::impl {
     pipe.connect(base + ".data");
     pipe.set(::zmq::sockopt::sndhwm, default_pipe_hwm);
     pipe.set(::zmq::sockopt::rcvhwm, default_pipe_hwm);
-    io_threads = detail::io_pool::of(context);
     io_threads->least_loaded().adopt(std::move(loop), [s = shared] { s->mark_stopped(); });
   }
 

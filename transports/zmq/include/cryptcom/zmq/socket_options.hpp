@@ -36,8 +36,10 @@ struct socket_options {
   // talking to a REP) and push otherwise; push for REP, ROUTER and PAIR.
   std::optional<cryptcom::flow> flow;
 
-  // Where one-time key pairs come from. Default: nullptr: the socket makes its own pool with
-  // `key_pool_options` (one background generator thread). Pass one pool to many sockets of a
+  // Where one-time key pairs come from. Default: nullptr: the sockets of one context that leave
+  // `key_pool_options` at its defaults share one pool (one background generator thread, made with
+  // the context's first such socket, gone with its last), as they share their I/O threads; a
+  // socket with other `key_pool_options` makes its own. Pass one pool to many sockets of a
   // process to share its threads and its locked memory, as LevelDB shares a block cache.
   std::shared_ptr<cryptcom::key_pool> key_pool;
   // Used only when `key_pool` is null. Default: capacity 1024, low watermark 768, 1 thread.
