@@ -1,4 +1,4 @@
-// io_loop: the body of a cryptcom socket's I/O thread. It owns the wire socket, the protocol
+// io_loop: a cryptcom socket's work on its I/O thread. It owns the wire socket, the protocol
 // engine, the key source it draws from, the I/O thread's ends of the inproc pipes, and moves
 // messages between them:
 //
@@ -21,9 +21,10 @@
 // backlogs hold what one message produced (plus control frames made meanwhile, bounded; beyond
 // the bound the oldest are discarded, since the engine resends what matters).
 //
-// Constructed on the application's thread (the sockets then move to the I/O thread with the
-// thread start as memory barrier); run() and everything it calls run on the I/O thread only;
-// commands are executed by run() on the I/O thread.
+// Constructed on the application's thread (the sockets then move to an I/O thread, io_thread.hpp,
+// whose hand-over mutex is the memory barrier); run_blocking/run_step and everything they call
+// run on that one I/O thread only, which may run other sockets' loops between turns; commands
+// are executed there too.
 // Thread-safety: none beyond that; shared_state is the only thing both threads touch.
 #pragma once
 
