@@ -952,9 +952,13 @@ void io_loop::emit(event e) { shared_->push_event(std::move(e)); }
 // Out of the engine
 
 void io_loop::pump(time_point now) {
-  (void)now;
   while (auto t = engine_.poll_transmit()) {
     if (!routes_.contains(t->peer)) continue;  // the peer was forgotten meanwhile
+    // A REQ's next request goes to the same server (unless a round robin chooses it).
+    if (t->carries_data && kind_.what == role::req && servers_.empty() &&
+        !options_.through_broker) {
+      prepare_seal_due_ = true;
+    }
     if (server_link* link = server_of(t->peer)) {
       ++counters_.wire_messages_sent;
       counters_.wire_bytes_sent += t->frame.size();
@@ -999,6 +1003,12 @@ void io_loop::pump(time_point now) {
   }
   if (!refused.empty()) apply_verdicts(std::move(refused), now);
   if (!gone_.empty()) drop_gone(now);
+  // What left or was delivered above is on its way; the answer is at least a hop away. The
+  // agreement of the message that will follow is done now, off its path.
+  if (prepare_seal_due_) {
+    prepare_seal_due_ = false;
+    engine_.prepare_seal(now);
+  }
 }
 
 void io_loop::ask_zap(const cryptcom::event& e, std::vector<zap_client::verdict>& refused) {
@@ -1068,7 +1078,8 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
     case role::rep:
       rep_pending_.push_back(d.peer);
       routes_.pin(d.peer);
-      out.emplace_back();  // the REP end's delimiter, in place of the request's own (§11)
+      prepare_seal_due_ = true;  // the reply goes to d.peer, sealed to the key it just gave
+      out.emplace_back();        // the REP end's delimiter, in place of the request's own (§11)
       drop_leading_empty_part(d);
       break;
     case role::router:

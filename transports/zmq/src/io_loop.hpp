@@ -276,6 +276,10 @@ class io_loop {
 
   transport_counters counters_;
   int linger_ms_;
+  // REQ and REP: the next message's agreement is to be done ahead at the end of this pump
+  // (engine::prepare_seal): a REQ's next request once one left, a REP's reply once the request
+  // is handed to the application.
+  bool prepare_seal_due_ = false;
   bool prefetched_ = false;
   bool closing_ = false;
   bool app_drained_ = false;
