@@ -3,7 +3,9 @@
 // peer is not known, do no such work.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "test_support.hpp"
 
@@ -37,6 +39,37 @@ TEST(zmq_prepared_seal, req_and_rep_seal_with_the_agreement_done_ahead) {
   EXPECT_EQ(p.messages_sealed, static_cast<std::uint64_t>(round_trips));
   EXPECT_EQ(p.seals_prepared, static_cast<std::uint64_t>(round_trips));
   EXPECT_EQ(q.rejected_total() + p.rejected_total(), 0u);
+}
+
+TEST(zmq_prepared_seal, a_rep_with_requests_queued_prepares_each_reply_for_its_own_requester) {
+  ::zmq::context_t ctx;
+  auto rep = make(ctx, st::rep);
+  const std::string endpoint = bind_any(rep, transport::tcp);
+  auto first = make(ctx, st::req);
+  auto second = make(ctx, st::req);
+  first.connect(endpoint);
+  second.connect(endpoint);
+  ASSERT_TRUE(first.send(::zmq::str_buffer("first")));
+  ::zmq::message_t m;
+  ASSERT_TRUE(rep.recv(m));  // the first is in: the second queues behind it
+  ASSERT_EQ(str(m), "first");
+  ASSERT_TRUE(second.send(::zmq::str_buffer("second")));
+  // Both requests are at the REP when the first is answered (its I/O thread has delivered the
+  // second once the REP's stats, a command behind it, come back with it opened).
+  for (int i = 0; i < 200 && rep.stats().engine.total.messages_opened < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(rep.stats().engine.total.messages_opened, 2u);
+  ASSERT_TRUE(rep.send(::zmq::str_buffer("to first")));
+  ASSERT_TRUE(rep.recv(m));
+  ASSERT_EQ(str(m), "second");
+  ASSERT_TRUE(rep.send(::zmq::str_buffer("to second")));
+  ASSERT_TRUE(first.recv(m));
+  EXPECT_EQ(str(m), "to first");
+  ASSERT_TRUE(second.recv(m));
+  EXPECT_EQ(str(m), "to second");
+  // The second request, the last delivered, did not take the first reply's place.
+  EXPECT_EQ(rep.stats().engine.total.seals_prepared, 2u);
 }
 
 TEST(zmq_prepared_seal, a_dealer_and_a_router_prepare_nothing) {

@@ -233,8 +233,6 @@ struct engine::impl {
     public_key enc;
   };
   std::optional<prepared_seal> prepared;
-  // The peer of the last data frame sealed or message delivered: whom prepare_seal() works for.
-  std::optional<peer_id> last_peer;
   hpke::aead_id aead;  // what we open with; what we seal with is what each peer announced
   wire::decode_limits limits;
   wire::hello own_hello;  // what every control block we send says of us
@@ -709,9 +707,8 @@ struct engine::impl {
     return std::nullopt;
   }
 
-  void prepare_seal(time_point now) {
-    if (!init_status.ok() || !last_peer) return;
-    const peer_id id = *last_peer;
+  void prepare_seal(peer_id id, time_point now) {
+    if (!init_status.ok()) return;
     auto it = peers.find(id);
     if (it == peers.end()) return;
     peer_state& p = it->second;
@@ -826,7 +823,6 @@ struct engine::impl {
                           enc, layout.ciphertext);
     }
     sodium_memzero(ephemeral_secret.data(), ephemeral_secret.size());
-    last_peer = id;
     if (!s.ok()) {
       // Only a low-order public key from the peer can make sealing fail: that key is useless.
       emit_event(event_kind::frame_rejected, id, key.id, m.id, s.code(),
@@ -1836,7 +1832,6 @@ struct engine::impl {
     if (!p.acks_due) p.acks_due = now + opts.ack_delay;
     count(p, &counters::messages_opened);
     deliveries.push_back(std::move(out));
-    last_peer = id;
     return status::success();
   }
 
@@ -1966,10 +1961,9 @@ void engine::disconnect(peer_id peer, time_point now) {
   impl_->timers.schedule(peer, p.scheduled, std::nullopt);
   impl_->peers.erase(it);
   if (impl_->prepared && impl_->prepared->peer == peer) impl_->wipe_prepared();
-  if (impl_->last_peer == peer) impl_->last_peer.reset();
 }
 
-void engine::prepare_seal(time_point now) { impl_->prepare_seal(now); }
+void engine::prepare_seal(peer_id peer, time_point now) { impl_->prepare_seal(peer, now); }
 
 std::vector<withdrawn_message> engine::withdraw(peer_id peer, std::span<const guid> keys,
                                                 time_point now) {

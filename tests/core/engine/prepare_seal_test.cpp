@@ -59,7 +59,7 @@ TEST_F(prepare_fixture, a_request_after_prepare_seal_makes_no_agreement_and_open
   carry();
   ASSERT_TRUE(a->poll_delivery());
 
-  a->prepare_seal(now);  // A's next message goes to B, its last peer
+  a->prepare_seal(b_id, now);
   const std::size_t before = counted->taken;
   ASSERT_TRUE(send_text(*a, b_id, "second", flow::pull).ok());
   EXPECT_EQ(counted->taken, before + 1) << "only the reply key: the ephemeral key came earlier";
@@ -75,7 +75,7 @@ TEST_F(prepare_fixture, a_request_after_prepare_seal_makes_no_agreement_and_open
 
   // B, as a REP: the reply's agreement with the reply key that just came, done before the
   // application answers.
-  b->prepare_seal(now);
+  b->prepare_seal(a_id, now);
   ASSERT_TRUE(send_text(*b, a_id, "two").ok());
   EXPECT_EQ(b->stats().total.seals_prepared, 1u);
   carry();
@@ -93,7 +93,7 @@ TEST_F(prepare_fixture, an_agreement_for_a_key_the_seal_does_not_take_is_dropped
   ASSERT_TRUE(send_text(*a, b_id, "push", flow::push).ok());
   carry();
   ASSERT_TRUE(b->poll_delivery());
-  a->prepare_seal(now);  // for B's oldest offered key
+  a->prepare_seal(b_id, now);  // for B's oldest offered key
   const std::size_t prepared_at = counted->taken;
 
   // B asks; A's answer takes the reply key B gave, not the key prepared for.
@@ -118,10 +118,10 @@ TEST_F(prepare_fixture, an_agreement_for_a_key_the_seal_does_not_take_is_dropped
 }
 
 TEST_F(prepare_fixture, nothing_is_prepared_without_a_peer_or_its_keys) {
-  a->prepare_seal(now);  // no peer yet
+  a->prepare_seal(b_id, now);  // an unknown peer
   EXPECT_EQ(counted->taken, 0u);
   ASSERT_TRUE(send_text(*a, b_id, "queued").ok());  // no key of B's yet: waits
-  a->prepare_seal(now);
+  a->prepare_seal(b_id, now);
   EXPECT_EQ(counted->taken, 0u);
   settle();  // keys come, the message is sealed (its own agreement) and delivered
   ASSERT_TRUE(b->poll_delivery());
@@ -133,12 +133,12 @@ TEST_F(prepare_fixture, a_peer_disconnected_takes_its_prepared_agreement_with_it
   settle();
   ASSERT_TRUE(send_text(*a, b_id, "hello", flow::push).ok());
   carry();
-  a->prepare_seal(now);
+  a->prepare_seal(b_id, now);
   const std::size_t prepared_at = counted->taken;
   a->disconnect(b_id, now);
   // B again under the same id, with fresh offers: nothing of the old agreement is used, and
-  // nothing is prepared for a peer last heard of before it went.
-  a->prepare_seal(now);
+  // nothing is prepared for a peer we hold no key of.
+  a->prepare_seal(b_id, now);
   EXPECT_EQ(counted->taken, prepared_at);
   b = std::make_unique<engine>(opts, *keys_b, *rand_b, now);
   a->connect(b_id, now);
