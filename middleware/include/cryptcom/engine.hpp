@@ -207,6 +207,17 @@ class engine {
   // Runs the timers that are due at `now` (expiring keys, retransmitting, giving up, sending
   // acknowledgements and key requests). Visits only the peers whose deadline has passed.
   void tick(time_point now);
+  // Does ahead, for the next message to `peer`, the part of sealing that needs no message: its
+  // ephemeral key and the X25519 agreement with the peer key that message will take (the oldest
+  // reply key the peer gave, else its oldest offered key). The caller calls it when it knows
+  // whom it sends to next and has time to spare, e.g. right after a data frame left (a REQ's
+  // next request) or a request was handed to the application (a REP's reply): sealing that
+  // message then costs the key schedule and the AEAD only. What it computes is that message's
+  // own secret, kept in locked memory for one seal at most: a seal to `peer` under another key,
+  // a restart or disconnect of `peer`, or a prepare_seal for another peer wipes it. Nothing goes
+  // out and the peer sees no difference. Does nothing for an unknown peer or one we hold no key
+  // of. Counted, when a seal uses it, as seals_prepared.
+  void prepare_seal(peer_id peer, time_point now);
   // When tick() must be called next at the latest; nullopt: no timer is set. O(1).
   std::optional<time_point> poll_timeout() const;
 

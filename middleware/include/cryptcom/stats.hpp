@@ -21,6 +21,8 @@ struct counters {
   std::uint64_t keys_discarded = 0;  // peer keys dropped unused (expired, peer restarted)
 
   std::uint64_t messages_sealed = 0;  // seal operations, re-seals included
+  // Of those, seals whose agreement engine::prepare_seal() had done ahead.
+  std::uint64_t seals_prepared = 0;
   std::uint64_t messages_opened = 0;  // messages delivered to the application
   std::uint64_t messages_resent = 0;  // re-sealed after a rejection or timeout
   std::uint64_t messages_undeliverable = 0;

@@ -111,4 +111,24 @@ status open_base(aead_id aead, const public_key& enc, secret_key_view recipient_
   return ctx->open(aad, ciphertext, plaintext_out);
 }
 
+status encap_base(const public_key& recipient, const ephemeral_key& ephemeral,
+                  std::span<byte, secret_size> shared_secret_out, public_key& enc_out) {
+  status st = detail::encap(recipient, ephemeral, shared_secret_out);
+  if (!st.ok()) {
+    sodium_memzero(shared_secret_out.data(), shared_secret_out.size());
+    return st;
+  }
+  enc_out = ephemeral.public_value;
+  return st;
+}
+
+status seal_base_encapsulated(aead_id aead, std::span<const byte, secret_size> shared_secret,
+                              byte_view info, byte_view aad, byte_view plaintext,
+                              mutable_byte_view ciphertext_out) {
+  result<context> ctx =
+      key_schedule(mode::base, aead, shared_secret, info, nullptr, exporter::skip);
+  if (!ctx.ok()) return ctx.error();
+  return ctx->seal(aad, plaintext, ciphertext_out);
+}
+
 }  // namespace cryptcom::hpke

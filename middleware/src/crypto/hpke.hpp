@@ -121,4 +121,16 @@ status open_base(aead_id aead, const public_key& enc, secret_key_view recipient_
                  const public_key& recipient_public, byte_view info, byte_view aad,
                  byte_view ciphertext, mutable_byte_view plaintext_out);
 
+// seal_base in two steps, for a sender that knows the recipient's key before it has the message:
+// encap_base is the KEM (the X25519 agreement, nearly all of a seal's cost), writing the shared
+// secret to `shared_secret_out` (the caller's locked memory) and the encapsulated key to
+// `enc_out`; seal_base_encapsulated is the rest (key schedule and AEAD). Together they give what
+// seal_base gives with the same ephemeral key. The shared secret seals one message: the caller
+// wipes it once it is used or will not be.
+status encap_base(const public_key& recipient, const ephemeral_key& ephemeral,
+                  std::span<byte, secret_size> shared_secret_out, public_key& enc_out);
+status seal_base_encapsulated(aead_id aead, std::span<const byte, secret_size> shared_secret,
+                              byte_view info, byte_view aad, byte_view plaintext,
+                              mutable_byte_view ciphertext_out);
+
 }  // namespace cryptcom::hpke

@@ -157,7 +157,7 @@ struct engine::impl {
         key_gen(k),
         random(r),
         store(store_limits(o)),
-        scratch(secret_key_size, 1, 1),
+        scratch(secret_key_size, 2, 2),
         aead(static_cast<hpke::aead_id>(o.cipher)),
         authenticated(o.auth.self.has_value()),
         initiator(authenticated && o.auth.peer_key.has_value()),
@@ -176,12 +176,13 @@ struct engine::impl {
     own_hello.max_message_bytes = o.max_message_size;
     own_hello.max_parts = static_cast<std::uint32_t>(
         std::min<std::size_t>(o.max_parts, std::numeric_limits<std::uint32_t>::max()));
-    if (init_status.ok()) {
+    for (auto* s : {&scratch_slot, &prepared_slot}) {
+      if (!init_status.ok()) break;
       auto slot = scratch.allocate();
       if (!slot.ok()) {
         init_status = slot.error();
       } else {
-        scratch_slot = *slot;
+        *s = *slot;
       }
     }
     if (init_status.ok() && authenticated) {
@@ -220,8 +221,18 @@ struct engine::impl {
   random_source& random;
   guid instance;
   keys::key_store store;
-  keys::locked_arena scratch;  // one slot: the ephemeral private key of the seal in progress
+  // Two slots: the ephemeral private key of the seal in progress, and the shared secret of the
+  // next seal done ahead by prepare_seal().
+  keys::locked_arena scratch;
   keys::locked_arena::slot scratch_slot = keys::locked_arena::no_slot;
+  keys::locked_arena::slot prepared_slot = keys::locked_arena::no_slot;
+  // What the shared secret in prepared_slot is for (set: it holds one).
+  struct prepared_seal {
+    peer_id peer = 0;
+    guid key_id;
+    public_key enc;
+  };
+  std::optional<prepared_seal> prepared;
   hpke::aead_id aead;  // what we open with; what we seal with is what each peer announced
   wire::decode_limits limits;
   wire::hello own_hello;  // what every control block we send says of us
@@ -675,6 +686,47 @@ struct engine::impl {
     transmits.push_back({std::move(t), guid{}});
   }
 
+  // ---- the next seal's agreement, done ahead (engine::prepare_seal) ----
+  std::span<byte, hpke::secret_size> prepared_secret() {
+    return scratch.bytes(prepared_slot).first<hpke::secret_size>();
+  }
+
+  void wipe_prepared() noexcept {
+    if (!prepared) return;
+    const auto secret = scratch.bytes(prepared_slot);
+    sodium_memzero(secret.data(), secret.size());
+    prepared.reset();
+  }
+
+  // The prepared agreement when it is for `key_id` of `peer`; a seal to another key of that
+  // peer means it was not the key taken (expired, refused, or a reply key came first): wiped.
+  std::optional<prepared_seal> take_prepared(peer_id peer, const guid& key_id) {
+    if (!prepared || prepared->peer != peer) return std::nullopt;
+    if (prepared->key_id == key_id) return prepared;
+    wipe_prepared();
+    return std::nullopt;
+  }
+
+  void prepare_seal(peer_id id, time_point now) {
+    if (!init_status.ok()) return;
+    auto it = peers.find(id);
+    if (it == peers.end()) return;
+    peer_state& p = it->second;
+    if (authenticated && !p.auth.session) return;
+    // The key take_key() would give the next seal to this peer.
+    if (usable(p, now) == 0) return;
+    const peer_key& key = p.reply_keys.empty() ? p.offered_keys.front() : p.reply_keys.front();
+    if (prepared && prepared->peer == id && prepared->key_id == key.id) return;
+    wipe_prepared();
+    auto ephemeral_secret = scratch.bytes(scratch_slot).first<secret_key_size>();
+    const hpke::ephemeral_key eph{ephemeral_secret, key_gen.next(ephemeral_secret)};
+    public_key enc;
+    const status s = hpke::encap_base(key.key, eph, prepared_secret(), enc);
+    sodium_memzero(ephemeral_secret.data(), ephemeral_secret.size());
+    // A key that cannot be sealed to is left to the seal, which reports and drops it.
+    if (s.ok()) prepared = prepared_seal{id, key.id, enc};
+  }
+
   // ---- sealing ----
   // Seals `m` to `key` and queues the frame. The message then waits in `unacked`.
   // What the peer cannot accept, by what it announced (nullopt: nothing known against it).
@@ -734,8 +786,10 @@ struct engine::impl {
     const bool has_control = !block.empty() || (m.reply_key && !p.hello_sent);
     if (has_control) p.hello_sent = true;
 
+    // The agreement prepare_seal() did for this very key, if any: else ours, now.
+    std::optional<prepared_seal> ahead = take_prepared(id, key.id);
     auto ephemeral_secret = scratch.bytes(scratch_slot).first<secret_key_size>();
-    hpke::ephemeral_key eph{ephemeral_secret, key_gen.next(ephemeral_secret)};
+    hpke::ephemeral_key eph{ephemeral_secret, ahead ? ahead->enc : key_gen.next(ephemeral_secret)};
 
     transmit t;
     t.peer = id;
@@ -758,8 +812,16 @@ struct engine::impl {
     public_key enc;
     const auto peer_aead =
         p.told ? static_cast<hpke::aead_id>(p.told->aead) : hpke::aead_id::chacha20_poly1305;
-    const status s = hpke::seal_base(peer_aead, key.key, info_bytes(), layout.associated_data,
-                                     m.payload, eph, enc, layout.ciphertext);
+    status s;
+    if (ahead) {
+      s = hpke::seal_base_encapsulated(peer_aead, prepared_secret(), info_bytes(),
+                                       layout.associated_data, m.payload, layout.ciphertext);
+      wipe_prepared();
+      if (s.ok()) count(p, &counters::seals_prepared);
+    } else {
+      s = hpke::seal_base(peer_aead, key.key, info_bytes(), layout.associated_data, m.payload, eph,
+                          enc, layout.ciphertext);
+    }
     sodium_memzero(ephemeral_secret.data(), ephemeral_secret.size());
     if (!s.ok()) {
       // Only a low-order public key from the peer can make sealing fail: that key is useless.
@@ -918,6 +980,7 @@ struct engine::impl {
   }
 
   void on_peer_restart(peer_id id, peer_state& p, const guid& new_instance) {
+    if (prepared && prepared->peer == id) wipe_prepared();
     const std::size_t dropped = p.reply_keys.size() + p.offered_keys.size();
     p.reply_keys.clear();
     p.offered_keys.clear();
@@ -1897,7 +1960,10 @@ void engine::disconnect(peer_id peer, time_point now) {
   impl_->leave_group(p);
   impl_->timers.schedule(peer, p.scheduled, std::nullopt);
   impl_->peers.erase(it);
+  if (impl_->prepared && impl_->prepared->peer == peer) impl_->wipe_prepared();
 }
+
+void engine::prepare_seal(peer_id peer, time_point now) { impl_->prepare_seal(peer, now); }
 
 std::vector<withdrawn_message> engine::withdraw(peer_id peer, std::span<const guid> keys,
                                                 time_point now) {

@@ -179,6 +179,19 @@ TEST(crypto, sealing_to_a_low_order_recipient_key_is_refused) {
   EXPECT_EQ(st.code(), errc::low_order_point);
 }
 
+TEST(crypto, encapsulating_ahead_to_a_low_order_key_is_refused_and_leaves_no_secret) {
+  const test_key_pair ephemeral;
+  public_key low_order;
+  low_order.bytes[0] = 1;
+  std::array<byte, hpke::secret_size> shared;
+  shared.fill(0xAA);
+  public_key enc;
+  const status st =
+      hpke::encap_base(low_order, {ephemeral.secret, ephemeral.public_value}, shared, enc);
+  EXPECT_EQ(st.code(), errc::low_order_point);
+  EXPECT_TRUE(all_zero(shared));
+}
+
 TEST(crypto, auth_mode_refuses_a_message_checked_against_the_wrong_sender) {
   const test_key_pair recipient, ephemeral, sender, impostor;
   const std::vector<byte> info = pattern(8, 9), aad = pattern(8, 10), pt = pattern(40, 11);

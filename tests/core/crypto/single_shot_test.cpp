@@ -54,6 +54,35 @@ TEST_P(single_shot, seal_base_then_open_base_round_trips_into_separate_buffers) 
   }
 }
 
+TEST_P(single_shot, encap_ahead_then_seal_gives_the_seal_base_ciphertext) {
+  const std::size_t size = GetParam();
+  for (const hpke::aead_id aead : usable_aeads()) {
+    SCOPED_TRACE("aead " + std::to_string(static_cast<int>(aead)));
+    const test_key_pair recipient, ephemeral;
+    const std::vector<byte> pt = random_bytes(size);
+    const std::vector<byte> aad = random_bytes(9);
+    std::array<byte, hpke::secret_size> shared{};
+    public_key enc;
+    ASSERT_TRUE(hpke::encap_base(recipient.public_value, {ephemeral.secret, ephemeral.public_value},
+                                 shared, enc)
+                    .ok());
+    EXPECT_EQ(enc, ephemeral.public_value);
+    std::vector<byte> ct(size + hpke::tag_size);
+    ASSERT_TRUE(hpke::seal_base_encapsulated(aead, shared, info, aad, pt, ct).ok());
+    std::vector<byte> reference(size + hpke::tag_size);
+    public_key enc2;
+    ASSERT_TRUE(hpke::seal_base(aead, recipient.public_value, info, aad, pt,
+                                {ephemeral.secret, ephemeral.public_value}, enc2, reference)
+                    .ok());
+    EXPECT_EQ(ct, reference);
+    std::vector<byte> out(size, 0xEE);
+    ASSERT_TRUE(
+        hpke::open_base(aead, enc, recipient.secret, recipient.public_value, info, aad, ct, out)
+            .ok());
+    EXPECT_EQ(out, pt);
+  }
+}
+
 TEST_P(single_shot, seal_base_then_open_base_round_trips_in_place) {
   const std::size_t size = GetParam();
   for (const hpke::aead_id aead : usable_aeads()) {

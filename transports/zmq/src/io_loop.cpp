@@ -1005,9 +1005,15 @@ void io_loop::emit(event e) { shared_->push_event(std::move(e)); }
 // Out of the engine
 
 void io_loop::pump(time_point now) {
-  (void)now;
   while (auto t = engine_.poll_transmit()) {
     if (!routes_.contains(t->peer)) continue;  // the peer was forgotten meanwhile
+    // A REQ's next request goes to the same server (unless a round robin chooses it); a REP's
+    // next reply to the sender of the oldest request still unanswered.
+    if (t->carries_data &&
+        ((kind_.what == role::req && servers_.empty() && !options_.through_broker) ||
+         kind_.what == role::rep)) {
+      prepare_seal_due_ = true;
+    }
     if (server_link* link = server_of(t->peer)) {
       ++counters_.wire_messages_sent;
       counters_.wire_bytes_sent += t->frame.size();
@@ -1052,6 +1058,16 @@ void io_loop::pump(time_point now) {
   }
   if (!refused.empty()) apply_verdicts(std::move(refused), now);
   if (!gone_.empty()) drop_gone(now);
+  // What left or was delivered above is on its way; the answer is at least a hop away. The
+  // agreement of the message that will follow is done now, off its path.
+  if (prepare_seal_due_) {
+    prepare_seal_due_ = false;
+    if (kind_.what == role::req) {
+      engine_.prepare_seal(direct_peer, now);
+    } else if (!rep_pending_.empty()) {
+      engine_.prepare_seal(rep_pending_.front(), now);
+    }
+  }
 }
 
 void io_loop::ask_zap(const cryptcom::event& e, std::vector<zap_client::verdict>& refused) {
@@ -1121,7 +1137,8 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
     case role::rep:
       rep_pending_.push_back(d.peer);
       routes_.pin(d.peer);
-      out.emplace_back();  // the REP end's delimiter, in place of the request's own (§11)
+      prepare_seal_due_ = true;  // the reply may be to d.peer, sealed to the key it just gave
+      out.emplace_back();        // the REP end's delimiter, in place of the request's own (§11)
       drop_leading_empty_part(d);
       break;
     case role::router:

@@ -298,6 +298,10 @@ class io_loop {
 
   transport_counters counters_;
   int linger_ms_;
+  // REQ and REP: the next message's agreement is to be done ahead at the end of this pump
+  // (engine::prepare_seal): a REQ's next request once one left, a REP's reply to the oldest
+  // request handed to the application once one is handed over or a reply left.
+  bool prepare_seal_due_ = false;
   bool prefetched_ = false;
   bool closing_ = false;
   bool app_drained_ = false;
