@@ -107,15 +107,29 @@ struct send_options {
   std::optional<flow> use_flow;  // default: options::default_flow
 };
 
+// A message handed to engine::send() rather than lent: `parts` view bytes that `owner` keeps
+// alive, and that nobody changes, for as long as the engine holds a reference to `owner` (until
+// the message is acknowledged, given up, withdrawn, or the engine goes). The engine seals
+// straight from these bytes into each frame, again for each retransmission or re-seal, instead
+// of keeping a copy; it never writes them and does not wipe them: they stay the caller's to
+// manage (README, "Secrets in memory"). Shared: one owner may back several sends (a publisher
+// seals one message to each subscriber). A failed send() keeps no reference.
+struct message_parts {
+  std::shared_ptr<const void> owner;
+  std::vector<byte_view> parts;
+};
+
 // A message taken back from a peer by engine::withdraw(), for the caller to send to another
-// peer. It owns its plaintext: `parts` view into `payload`, valid as long as this object (moving
-// it keeps them valid); `payload` is zeroed when this object is destroyed. Move-only.
+// peer. `parts` view bytes `owner` keeps alive, valid as long as this object holds it (moving it
+// keeps them valid): the owner given to send(message_parts), or, for a message send() copied,
+// the engine's copy, zeroed when the last reference to it goes. A copy of this object shares
+// the owner.
 struct withdrawn_message {
-  message_id id = 0;             // what send() returned for it; gone from the engine now
-  plaintext_buffer payload;      // the encoded parts (PROTOCOL.md §6)
-  std::vector<byte_view> parts;  // the application's parts, as send() was given them
-  flow how = flow::push;         // the flow it was sent with: send_options{.use_flow = how}
-  guid key_id;                   // the peer's key it was last sealed to; zero if it was never sent
+  message_id id = 0;                  // what send() returned for it; gone from the engine now
+  std::shared_ptr<const void> owner;  // keeps the bytes of `parts` alive
+  std::vector<byte_view> parts;       // the application's parts, as send() was given them
+  flow how = flow::push;              // the flow it was sent with: send_options{.use_flow = how}
+  guid key_id;  // the peer's key it was last sealed to; zero if it was never sent
 };
 static_assert(std::is_nothrow_move_constructible_v<withdrawn_message>);
 
@@ -184,10 +198,14 @@ class engine {
   // caller's decision.
   std::vector<withdrawn_message> withdraw(peer_id peer, std::span<const guid> keys, time_point now);
 
-  // Queues a message (the parts are copied). It goes out sealed at once if a key is available,
-  // else when keys arrive. Errors: message_too_large, limit_exceeded (queue bound),
-  // invalid_argument.
+  // Queues a message (the parts are copied, into a buffer of the engine's that is zeroed when
+  // the message goes). It goes out sealed at once if a key is available, else when keys arrive.
+  // Errors: message_too_large, limit_exceeded (queue bound), invalid_argument.
   result<message_id> send(peer_id peer, std::span<const byte_view> parts, time_point now,
+                          const send_options& how = {});
+  // The same, without the copy: the engine keeps a reference to `message.owner` instead (see
+  // message_parts), which saves a buffer, a pass over the bytes and a wipe per message.
+  result<message_id> send(peer_id peer, message_parts message, time_point now,
                           const send_options& how = {});
 
   // A frame arrived from `peer`. Problems with the frame are counted, reported as events (and,

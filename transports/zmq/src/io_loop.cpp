@@ -794,13 +794,13 @@ bool io_loop::submit(outgoing& m, time_point now) {
 }
 
 io_loop::taken io_loop::submit_to(outgoing& m, time_point now, bool may_hold) {
-  std::vector<byte_view> parts;
-  parts.reserve(m.parts.size() - m.payload_begin);
-  for (std::size_t i = m.payload_begin; i < m.parts.size(); ++i)
-    parts.push_back(bytes_of(m.parts[i]));
+  // The engine keeps the application's messages themselves until the peer acknowledges them
+  // (no copy); a refused message comes back to `m`.
+  const std::shared_ptr<app_parts> held = hand_over(m.parts);
   send_options how;
   how.use_flow = m.how;
-  result<message_id> r = engine_.send(m.peer, parts, now, how);
+  result<message_id> r = engine_.send(m.peer, engine_parts(held, m.payload_begin), now, how);
+  if (!r.ok()) m.parts = take_back(held);
   if (r.ok()) {
     note_number(*r, m.number);
     routes_.touch(m.peer, now);

@@ -1,0 +1,137 @@
+// Large messages of several parts are sealed straight from the application's own messages, which
+// the socket holds (not a copy) until the peer acknowledges them: they arrive intact over tcp and
+// ipc, and a copy the peer refuses is sealed again from the same messages. A man in the middle
+// flips a bit in the ciphertext of the first large data frame, so the receiver refuses it
+// (authentication_failed) and the sender must re-seal; the application's zero-copy buffers are
+// released once, and never sealed from after (the release overwrites them).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace cryptcom::zmq::test {
+namespace {
+
+using st = ::zmq::socket_type;
+using namespace std::chrono_literals;
+
+// A buffer lent to libzmq by the application (zmq_msg_init_data): counts its release.
+struct lent_buffer {
+  std::vector<unsigned char> bytes;
+  std::atomic<int> freed{0};
+};
+
+// The application reuses a released buffer at once: a seal from it after this point would
+// deliver these bytes instead of the message.
+void release(void* /*data*/, void* hint) {
+  auto* b = static_cast<lent_buffer*>(hint);
+  std::fill(b->bytes.begin(), b->bytes.end(), 0xee);
+  b->freed.fetch_add(1, std::memory_order_acq_rel);
+}
+
+class zmq_large : public ::testing::TestWithParam<transport> {};
+
+TEST_P(zmq_large, several_part_messages_arrive_intact_and_a_refused_copy_is_resealed) {
+  constexpr int count = 3;
+  ::zmq::context_t ctx;
+  socket_options o = test_options();
+  o.engine.retransmit_after = 300ms;
+  auto server = make(ctx, st::router, o);
+  const std::string server_ep = bind_any(server, GetParam());
+
+  ::zmq::socket_t front(ctx, st::router), back(ctx, st::dealer);
+  front.set(::zmq::sockopt::linger, 0);
+  back.set(::zmq::sockopt::linger, 0);
+  front.bind(bind_endpoint(GetParam()));
+  back.connect(server_ep);
+  std::atomic<bool> stop{false};
+  std::atomic<int> tampered{0};
+  std::thread mitm([&] {
+    while (!stop) {
+      std::vector<::zmq::pollitem_t> items{{front.handle(), 0, ZMQ_POLLIN, 0},
+                                           {back.handle(), 0, ZMQ_POLLIN, 0}};
+      ::zmq::poll(items, 20ms);
+      for (int side = 0; side < 2; ++side) {
+        if (!(items[static_cast<std::size_t>(side)].revents & ZMQ_POLLIN)) continue;
+        std::vector<::zmq::message_t> parts;
+        if (!::zmq::recv_multipart(side == 0 ? front : back, std::back_inserter(parts))) continue;
+        auto& frame = parts.back();
+        if (side == 0 && frame.size() > (1u << 20) && tampered == 0) {
+          static_cast<char*>(frame.data())[frame.size() / 2] ^= 0x01;  // inside the ciphertext
+          ++tampered;
+        }
+        (void)::zmq::send_multipart(side == 0 ? back : front, parts);
+      }
+    }
+  });
+
+  auto client = make(ctx, st::dealer, o);
+  client.connect(front.get(::zmq::sockopt::last_endpoint));
+  std::vector<std::vector<std::vector<unsigned char>>> sent;
+  std::vector<std::unique_ptr<lent_buffer>> lent;
+  for (int i = 0; i < count; ++i) {
+    // Parts of every kind: small (copied into the message), large lent by the application
+    // (zero-copy), large copied by libzmq, and empty.
+    auto& parts = sent.emplace_back();
+    parts.push_back(random_bytes(10));
+    parts.push_back(random_bytes(1u << 20));
+    parts.push_back(random_bytes(70 * 1024));
+    parts.push_back({});
+    auto& buffer = *lent.emplace_back(std::make_unique<lent_buffer>());
+    buffer.bytes = parts[1];
+    std::vector<::zmq::message_t> message;
+    message.emplace_back(parts[0].data(), parts[0].size());
+    message.emplace_back(buffer.bytes.data(), buffer.bytes.size(), &release, &buffer);
+    message.emplace_back(parts[2].data(), parts[2].size());
+    message.emplace_back();
+    ASSERT_TRUE(::zmq::send_multipart(client, message));
+  }
+
+  for (int i = 0; i < count; ++i) {
+    std::vector<::zmq::message_t> got;
+    ASSERT_TRUE(::zmq::recv_multipart(server, std::back_inserter(got))) << "message " << i;
+    // [relay's routing id, client's routing id at the relay, the four parts]
+    ASSERT_EQ(got.size(), 6u) << "message " << i;
+    for (std::size_t p = 0; p < 4; ++p) {
+      EXPECT_TRUE(same(got[2 + p], sent[static_cast<std::size_t>(i)][p]))
+          << "message " << i << " part " << p;
+    }
+  }
+  // Every lent buffer is freed exactly once, after its acknowledgement came (bounded wait).
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  auto all_freed = [&] {
+    for (const auto& b : lent) {
+      if (b->freed.load(std::memory_order_acquire) == 0) return false;
+    }
+    return true;
+  };
+  while (!all_freed() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  for (const auto& b : lent) EXPECT_EQ(b->freed.load(), 1);
+  const auto cs = client.stats();
+  const auto ss = server.stats();
+  EXPECT_EQ(tampered.load(), 1);
+  EXPECT_GE(ss.engine.total.rejected_authentication, 1u);
+  EXPECT_GE(cs.engine.total.messages_resent, 1u) << "the refused copy was sealed again";
+  EXPECT_EQ(cs.engine.total.messages_undeliverable, 0u);
+  EXPECT_EQ(ss.transport.messages_received, static_cast<std::uint64_t>(count));
+
+  client.close();
+  server.close();
+  stop = true;
+  mitm.join();
+}
+
+INSTANTIATE_TEST_SUITE_P(transports, zmq_large, ::testing::Values(transport::tcp, transport::ipc),
+                         [](const auto& p) { return std::string(name_of(p.param)); });
+
+}  // namespace
+}  // namespace cryptcom::zmq::test
