@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "tamper_relay.hpp"
 #include "test_support.hpp"
 
 namespace cryptcom::zmq::test {
@@ -46,34 +47,16 @@ TEST_P(zmq_large, several_part_messages_arrive_intact_and_a_refused_copy_is_rese
   auto server = make(ctx, st::router, o);
   const std::string server_ep = bind_any(server, GetParam());
 
-  ::zmq::socket_t front(ctx, st::router), back(ctx, st::dealer);
-  front.set(::zmq::sockopt::linger, 0);
-  back.set(::zmq::sockopt::linger, 0);
-  front.bind(bind_endpoint(GetParam()));
-  back.connect(server_ep);
-  std::atomic<bool> stop{false};
   std::atomic<int> tampered{0};
-  std::thread mitm([&] {
-    while (!stop) {
-      std::vector<::zmq::pollitem_t> items{{front.handle(), 0, ZMQ_POLLIN, 0},
-                                           {back.handle(), 0, ZMQ_POLLIN, 0}};
-      ::zmq::poll(items, 20ms);
-      for (int side = 0; side < 2; ++side) {
-        if (!(items[static_cast<std::size_t>(side)].revents & ZMQ_POLLIN)) continue;
-        std::vector<::zmq::message_t> parts;
-        if (!::zmq::recv_multipart(side == 0 ? front : back, std::back_inserter(parts))) continue;
-        auto& frame = parts.back();
-        if (side == 0 && frame.size() > (1u << 20) && tampered == 0) {
-          static_cast<char*>(frame.data())[frame.size() / 2] ^= 0x01;  // inside the ciphertext
-          ++tampered;
-        }
-        (void)::zmq::send_multipart(side == 0 ? back : front, parts);
-      }
+  tamper_relay mitm(ctx, GetParam(), server_ep, [&](::zmq::message_t& frame) {
+    if (frame.size() > (1u << 20) && tampered == 0) {
+      static_cast<char*>(frame.data())[frame.size() / 2] ^= 0x01;  // inside the ciphertext
+      ++tampered;
     }
   });
 
   auto client = make(ctx, st::dealer, o);
-  client.connect(front.get(::zmq::sockopt::last_endpoint));
+  client.connect(mitm.endpoint());
   std::vector<std::vector<std::vector<unsigned char>>> sent;
   std::vector<std::unique_ptr<lent_buffer>> lent;
   for (int i = 0; i < count; ++i) {
@@ -126,8 +109,6 @@ TEST_P(zmq_large, several_part_messages_arrive_intact_and_a_refused_copy_is_rese
 
   client.close();
   server.close();
-  stop = true;
-  mitm.join();
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, zmq_large, ::testing::Values(transport::tcp, transport::ipc),
