@@ -36,6 +36,13 @@ using engine_detail::token_bucket;
 namespace {
 
 constexpr std::string_view hpke_info = "cryptcom/1 one-time key";
+// engine::recycle: frame buffers worth keeping (smaller ones cost malloc little), and how many
+// and how much memory an idle engine may hold in them (a stream of 1 MiB messages keeps about
+// as many frames in flight as the transport's queue holds; a few suffice to reuse their pages).
+constexpr std::size_t min_recycled_frame = 64 * 1024;
+constexpr std::size_t max_spare_frames = 8;
+constexpr std::size_t max_spare_frame_bytes = 16u * 1024 * 1024;
+constexpr std::size_t frame_header_slack = 16 * 1024;
 // Authenticated mode (PROTOCOL.md §12.3).
 constexpr std::string_view hpke_info_v2 = "cryptcom/2 one-time key";
 constexpr std::string_view identity_info = "cryptcom/2 identity";
@@ -255,6 +262,11 @@ struct engine::impl {
     guid data_key;
   };
   std::deque<pending_transmit> transmits;
+  // Buffers of large frames the transport gave back (engine::recycle), written again by the next
+  // large data frames: their pages are reused rather than allocated, faulted in and given back
+  // to the system per message. Bounded in number and bytes.
+  std::vector<std::vector<byte>> spare_frames;
+  std::size_t spare_bytes = 0;
   std::deque<delivery> deliveries;
   std::deque<event> events;
   counters total;
@@ -744,6 +756,21 @@ struct engine::impl {
     t.carries_data = true;
     const std::size_t payload_size = wire::payload_size(m.content.parts);
     const std::size_t ct_size = payload_size + hpke::tag_size;
+    if (ct_size >= min_recycled_frame) {
+      // The encoder clears it and reserves what it needs: a spare at least as large is reused.
+      if (!spare_frames.empty()) {
+        t.frame = std::move(spare_frames.back());
+        spare_frames.pop_back();
+        spare_bytes -= t.frame.capacity();
+      }
+      // Room for a larger header than this one (a control block with offers rides on some
+      // frames), so that the buffer serves the next frames of this size when it comes back.
+      // Untouched, the slack costs no page.
+      if (t.frame.capacity() < ct_size + frame_header_slack) {
+        t.frame = std::vector<byte>();
+        t.frame.reserve(ct_size + frame_header_slack);
+      }
+    }
     wire::data_layout layout;
     if (authenticated) {
       // The MAC is part of the associated data, so it is written before the seal.
@@ -1981,6 +2008,18 @@ result<message_id> engine::send(peer_id peer, message_parts message, time_point 
                   describe(peer, nullptr, "a message handed over needs an owner of its bytes"));
   }
   return impl_->accept(peer, std::move(message), now, how);
+}
+
+void engine::recycle(std::vector<byte>&& frame_buffer) {
+  auto& im = *impl_;
+  const std::size_t bytes = frame_buffer.capacity();
+  if (bytes < min_recycled_frame || im.spare_frames.size() >= max_spare_frames ||
+      im.spare_bytes + bytes > max_spare_frame_bytes) {
+    return;  // freed with the argument
+  }
+  frame_buffer.clear();
+  im.spare_bytes += bytes;
+  im.spare_frames.push_back(std::move(frame_buffer));
 }
 
 status engine::receive(peer_id peer, byte_view frame, time_point now) {

@@ -216,3 +216,46 @@ TEST_F(owned_send, an_undeliverable_message_releases_its_owner) {
 
 }  // namespace
 }  // namespace cryptcom
+
+namespace cryptcom {
+namespace {
+
+using recycled_frames = testing::engine_pair;
+
+TEST_F(recycled_frames, a_large_frame_given_back_is_written_again_and_small_ones_are_not_kept) {
+  a->connect(b_id, now);
+  settle();
+  auto message = make_message();
+  const auto expected = *message;
+  ASSERT_TRUE(a->send(b_id, handed(message), now).ok());
+  auto first = out(*a);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_TRUE(b->receive(a_id, first[0].frame, now).ok());
+  ASSERT_TRUE(b->poll_delivery());
+  const byte* buffer = first[0].frame.data();
+  a->recycle(std::move(first[0].frame));
+  a->recycle(std::vector<byte>(100));  // too small to be worth keeping
+
+  ASSERT_TRUE(a->send(b_id, handed(message), now).ok());
+  auto second = out(*a);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].frame.data(), buffer) << "the given-back buffer was not reused";
+  ASSERT_TRUE(b->receive(a_id, second[0].frame, now).ok());
+  auto d = b->poll_delivery();
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(same_parts(d->parts, expected));
+
+  // A small message gets a buffer of its own; the large one given back waits for a large frame.
+  a->recycle(std::move(second[0].frame));
+  ASSERT_TRUE(send_text(*a, b_id, "small").ok());
+  auto third = out(*a);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_NE(third[0].frame.data(), buffer);
+  ASSERT_TRUE(b->receive(a_id, third[0].frame, now).ok());
+  d = b->poll_delivery();
+  ASSERT_TRUE(d);
+  EXPECT_EQ(std::string(d->parts[0].begin(), d->parts[0].end()), "small");
+}
+
+}  // namespace
+}  // namespace cryptcom

@@ -953,13 +953,14 @@ void io_loop::emit(event e) { shared_->push_event(std::move(e)); }
 
 void io_loop::pump(time_point now) {
   (void)now;
+  for (auto& buffer : frame_returns_->take()) engine_.recycle(std::move(buffer));
   while (auto t = engine_.poll_transmit()) {
     if (!routes_.contains(t->peer)) continue;  // the peer was forgotten meanwhile
     if (server_link* link = server_of(t->peer)) {
       ++counters_.wire_messages_sent;
       counters_.wire_bytes_sent += t->frame.size();
       std::vector<::zmq::message_t> frames;
-      frames.push_back(frame_message(std::move(t->frame)));
+      frames.push_back(frame_message(std::move(t->frame), frame_returns_));
       send_to_server(*link, std::move(frames));
       continue;
     }
@@ -971,7 +972,7 @@ void io_loop::pump(time_point now) {
     if (kind_.pubsub) frames.emplace_back(address_.data(), address_.size());  // the sender
     ++counters_.wire_messages_sent;
     counters_.wire_bytes_sent += t->frame.size();
-    frames.push_back(frame_message(std::move(t->frame)));
+    frames.push_back(frame_message(std::move(t->frame), frame_returns_));
     send_to_wire(std::move(frames));
   }
   while (auto d = engine_.poll_delivery()) deliver(std::move(*d));

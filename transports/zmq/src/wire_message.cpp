@@ -14,12 +14,18 @@ namespace {
 
 struct frame_holder {
   std::vector<byte> bytes;
+  std::shared_ptr<frame_returns> returns;
 };
 
 void free_frame(void* /*data*/, void* hint) noexcept {
   handover_acquire();
-  delete static_cast<frame_holder*>(hint);
+  auto* h = static_cast<frame_holder*>(hint);
+  if (h->returns) h->returns->put(std::move(h->bytes));
+  delete h;
 }
+
+// More than the engine keeps (engine::recycle) would only be freed there.
+constexpr std::size_t max_returned_frames = 8;
 
 // A delivered payload shared by the messages of its parts, which the application holds: freed
 // unwiped when it closes the last of them, as libzmq frees every message (README, "Secrets in
@@ -74,10 +80,31 @@ mutable_byte_view writable_bytes(in_place_frame& f) noexcept {
 
 void mark_opened(in_place_frame& f) noexcept { f.holds_plaintext = true; }
 
-::zmq::message_t frame_message(std::vector<byte>&& frame) {
+frame_returns::frame_returns() { buffers_.reserve(max_returned_frames); }
+
+void frame_returns::put(std::vector<byte>&& buffer) noexcept {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (buffers_.size() >= max_returned_frames) return;  // freed with the argument
+  buffers_.push_back(std::move(buffer));  // capacity reserved by take(): does not allocate
+  any_.store(true, std::memory_order_release);
+}
+
+std::vector<std::vector<byte>> frame_returns::take() {
+  std::vector<std::vector<byte>> out;
+  if (!any_.load(std::memory_order_acquire)) return out;
+  out.reserve(max_returned_frames);
+  const std::lock_guard<std::mutex> lock(mutex_);
+  std::swap(out, buffers_);
+  any_.store(false, std::memory_order_relaxed);
+  return out;
+}
+
+::zmq::message_t frame_message(std::vector<byte>&& frame,
+                               const std::shared_ptr<frame_returns>& returns) {
   if (frame.size() < zero_copy_threshold) return ::zmq::message_t(frame.data(), frame.size());
   auto holder = std::make_unique<frame_holder>();
   holder->bytes = std::move(frame);
+  holder->returns = returns;
   void* data = holder->bytes.data();
   const std::size_t size = holder->bytes.size();
   ::zmq::message_t m(data, size, &free_frame, holder.get());

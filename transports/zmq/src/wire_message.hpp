@@ -17,8 +17,10 @@
 // Thread-safety: the functions are reentrant; the free callbacks run on any thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <vector>
 #include <zmq.hpp>
 
@@ -29,8 +31,27 @@ namespace cryptcom::zmq::detail {
 
 inline constexpr std::size_t zero_copy_threshold = 16 * 1024;
 
-// A wire frame (ciphertext; freed without wiping).
-::zmq::message_t frame_message(std::vector<byte>&& frame);
+// Buffers of large frames libzmq is done with, on their way back to the engine
+// (engine::recycle) to be written again: put here by whichever thread closes the last message
+// referring to one (libzmq's I/O thread, after the write), taken by the I/O thread that owns
+// the engine. Holds a few at most; shared by that thread and the frames it sent.
+class frame_returns {
+ public:
+  frame_returns();
+  void put(std::vector<byte>&& buffer) noexcept;
+  // The buffers given back since the last call.
+  std::vector<std::vector<byte>> take();
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::vector<byte>> buffers_;
+  std::atomic<bool> any_{false};  // lets take() skip the lock when there is nothing
+};
+
+// A wire frame (ciphertext; freed without wiping). A large one's buffer goes to `returns` when
+// libzmq is done with it, if given.
+::zmq::message_t frame_message(std::vector<byte>&& frame,
+                               const std::shared_ptr<frame_returns>& returns = nullptr);
 
 // A received wire frame held while it is opened in place and its parts are with the application:
 // reference-counted by the I/O thread's in_place_frame_ref and by each part pointing into it.
