@@ -37,10 +37,10 @@ namespace {
 
 constexpr std::string_view hpke_info = "cryptcom/1 one-time key";
 // engine::recycle: frame buffers worth keeping (smaller ones cost malloc little), and how many
-// and how much memory an idle engine may hold in them (a stream of 1 MiB messages keeps about
-// as many frames in flight as the transport's queue holds; a few suffice to reuse their pages).
+// and how much memory an engine may hold in them: enough for the frames libzmq finishes writing
+// between two of our turns (dozens of 64 KiB frames, a dozen of 1 MiB), bounded in bytes.
 constexpr std::size_t min_recycled_frame = 64 * 1024;
-constexpr std::size_t max_spare_frames = 8;
+constexpr std::size_t max_spare_frames = 64;
 constexpr std::size_t max_spare_frame_bytes = 16u * 1024 * 1024;
 constexpr std::size_t frame_header_slack = 16 * 1024;
 // Authenticated mode (PROTOCOL.md §12.3).

@@ -24,8 +24,9 @@ void free_frame(void* /*data*/, void* hint) noexcept {
   delete h;
 }
 
-// More than the engine keeps (engine::recycle) would only be freed there.
-constexpr std::size_t max_returned_frames = 8;
+// As many as the engine keeps (engine::recycle): more would only be freed there.
+constexpr std::size_t max_returned_frames = 64;
+constexpr std::size_t max_returned_bytes = 16u * 1024 * 1024;
 
 // A delivered payload shared by the messages of its parts, which the application holds: freed
 // unwiped when it closes the last of them, as libzmq frees every message (README, "Secrets in
@@ -84,7 +85,10 @@ frame_returns::frame_returns() { buffers_.reserve(max_returned_frames); }
 
 void frame_returns::put(std::vector<byte>&& buffer) noexcept {
   const std::lock_guard<std::mutex> lock(mutex_);
-  if (buffers_.size() >= max_returned_frames) return;  // freed with the argument
+  if (buffers_.size() >= max_returned_frames || bytes_ + buffer.capacity() > max_returned_bytes) {
+    return;  // freed with the argument
+  }
+  bytes_ += buffer.capacity();
   buffers_.push_back(std::move(buffer));  // capacity reserved by take(): does not allocate
   any_.store(true, std::memory_order_release);
 }
@@ -95,6 +99,7 @@ std::vector<std::vector<byte>> frame_returns::take() {
   out.reserve(max_returned_frames);
   const std::lock_guard<std::mutex> lock(mutex_);
   std::swap(out, buffers_);
+  bytes_ = 0;
   any_.store(false, std::memory_order_relaxed);
   return out;
 }
