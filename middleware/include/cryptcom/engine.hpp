@@ -3,7 +3,8 @@
 // The engine performs no I/O, starts no threads and reads no clock. Frames and the current time
 // go in; frames to transmit, plaintexts to deliver and events come out, polled:
 //
-//   engine.send(peer, parts, now)      the application wants to send a message
+//   engine.send(peer, parts, now)      the application wants to send a message (copied, or
+//                                      held with its owner: message_parts)
 //   engine.receive(peer, frame, now)   a frame arrived from the wire
 //   engine.receive_in_place(...)       the same, opened where it lies in the caller's buffer
 //   engine.tick(now)                   time passed: expire keys, retransmit, give up, ack
@@ -30,8 +31,9 @@
 // already used is not delivered again (a copy from the key's own peer is acknowledged again, so a
 // lost acknowledgement costs nothing).
 //
-// Ownership: views passed in are borrowed for the duration of the call. Everything returned by
-// poll_* and withdraw() is owned by the caller, except the bytes a delivery from
+// Ownership: views passed in are borrowed for the duration of the call, except the parts given
+// to send(message_parts), which the engine reads until it lets go of their owner. Everything
+// returned by poll_* and withdraw() is owned by the caller, except the bytes a delivery from
 // receive_in_place() views: those stay in the caller's frame buffer.
 // Thread-safety: none. One engine is driven by one thread at a time. The key_source and
 // random_source passed in must outlive the engine.
