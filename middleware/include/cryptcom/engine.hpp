@@ -234,7 +234,7 @@ class engine {
   // Optional: gives back the buffer of a frame poll_transmit() returned, once the caller is done
   // with it (its content is no longer needed), so that a later large data frame is written into
   // it: its memory is reused rather than allocated and faulted in per message. The engine keeps
-  // up to 64 buffers of 64 KiB or more (16 MiB in all) and frees the rest.
+  // up to 256 buffers of 64 KiB or more (16 MiB in all) and frees the rest.
   void recycle(std::vector<byte>&& frame_buffer);
   std::optional<delivery> poll_delivery();
   std::optional<event> poll_event();

@@ -38,9 +38,10 @@ namespace {
 constexpr std::string_view hpke_info = "cryptcom/1 one-time key";
 // engine::recycle: frame buffers worth keeping (smaller ones cost malloc little), and how many
 // and how much memory an engine may hold in them: enough for the frames libzmq finishes writing
-// between two of our turns (dozens of 64 KiB frames, a dozen of 1 MiB), bounded in bytes.
+// between two of our turns, or in one burst of seals when keys arrive (hundreds of 64 KiB frames,
+// a dozen of 1 MiB), bounded in bytes.
 constexpr std::size_t min_recycled_frame = 64 * 1024;
-constexpr std::size_t max_spare_frames = 64;
+constexpr std::size_t max_spare_frames = 256;
 constexpr std::size_t max_spare_frame_bytes = 16u * 1024 * 1024;
 constexpr std::size_t frame_header_slack = 16 * 1024;
 // Authenticated mode (PROTOCOL.md §12.3).

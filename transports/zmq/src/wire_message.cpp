@@ -25,7 +25,7 @@ void free_frame(void* /*data*/, void* hint) noexcept {
 }
 
 // As many as the engine keeps (engine::recycle): more would only be freed there.
-constexpr std::size_t max_returned_frames = 64;
+constexpr std::size_t max_returned_frames = 256;
 constexpr std::size_t max_returned_bytes = 16u * 1024 * 1024;
 
 // A delivered payload shared by the messages of its parts, which the application holds: freed

@@ -34,7 +34,7 @@ inline constexpr std::size_t zero_copy_threshold = 16 * 1024;
 // Buffers of large frames libzmq is done with, on their way back to the engine
 // (engine::recycle) to be written again: put here by whichever thread closes the last message
 // referring to one (libzmq's I/O thread, after the write), taken by the I/O thread that owns
-// the engine. Holds 64 buffers and 16 MiB at most; shared by that thread and the frames it sent.
+// the engine. Holds 256 buffers and 16 MiB at most; shared by that thread and the frames it sent.
 class frame_returns {
  public:
   frame_returns();
