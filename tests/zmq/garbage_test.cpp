@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tamper_relay.hpp"
 #include "test_support.hpp"
 
 namespace cryptcom::zmq::test {
@@ -186,32 +187,15 @@ TEST(zmq_garbage, frames_tampered_in_flight_are_refused_and_their_messages_sent_
   auto server = make(ctx, st::router);
   const std::string server_ep = bind_any(server, transport::tcp);
 
-  ::zmq::socket_t front(ctx, st::router), back(ctx, st::dealer);
-  front.set(::zmq::sockopt::linger, 0);
-  back.set(::zmq::sockopt::linger, 0);
-  front.bind("tcp://127.0.0.1:*");
-  back.connect(server_ep);
   std::atomic<bool> stop{false};
   std::atomic<int> tampered{0};
-  std::thread mitm([&] {
-    int data_frames = 0;
-    while (!stop) {
-      std::vector<::zmq::pollitem_t> items{{front.handle(), 0, ZMQ_POLLIN, 0},
-                                           {back.handle(), 0, ZMQ_POLLIN, 0}};
-      ::zmq::poll(items, 20ms);
-      for (int side = 0; side < 2; ++side) {
-        if (!(items[static_cast<std::size_t>(side)].revents & ZMQ_POLLIN)) continue;
-        std::vector<::zmq::message_t> parts;
-        if (!::zmq::recv_multipart(side == 0 ? front : back, std::back_inserter(parts))) continue;
-        auto& frame = parts.back();
-        // docs/PROTOCOL.md: [version, kind, ...]; kind 2 is a data frame; its tag ends it.
-        const bool data = frame.size() > 3 && static_cast<const char*>(frame.data())[2] == 2;
-        if (side == 0 && data && ++data_frames % 3 == 0) {
-          static_cast<char*>(frame.data())[frame.size() - 1] ^= 0x01;
-          ++tampered;
-        }
-        (void)::zmq::send_multipart(side == 0 ? back : front, parts);
-      }
+  int data_frames = 0;  // the relay's thread only
+  tamper_relay mitm(ctx, transport::tcp, server_ep, [&](::zmq::message_t& frame) {
+    // docs/PROTOCOL.md: [version, kind, ...]; kind 2 is a data frame; its tag ends it.
+    const bool data = frame.size() > 3 && static_cast<const char*>(frame.data())[2] == 2;
+    if (data && ++data_frames % 3 == 0) {
+      static_cast<char*>(frame.data())[frame.size() - 1] ^= 0x01;
+      ++tampered;
     }
   });
 
@@ -227,7 +211,7 @@ TEST(zmq_garbage, frames_tampered_in_flight_are_refused_and_their_messages_sent_
   });
 
   auto client = make(ctx, st::dealer);
-  client.connect(front.get(::zmq::sockopt::last_endpoint));
+  client.connect(mitm.endpoint());
   std::multiset<std::string> echoed;
   for (int i = 0; i < count; ++i) {
     ASSERT_TRUE(send_strings(client, {"message " + std::to_string(i)}));
@@ -241,7 +225,6 @@ TEST(zmq_garbage, frames_tampered_in_flight_are_refused_and_their_messages_sent_
   const auto cs = client.stats();
   stop = true;
   serve.join();
-  mitm.join();
 
   std::multiset<std::string> expected;
   for (int i = 0; i < count; ++i) expected.insert("message " + std::to_string(i));

@@ -3,7 +3,8 @@
 // The engine performs no I/O, starts no threads and reads no clock. Frames and the current time
 // go in; frames to transmit, plaintexts to deliver and events come out, polled:
 //
-//   engine.send(peer, parts, now)      the application wants to send a message
+//   engine.send(peer, parts, now)      the application wants to send a message (copied, or
+//                                      held with its owner: message_parts)
 //   engine.receive(peer, frame, now)   a frame arrived from the wire
 //   engine.receive_in_place(...)       the same, opened where it lies in the caller's buffer
 //   engine.tick(now)                   time passed: expire keys, retransmit, give up, ack
@@ -30,8 +31,9 @@
 // already used is not delivered again (a copy from the key's own peer is acknowledged again, so a
 // lost acknowledgement costs nothing).
 //
-// Ownership: views passed in are borrowed for the duration of the call. Everything returned by
-// poll_* and withdraw() is owned by the caller, except the bytes a delivery from
+// Ownership: views passed in are borrowed for the duration of the call, except the parts given
+// to send(message_parts), which the engine reads until it lets go of their owner. Everything
+// returned by poll_* and withdraw() is owned by the caller, except the bytes a delivery from
 // receive_in_place() views: those stay in the caller's frame buffer.
 // Thread-safety: none. One engine is driven by one thread at a time. The key_source and
 // random_source passed in must outlive the engine.
@@ -107,15 +109,29 @@ struct send_options {
   std::optional<flow> use_flow;  // default: options::default_flow
 };
 
+// A message handed to engine::send() rather than lent: `parts` view bytes that `owner` keeps
+// alive, and that nobody changes, for as long as the engine holds a reference to `owner` (until
+// the message is acknowledged, given up, withdrawn, or the engine goes). The engine seals
+// straight from these bytes into each frame, again for each retransmission or re-seal, instead
+// of keeping a copy; it never writes them and does not wipe them: they stay the caller's to
+// manage (README, "Secrets in memory"). Shared: one owner may back several sends (a publisher
+// seals one message to each subscriber). A failed send() keeps no reference.
+struct message_parts {
+  std::shared_ptr<const void> owner;
+  std::vector<byte_view> parts;
+};
+
 // A message taken back from a peer by engine::withdraw(), for the caller to send to another
-// peer. It owns its plaintext: `parts` view into `payload`, valid as long as this object (moving
-// it keeps them valid); `payload` is zeroed when this object is destroyed. Move-only.
+// peer. `parts` view bytes `owner` keeps alive, valid as long as this object holds it (moving it
+// keeps them valid): the owner given to send(message_parts), or, for a message send() copied,
+// the engine's copy, zeroed when the last reference to it goes. A copy of this object shares
+// the owner.
 struct withdrawn_message {
-  message_id id = 0;             // what send() returned for it; gone from the engine now
-  plaintext_buffer payload;      // the encoded parts (PROTOCOL.md §6)
-  std::vector<byte_view> parts;  // the application's parts, as send() was given them
-  flow how = flow::push;         // the flow it was sent with: send_options{.use_flow = how}
-  guid key_id;                   // the peer's key it was last sealed to; zero if it was never sent
+  message_id id = 0;                  // what send() returned for it; gone from the engine now
+  std::shared_ptr<const void> owner;  // keeps the bytes of `parts` alive
+  std::vector<byte_view> parts;       // the application's parts, as send() was given them
+  flow how = flow::push;              // the flow it was sent with: send_options{.use_flow = how}
+  guid key_id;  // the peer's key it was last sealed to; zero if it was never sent
 };
 static_assert(std::is_nothrow_move_constructible_v<withdrawn_message>);
 
@@ -184,10 +200,14 @@ class engine {
   // caller's decision.
   std::vector<withdrawn_message> withdraw(peer_id peer, std::span<const guid> keys, time_point now);
 
-  // Queues a message (the parts are copied). It goes out sealed at once if a key is available,
-  // else when keys arrive. Errors: message_too_large, limit_exceeded (queue bound),
-  // invalid_argument.
+  // Queues a message (the parts are copied, into a buffer of the engine's that is zeroed when
+  // the message goes). It goes out sealed at once if a key is available, else when keys arrive.
+  // Errors: message_too_large, limit_exceeded (queue bound), invalid_argument.
   result<message_id> send(peer_id peer, std::span<const byte_view> parts, time_point now,
+                          const send_options& how = {});
+  // The same, without the copy: the engine keeps a reference to `message.owner` instead (see
+  // message_parts), which saves a buffer, a pass over the bytes and a wipe per message.
+  result<message_id> send(peer_id peer, message_parts message, time_point now,
                           const send_options& how = {});
 
   // A frame arrived from `peer`. Problems with the frame are counted, reported as events (and,
@@ -222,6 +242,11 @@ class engine {
   std::optional<time_point> poll_timeout() const;
 
   std::optional<transmit> poll_transmit();
+  // Optional: gives back the buffer of a frame poll_transmit() returned, once the caller is done
+  // with it (its content is no longer needed), so that a later large data frame is written into
+  // it: its memory is reused rather than allocated and faulted in per message. The engine keeps
+  // up to 256 buffers of 64 KiB or more (16 MiB in all) and frees the rest.
+  void recycle(std::vector<byte>&& frame_buffer);
   std::optional<delivery> poll_delivery();
   std::optional<event> poll_event();
 

@@ -4,8 +4,10 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -34,6 +36,14 @@ using engine_detail::token_bucket;
 namespace {
 
 constexpr std::string_view hpke_info = "cryptcom/1 one-time key";
+// engine::recycle: frame buffers worth keeping (smaller ones cost malloc little), and how many
+// and how much memory an engine may hold in them: enough for the frames libzmq finishes writing
+// between two of our turns, or in one burst of seals when keys arrive (hundreds of 64 KiB frames,
+// a dozen of 1 MiB), bounded in bytes.
+constexpr std::size_t min_recycled_frame = 64 * 1024;
+constexpr std::size_t max_spare_frames = 256;
+constexpr std::size_t max_spare_frame_bytes = 16u * 1024 * 1024;
+constexpr std::size_t frame_header_slack = 16 * 1024;
 // Authenticated mode (PROTOCOL.md §12.3).
 constexpr std::string_view hpke_info_v2 = "cryptcom/2 one-time key";
 constexpr std::string_view identity_info = "cryptcom/2 identity";
@@ -264,6 +274,11 @@ struct engine::impl {
     guid data_key;
   };
   std::deque<pending_transmit> transmits;
+  // Buffers of large frames the transport gave back (engine::recycle), written again by the next
+  // large data frames: their pages are reused rather than allocated, faulted in and given back
+  // to the system per message. Bounded in number and bytes.
+  std::vector<std::vector<byte>> spare_frames;
+  std::size_t spare_bytes = 0;
   std::deque<delivery> deliveries;
   std::deque<event> events;
   counters total;
@@ -794,36 +809,57 @@ struct engine::impl {
     transmit t;
     t.peer = id;
     t.carries_data = true;
-    const std::size_t ct_size = m.payload.size() + hpke::tag_size;
+    const std::size_t payload_size = wire::payload_size(m.content.parts);
+    const std::size_t ct_size = payload_size + hpke::tag_size;
+    if (ct_size >= min_recycled_frame) {
+      // The encoder clears it and reserves what it needs: a spare at least as large is reused.
+      if (!spare_frames.empty()) {
+        t.frame = std::move(spare_frames.back());
+        spare_frames.pop_back();
+        spare_bytes -= t.frame.capacity();
+      }
+      // Room for a larger header than this one (a control block with offers rides on some
+      // frames), so that the buffer serves the next frames of this size when it comes back.
+      // Untouched, the slack costs no page.
+      if (t.frame.capacity() < ct_size + frame_header_slack) {
+        t.frame = std::vector<byte>();
+        t.frame.reserve(ct_size + frame_header_slack);
+      }
+    }
     wire::data_layout layout;
     if (authenticated) {
       // The MAC is part of the associated data, so it is written before the seal.
       auth_session& session = *p.auth.session;
       const wire::data_layout_v2 v2 =
           wire::encode_data_v2(session.next_seq++, key.id, eph.public_value, m.reply_key,
-                               has_control ? &block : nullptr, ct_size, t.frame);
+                               has_control ? &block : nullptr, ct_size, m.content.parts, t.frame);
       auth::mac(session.send_key(), v2.mac.covered, v2.mac.mac);
       layout = {v2.associated_data, v2.ciphertext};
       p.auth.confirm_due = false;
     } else {
       layout = wire::encode_data(key.id, eph.public_value, m.reply_key,
-                                 has_control ? &block : nullptr, ct_size, t.frame);
+                                 has_control ? &block : nullptr, ct_size, m.content.parts, t.frame);
     }
     public_key enc;
     const auto peer_aead =
         p.told ? static_cast<hpke::aead_id>(p.told->aead) : hpke::aead_id::chacha20_poly1305;
+    // The encoder wrote the parts where their ciphertext goes, and they are encrypted there (the
+    // AEAD works in place): one copy from the owner's buffers per seal, no buffer zeroed first.
+    const mutable_byte_view plaintext = layout.ciphertext.first(payload_size);
     status s;
     if (ahead) {
       s = hpke::seal_base_encapsulated(peer_aead, prepared_secret(), info_bytes(),
-                                       layout.associated_data, m.payload, layout.ciphertext);
+                                       layout.associated_data, plaintext, layout.ciphertext);
       wipe_prepared();
       if (s.ok()) count(p, &counters::seals_prepared);
     } else {
-      s = hpke::seal_base(peer_aead, key.key, info_bytes(), layout.associated_data, m.payload, eph,
+      s = hpke::seal_base(peer_aead, key.key, info_bytes(), layout.associated_data, plaintext, eph,
                           enc, layout.ciphertext);
     }
     sodium_memzero(ephemeral_secret.data(), ephemeral_secret.size());
     if (!s.ok()) {
+      // The frame is dropped; the plaintext written into it goes first.
+      sodium_memzero(layout.ciphertext.data(), layout.ciphertext.size());
       // Only a low-order public key from the peer can make sealing fail: that key is useless.
       emit_event(event_kind::frame_rejected, id, key.id, m.id, s.code(),
                  "cannot seal to this peer key: " + s.message());
@@ -895,7 +931,7 @@ struct engine::impl {
     count(p, &counters::messages_undeliverable);
     const guid key = m.key ? m.key->id : guid{};
     emit_event(event_kind::message_undeliverable, id, key, m.id, reason, why);
-    m.payload.clear();  // wiped now, whenever `m` itself goes
+    m.content = {};  // released now (an engine's copy is wiped), whenever `m` itself goes
   }
 
   // A block's rejections, each key acted on once: a block that names one key a thousand times
@@ -1095,6 +1131,68 @@ struct engine::impl {
   }
 
   // ---- withdrawing messages for another peer (engine::withdraw, PROTOCOL.md §11.6, §11.7) ----
+  // engine::send: a message without an owner is copied once it is accepted.
+  result<message_id> accept(peer_id id, message_parts&& message, time_point now,
+                            const send_options& how) {
+    if (!init_status.ok()) return init_status;
+    if (message.parts.empty() || message.parts.size() > opts.max_parts) {
+      return status(errc::invalid_argument,
+                    describe(id, nullptr,
+                             "a message has 1 to max_parts (" + std::to_string(opts.max_parts) +
+                                 ") parts, got " + std::to_string(message.parts.size())));
+    }
+    std::size_t bytes = 0;
+    for (const auto& part : message.parts) bytes += part.size();
+    if (bytes > opts.max_message_size) {
+      return status(errc::message_too_large,
+                    describe(id, nullptr,
+                             std::to_string(bytes) + " bytes exceeds max_message_size (" +
+                                 std::to_string(opts.max_message_size) + ")"));
+    }
+    auto& p = peer(id, now);
+    if (p.queue.size() >= opts.max_queued_per_peer) {
+      return status(errc::limit_exceeded,
+                    describe(id, nullptr,
+                             "max_queued_per_peer (" + std::to_string(opts.max_queued_per_peer) +
+                                 ") messages already wait for a key"));
+    }
+    if (p.unacked.size() >= opts.max_unacknowledged_per_peer) {
+      return status(errc::limit_exceeded,
+                    describe(id, nullptr,
+                             "max_unacknowledged_per_peer (" +
+                                 std::to_string(opts.max_unacknowledged_per_peer) +
+                                 ") messages await acknowledgement"));
+    }
+    // Against what the peer announced it accepts: refused here rather than there.
+    if (auto refused = refused_by_peer(p, message.parts.size(), bytes)) {
+      return status(refused->first, describe(id, nullptr, refused->second));
+    }
+    outgoing_message m;
+    m.id = next_message++;
+    m.how = how.use_flow.value_or(p.default_flow.value_or(opts.default_flow));
+    m.accepted_at = now;
+    m.parts = message.parts.size();
+    m.bytes = bytes;
+    if (!message.owner) {
+      // Lent parts: copied into a buffer of ours, wiped when the message goes.
+      auto copy = std::make_shared<plaintext_buffer>(bytes);
+      std::size_t at = 0;
+      for (byte_view& part : message.parts) {
+        if (!part.empty()) std::memcpy(copy->data() + at, part.data(), part.size());
+        part = byte_view(copy->data() + at, part.size());
+        at += part.size();
+      }
+      message.owner = std::move(copy);
+    }
+    m.content = std::move(message);
+    // A peer with no reply key waiting for us needs a pool of its offered keys.
+    if (p.reply_keys.empty()) p.wants_pool = true;
+    const message_id accepted = m.id;
+    p.queue.push_back(std::move(m));
+    flush(id, p, now);
+    return accepted;
+  }
+
   std::vector<withdrawn_message> withdraw(peer_id id, std::span<const guid> keys, time_point now) {
     std::vector<withdrawn_message> out;
     const auto found = peers.find(id);
@@ -1143,15 +1241,8 @@ struct engine::impl {
       w.id = m.id;
       w.how = m.how;
       w.key_id = m.key ? m.key->id : guid{};
-      w.payload = std::move(m.payload);
-      if (status s = wire::decode_payload(w.payload, limits, w.parts); !s.ok()) {
-        // Cannot happen (we encoded it, within our own limits); if it did, the message is
-        // reported rather than handed back broken.
-        m.payload = std::move(w.payload);
-        give_up(id, p, m, "withdrawn, but its stored payload does not decode: " + s.message(),
-                errc::internal);
-        continue;
-      }
+      w.owner = std::move(m.content.owner);
+      w.parts = std::move(m.content.parts);
       count(p, &counters::messages_withdrawn);
       out.push_back(std::move(w));
     }
@@ -1972,54 +2063,30 @@ std::vector<withdrawn_message> engine::withdraw(peer_id peer, std::span<const gu
 
 result<message_id> engine::send(peer_id peer, std::span<const byte_view> parts, time_point now,
                                 const send_options& how) {
-  auto& im = *impl_;
-  if (!im.init_status.ok()) return im.init_status;
-  if (parts.empty() || parts.size() > im.opts.max_parts) {
+  message_parts message;
+  message.parts.assign(parts.begin(), parts.end());
+  return impl_->accept(peer, std::move(message), now, how);  // no owner: copied once accepted
+}
+
+result<message_id> engine::send(peer_id peer, message_parts message, time_point now,
+                                const send_options& how) {
+  if (!message.owner) {
     return status(errc::invalid_argument,
-                  describe(peer, nullptr,
-                           "a message has 1 to max_parts (" + std::to_string(im.opts.max_parts) +
-                               ") parts, got " + std::to_string(parts.size())));
+                  describe(peer, nullptr, "a message handed over needs an owner of its bytes"));
   }
-  std::size_t bytes = 0;
-  for (const auto& part : parts) bytes += part.size();
-  if (bytes > im.opts.max_message_size) {
-    return status(errc::message_too_large,
-                  describe(peer, nullptr,
-                           std::to_string(bytes) + " bytes exceeds max_message_size (" +
-                               std::to_string(im.opts.max_message_size) + ")"));
+  return impl_->accept(peer, std::move(message), now, how);
+}
+
+void engine::recycle(std::vector<byte>&& frame_buffer) {
+  auto& im = *impl_;
+  const std::size_t bytes = frame_buffer.capacity();
+  if (bytes < min_recycled_frame || im.spare_frames.size() >= max_spare_frames ||
+      im.spare_bytes + bytes > max_spare_frame_bytes) {
+    return;  // freed with the argument
   }
-  auto& p = im.peer(peer, now);
-  if (p.queue.size() >= im.opts.max_queued_per_peer) {
-    return status(errc::limit_exceeded,
-                  describe(peer, nullptr,
-                           "max_queued_per_peer (" + std::to_string(im.opts.max_queued_per_peer) +
-                               ") messages already wait for a key"));
-  }
-  if (p.unacked.size() >= im.opts.max_unacknowledged_per_peer) {
-    return status(errc::limit_exceeded,
-                  describe(peer, nullptr,
-                           "max_unacknowledged_per_peer (" +
-                               std::to_string(im.opts.max_unacknowledged_per_peer) +
-                               ") messages await acknowledgement"));
-  }
-  // Against what the peer announced it accepts: refused here rather than there.
-  if (auto refused = im.refused_by_peer(p, parts.size(), bytes)) {
-    return status(refused->first, describe(peer, nullptr, refused->second));
-  }
-  outgoing_message m;
-  m.id = im.next_message++;
-  m.how = how.use_flow.value_or(p.default_flow.value_or(im.opts.default_flow));
-  m.accepted_at = now;
-  m.parts = parts.size();
-  m.bytes = bytes;
-  m.payload = plaintext_buffer(wire::payload_size(parts));
-  wire::encode_payload(parts, m.payload);
-  // A peer with no reply key waiting for us needs a pool of its offered keys.
-  if (p.reply_keys.empty()) p.wants_pool = true;
-  const message_id id = m.id;
-  p.queue.push_back(std::move(m));
-  im.flush(peer, p, now);
-  return id;
+  frame_buffer.clear();
+  im.spare_bytes += bytes;
+  im.spare_frames.push_back(std::move(frame_buffer));
 }
 
 status engine::receive(peer_id peer, byte_view frame, time_point now) {

@@ -32,13 +32,15 @@ struct peer_key {
   bool reply = false;       // a reply key: what is sealed to it answers the peer's request
 };
 
-// A message accepted from the application, kept (as its encoded payload) until the peer
+// A message accepted from the application, kept (its parts, not a frame) until the peer
 // acknowledges it, so that it can be re-sealed after a rejection or a loss.
 struct outgoing_message {
   message_id id = 0;
-  // wire::encode_payload of the parts: allocated without zeroing, as the encoder fills it whole,
-  // and wiped when the message goes (acknowledged, given up, withdrawn, or the engine with it).
-  plaintext_buffer payload;
+  // The parts and what keeps their bytes alive (engine::message_parts): the caller's owner, or
+  // the engine's copy (a plaintext_buffer, wiped when its last reference goes). Released when
+  // the message goes (acknowledged, given up, withdrawn, or the engine with it). Each seal
+  // encodes them into the frame's ciphertext and encrypts there.
+  message_parts content;
   flow how = flow::push;
   std::size_t parts = 0;  // the application's parts and their bytes, against the peer's limits
   std::size_t bytes = 0;

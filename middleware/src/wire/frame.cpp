@@ -354,8 +354,11 @@ struct data_parts {
 data_parts encode_data_frame(std::optional<std::uint64_t> seq, const guid& key_id,
                              const public_key& enc, const std::optional<offered_key>& reply_key,
                              const control_block* control, std::size_t ciphertext_size,
-                             std::vector<byte>& out) {
+                             const std::span<const byte_view>* payload, std::vector<byte>& out) {
   if (ciphertext_size > uint32_max) misuse("ciphertext above 2^32 - 1 bytes");
+  if (payload != nullptr && payload_size(*payload) > ciphertext_size) {
+    misuse("payload larger than its ciphertext");
+  }
   if (control != nullptr) check_block(*control);
   out.clear();
   const std::size_t header_bound = 3 + 9 + 2 * encoded_guid_bytes + encoded_key_bytes +
@@ -385,7 +388,9 @@ data_parts encode_data_frame(std::optional<std::uint64_t> seq, const guid& key_i
   if (seq) parts.mac = pack_mac_slot(pk, out);
   const std::size_t associated_size = out.size();
   pk.pack_bin(static_cast<std::uint32_t>(ciphertext_size));
-  out.resize(out.size() + ciphertext_size);
+  const std::size_t ciphertext_at = out.size();
+  if (payload != nullptr) append_payload(*payload, out);  // within the reserve: no zeroing
+  out.resize(ciphertext_at + ciphertext_size);
   if (parts.mac) {
     // The resize above may not move the buffer (reserved), but take the views afresh anyway.
     const std::size_t covered = parts.mac->covered.size();
@@ -410,7 +415,17 @@ void pack_handshake_head(packer& pk, handshake_step step, const guid& instance) 
 data_layout encode_data(const guid& key_id, const public_key& enc,
                         const std::optional<offered_key>& reply_key, const control_block* control,
                         std::size_t ciphertext_size, std::vector<byte>& out) {
-  return encode_data_frame(std::nullopt, key_id, enc, reply_key, control, ciphertext_size, out)
+  return encode_data_frame(std::nullopt, key_id, enc, reply_key, control, ciphertext_size, nullptr,
+                           out)
+      .data;
+}
+
+data_layout encode_data(const guid& key_id, const public_key& enc,
+                        const std::optional<offered_key>& reply_key, const control_block* control,
+                        std::size_t ciphertext_size, std::span<const byte_view> payload,
+                        std::vector<byte>& out) {
+  return encode_data_frame(std::nullopt, key_id, enc, reply_key, control, ciphertext_size, &payload,
+                           out)
       .data;
 }
 
@@ -418,7 +433,17 @@ data_layout_v2 encode_data_v2(std::uint64_t seq, const guid& key_id, const publi
                               const std::optional<offered_key>& reply_key,
                               const control_block* control, std::size_t ciphertext_size,
                               std::vector<byte>& out) {
-  data_parts parts = encode_data_frame(seq, key_id, enc, reply_key, control, ciphertext_size, out);
+  data_parts parts =
+      encode_data_frame(seq, key_id, enc, reply_key, control, ciphertext_size, nullptr, out);
+  return {*parts.mac, parts.data.associated_data, parts.data.ciphertext};
+}
+
+data_layout_v2 encode_data_v2(std::uint64_t seq, const guid& key_id, const public_key& enc,
+                              const std::optional<offered_key>& reply_key,
+                              const control_block* control, std::size_t ciphertext_size,
+                              std::span<const byte_view> payload, std::vector<byte>& out) {
+  data_parts parts =
+      encode_data_frame(seq, key_id, enc, reply_key, control, ciphertext_size, &payload, out);
   return {*parts.mac, parts.data.associated_data, parts.data.ciphertext};
 }
 

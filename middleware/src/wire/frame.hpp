@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "cryptcom/status.hpp"
@@ -159,6 +160,15 @@ data_layout encode_data(const guid& key_id, const public_key& enc,
                         const std::optional<offered_key>& reply_key, const control_block* control,
                         std::size_t ciphertext_size, std::vector<byte>& out);
 
+// The same, with the ciphertext's first payload_size(payload) bytes holding the encoded payload
+// (its last ciphertext_size - payload_size(payload) bytes, the AEAD's tag, uninitialised), for
+// the caller to seal where it lies: the parts are copied once, into the frame, and never zeroed
+// first. A ciphertext_size below payload_size(payload) is caller misuse and aborts.
+data_layout encode_data(const guid& key_id, const public_key& enc,
+                        const std::optional<offered_key>& reply_key, const control_block* control,
+                        std::size_t ciphertext_size, std::span<const byte_view> payload,
+                        std::vector<byte>& out);
+
 // Version 2 (authenticated) encoders. Each writes the frame with its MAC left zero and returns
 // what the MAC covers and where it goes, to be filled by the caller before the frame is sent (for
 // a data frame: before sealing, since the MAC is part of the associated data).
@@ -176,6 +186,11 @@ data_layout_v2 encode_data_v2(std::uint64_t seq, const guid& key_id, const publi
                               const std::optional<offered_key>& reply_key,
                               const control_block* control, std::size_t ciphertext_size,
                               std::vector<byte>& out);
+// encode_data_v2 with the encoded payload written into the ciphertext, as encode_data above.
+data_layout_v2 encode_data_v2(std::uint64_t seq, const guid& key_id, const public_key& enc,
+                              const std::optional<offered_key>& reply_key,
+                              const control_block* control, std::size_t ciphertext_size,
+                              std::span<const byte_view> payload, std::vector<byte>& out);
 void encode_hello_request(const guid& instance, std::vector<byte>& out);
 struct initiate_layout {
   byte_view identity_aad;                                 // bytes before sealed_identity
@@ -195,6 +210,9 @@ std::size_t payload_size(std::span<const byte_view> parts);
 // caller misuse and aborts. A message has at least one part: zero parts encode, but no decoder
 // accepts them.
 void encode_payload(std::span<const byte_view> parts, mutable_byte_view out);
+// Appends exactly payload_size(parts) bytes, the same, to `out` (no pass over memory to size it
+// first, as a resize would zero the bytes).
+void append_payload(std::span<const byte_view> parts, std::vector<byte>& out);
 // Parts as views into `payload`. Errors: malformed_frame (also for zero parts), limit_exceeded
 // (max_parts). parts_out is cleared first and left empty on error.
 status decode_payload(byte_view payload, const decode_limits& limits,

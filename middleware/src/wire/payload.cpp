@@ -18,7 +18,10 @@ std::size_t payload_size(std::span<const byte_view> parts) {
   return total;
 }
 
-void encode_payload(std::span<const byte_view> parts, mutable_byte_view out) {
+namespace {
+
+template <typename Sink>
+void pack_payload(std::span<const byte_view> parts, Sink& sink) {
   constexpr std::size_t max = std::numeric_limits<std::uint32_t>::max();
   bool too_big = parts.size() > max;
   for (const byte_view part : parts) too_big = too_big || part.size() > max;
@@ -27,14 +30,25 @@ void encode_payload(std::span<const byte_view> parts, mutable_byte_view out) {
                stderr);
     std::abort();
   }
-  span_sink sink(out);
-  msgpack::packer<span_sink> pk(sink);
+  msgpack::packer<Sink> pk(sink);
   pk.pack_array(static_cast<std::uint32_t>(parts.size()));
   for (const byte_view part : parts) {
     const auto size = static_cast<std::uint32_t>(part.size());
     pk.pack_bin(size);
     pk.pack_bin_body(reinterpret_cast<const char*>(part.data()), size);
   }
+}
+
+}  // namespace
+
+void encode_payload(std::span<const byte_view> parts, mutable_byte_view out) {
+  span_sink sink(out);
+  pack_payload(parts, sink);
+}
+
+void append_payload(std::span<const byte_view> parts, std::vector<byte>& out) {
+  vector_sink sink(out);
+  pack_payload(parts, sink);
 }
 
 status decode_payload(byte_view payload, const decode_limits& limits,

@@ -175,7 +175,7 @@ TEST_F(withdraw_fixture,
   // The caller may move it about: the parts keep viewing the payload, which moves along.
   const withdrawn_message moved = std::move(back[0]);
   EXPECT_EQ(strings_of(moved.parts), parts);
-  EXPECT_TRUE(back[0].payload.empty());
+  EXPECT_EQ(back[0].owner, nullptr);
   EXPECT_EQ(a->stats().unacknowledged, 0u);
   EXPECT_EQ(a->stats().total.messages_withdrawn, 1u);
   EXPECT_EQ(a->stats().per_peer.at(b_id).messages_withdrawn, 1u);

@@ -107,6 +107,36 @@ TEST(wire_payload, encode_payload_writes_exactly_payload_size_bytes_of_a_larger_
   EXPECT_TRUE(std::equal(decoded[0].begin(), decoded[0].end(), part.begin(), part.end()));
 }
 
+TEST(wire_payload, append_payload_and_encode_data_with_parts_write_what_encode_payload_does) {
+  const std::vector<byte> a = pattern(70000, 3);
+  const std::vector<byte> b = pattern(5, 4);
+  const byte_view views[] = {a, byte_view(), b};
+  const std::size_t size = payload_size(views);
+  std::vector<byte> expected(size);
+  encode_payload(views, expected);
+
+  std::vector<byte> appended{1, 2, 3};
+  append_payload(views, appended);
+  ASSERT_EQ(appended.size(), 3 + size);
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), appended.begin() + 3));
+
+  // The frame with the parts in its ciphertext is laid out as the frame without them.
+  const guid key{};
+  const public_key enc{};
+  std::vector<byte> with_parts, without;
+  const data_layout l1 = encode_data(key, enc, std::nullopt, nullptr, size + 16, views, with_parts);
+  const data_layout l2 = encode_data(key, enc, std::nullopt, nullptr, size + 16, without);
+  ASSERT_EQ(with_parts.size(), without.size());
+  EXPECT_TRUE(std::equal(l1.associated_data.begin(), l1.associated_data.end(),
+                         l2.associated_data.begin(), l2.associated_data.end()));
+  ASSERT_EQ(l1.ciphertext.size(), size + 16);
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), l1.ciphertext.begin()));
+  const data_layout_v2 v2 =
+      encode_data_v2(7, key, enc, std::nullopt, nullptr, size + 16, views, with_parts);
+  ASSERT_EQ(v2.ciphertext.size(), size + 16);
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), v2.ciphertext.begin()));
+}
+
 TEST(wire_payload, a_payload_of_zero_parts_is_malformed) {
   std::vector<byte_view> parts{byte_view{}};
   const status s = decode_payload(mp{}.array(0).bytes(), decode_limits{}, parts);

@@ -847,13 +847,13 @@ bool io_loop::submit(outgoing& m, time_point now) {
 }
 
 io_loop::taken io_loop::submit_to(outgoing& m, time_point now, bool may_hold) {
-  std::vector<byte_view> parts;
-  parts.reserve(m.parts.size() - m.payload_begin);
-  for (std::size_t i = m.payload_begin; i < m.parts.size(); ++i)
-    parts.push_back(bytes_of(m.parts[i]));
+  // The engine keeps the application's messages themselves until the peer acknowledges them
+  // (no copy); a refused message comes back to `m`.
+  const std::shared_ptr<app_parts> held = hand_over(m.parts);
   send_options how;
   how.use_flow = m.how;
-  result<message_id> r = engine_.send(m.peer, parts, now, how);
+  result<message_id> r = engine_.send(m.peer, engine_parts(held, m.payload_begin), now, how);
+  if (!r.ok()) m.parts = take_back(held);
   if (r.ok()) {
     note_number(*r, m.number);
     routes_.touch(m.peer, now);
@@ -1005,6 +1005,7 @@ void io_loop::emit(event e) { shared_->push_event(std::move(e)); }
 // Out of the engine
 
 void io_loop::pump(time_point now) {
+  for (auto& buffer : frame_returns_->take()) engine_.recycle(std::move(buffer));
   while (auto t = engine_.poll_transmit()) {
     if (!routes_.contains(t->peer)) continue;  // the peer was forgotten meanwhile
     // A REQ's next request goes to the same server (unless a round robin chooses it); a REP's
@@ -1018,7 +1019,7 @@ void io_loop::pump(time_point now) {
       ++counters_.wire_messages_sent;
       counters_.wire_bytes_sent += t->frame.size();
       std::vector<::zmq::message_t> frames;
-      frames.push_back(frame_message(std::move(t->frame)));
+      frames.push_back(frame_message(std::move(t->frame), frame_returns_));
       send_to_server(*link, std::move(frames));
       continue;
     }
@@ -1030,7 +1031,7 @@ void io_loop::pump(time_point now) {
     if (kind_.pubsub) frames.emplace_back(address_.data(), address_.size());  // the sender
     ++counters_.wire_messages_sent;
     counters_.wire_bytes_sent += t->frame.size();
-    frames.push_back(frame_message(std::move(t->frame)));
+    frames.push_back(frame_message(std::move(t->frame), frame_returns_));
     send_to_wire(std::move(frames));
   }
   while (auto d = engine_.poll_delivery()) deliver(std::move(*d));

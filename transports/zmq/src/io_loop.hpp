@@ -251,6 +251,8 @@ class io_loop {
   std::shared_ptr<key_pool> pool_;
   std::unique_ptr<random_source> random_;
   engine engine_;
+  // Large frames' buffers back from libzmq, for engine_.recycle (pump).
+  std::shared_ptr<frame_returns> frame_returns_ = std::make_shared<frame_returns>();
 
   owned_socket wire_;
   owned_socket data_;  // I/O end of the data pipe

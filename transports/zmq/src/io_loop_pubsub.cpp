@@ -196,10 +196,10 @@ void io_loop::from_xsub_end(outgoing& m, time_point now) {
 
 void io_loop::publish(outgoing& m, time_point now) {
   if (m.parts.empty()) return;
-  std::vector<byte_view> parts;
-  parts.reserve(m.parts.size());
-  for (const auto& p : m.parts) parts.push_back(bytes_of(p));
-  const std::string_view first = view_of(m.parts[0]);
+  // One application message for every subscriber's copy: each holds it until acknowledged.
+  const std::shared_ptr<app_parts> held = hand_over(m.parts);
+  const message_parts parts = engine_parts(held, 0);
+  const std::string_view first = view_of(held->front());
   send_options how;
   how.use_flow = flow::push;
   for (auto& [peer, sub] : subscribers_) {
