@@ -18,9 +18,10 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 // poll(2)'s timeout until `t`: rounded up to whole milliseconds, so that the loop's deadline has
-// passed when it wakes (0 when it already has).
+// passed when it wakes, and at least 1, as the loop's own zmq_poll waits: a deadline the engine
+// kept in the past must not make the thread spin (the loop is turned after the wait either way).
 int poll_timeout_until(time_point t, time_point now) {
-  if (t <= now) return 0;
+  if (t <= now) return 1;
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(t - now).count();
   return static_cast<int>(std::min<std::int64_t>(ms, 3'600'000));
 }
