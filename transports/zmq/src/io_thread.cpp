@@ -80,7 +80,8 @@ void io_thread::reap() {
 }
 
 bool io_thread::turn_all() {
-  std::vector<pollfd> fds;
+  std::vector<pollfd>& fds = fds_;
+  fds.clear();
   time_point now = clock_type::now();
   int timeout = -1;
   fds.push_back({bell_.fd(), POLLIN, 0});
@@ -95,8 +96,8 @@ bool io_thread::turn_all() {
     m.loop->watch(fds);
     m.end_fd = fds.size();
   }
-  // Signals are blocked on this thread: EINTR cannot happen, and any other failure (ENOMEM)
-  // leaves every loop to be turned below, which is safe.
+  // Signals are blocked on this thread: EINTR cannot happen. Any other failure (ENOMEM) leaves
+  // no descriptor marked: the loops that are ready or due are turned, the others at a later round.
   (void)::poll(fds.data(), fds.size(), timeout);
   now = clock_type::now();
   for (member& m : members_) {

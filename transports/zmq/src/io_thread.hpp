@@ -13,6 +13,8 @@
 // Thread-safety: adopt() and load() from any thread; the rest is the thread's own.
 #pragma once
 
+#include <poll.h>
+
 #include <atomic>
 #include <cstddef>
 #include <functional>
@@ -61,6 +63,7 @@ class io_thread {
   bool stopping_ = false;
   std::atomic<std::size_t> load_{0};
   std::vector<member> members_;  // the thread's own
+  std::vector<pollfd> fds_;      // turn_all's, kept to spare an allocation per round
   std::thread thread_;
 };
 
