@@ -1130,8 +1130,8 @@ struct engine::impl {
     }
   }
 
-  // ---- withdrawing messages for another peer (engine::withdraw, PROTOCOL.md §11.6, §11.7) ----
-  // engine::send: a message without an owner is copied once it is accepted.
+  // ---- accepting messages (engine::send) ----
+  // A message without an owner is copied once it is accepted.
   result<message_id> accept(peer_id id, message_parts&& message, time_point now,
                             const send_options& how) {
     if (!init_status.ok()) return init_status;
@@ -1193,6 +1193,7 @@ struct engine::impl {
     return accepted;
   }
 
+  // ---- withdrawing messages for another peer (engine::withdraw, PROTOCOL.md §11.6, §11.7) ----
   std::vector<withdrawn_message> withdraw(peer_id id, std::span<const guid> keys, time_point now) {
     std::vector<withdrawn_message> out;
     const auto found = peers.find(id);

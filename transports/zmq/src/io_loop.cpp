@@ -853,12 +853,12 @@ io_loop::taken io_loop::submit_to(outgoing& m, time_point now, bool may_hold) {
   send_options how;
   how.use_flow = m.how;
   result<message_id> r = engine_.send(m.peer, engine_parts(held, m.payload_begin), now, how);
-  if (!r.ok()) m.parts = take_back(held);
   if (r.ok()) {
     note_number(*r, m.number);
     routes_.touch(m.peer, now);
     return taken::queued;
   }
+  m.parts = take_back(held);
   const status err = r.error();
   if (err.code() == errc::limit_exceeded && may_hold) return taken::full;
   refuse(m, err.code(), err.message());
