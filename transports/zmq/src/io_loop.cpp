@@ -91,14 +91,6 @@ event_kind kind_of_engine_event(cryptcom::event_kind k) {
   return event_kind::transport_error;
 }
 
-// Milliseconds until `t`, rounded up, at least 1 (a deadline already passed is handled in this
-// iteration; a zero timeout would spin if the engine kept it in the past).
-long timeout_until(time_point t, time_point now) {
-  if (t <= now) return 1;
-  const auto ms = std::chrono::ceil<milliseconds>(t - now).count();
-  return static_cast<long>(std::clamp<std::int64_t>(ms, 1, 3'600'000));
-}
-
 // REQ and REP: their ends of the pipe add and strip the delimiter themselves, so the one the
 // peer sealed in front of the message (§11) is taken off, when parts follow it. A message
 // without it is delivered as it is.
@@ -427,6 +419,12 @@ void io_loop::run_commands() {
 // ---------------------------------------------------------------------------------------------
 // The loop
 
+int poll_timeout_until(time_point t, time_point now) noexcept {
+  if (t <= now) return 1;
+  const auto ms = std::chrono::ceil<milliseconds>(t - now).count();
+  return static_cast<int>(std::clamp<std::int64_t>(ms, 1, 3'600'000));
+}
+
 void io_loop::turn(const std::function<void()>& body) noexcept {
   if (finished_) return;
   std::string why = "the socket was closed";
@@ -453,7 +451,7 @@ bool io_loop::run_blocking(int extra_fd) noexcept {
     std::vector<::zmq::pollitem_t>& items = items_;
     const std::optional<time_point> wake = prepare(items, now);
     items.push_back({nullptr, extra_fd, ZMQ_POLLIN, 0});
-    ::zmq::poll(items.data(), items.size(), milliseconds(wake ? timeout_until(*wake, now) : -1L));
+    ::zmq::poll(items.data(), items.size(), milliseconds(wake ? poll_timeout_until(*wake, now) : -1));
     extra_ready = items.back().revents != 0;
     items.pop_back();
     process(items, clock_type::now());
@@ -482,19 +480,66 @@ bool io_loop::run_step(time_point now) noexcept {
   return more && !finished_;
 }
 
+namespace {
+
+void watch_socket(std::vector<pollfd>& fds, void* handle) {
+  int fd = -1;
+  std::size_t size = sizeof fd;
+  if (zmq_getsockopt(handle, ZMQ_FD, &fd, &size) == 0) fds.push_back({fd, POLLIN, 0});
+}
+
+}  // namespace
+
 void io_loop::watch(std::vector<pollfd>& fds) {
   fds.push_back({shared_->bell().fd(), POLLIN, 0});
-  auto add = [&fds](void* handle) {
-    int fd = -1;
-    std::size_t size = sizeof fd;
-    if (zmq_getsockopt(handle, ZMQ_FD, &fd, &size) == 0) fds.push_back({fd, POLLIN, 0});
-  };
-  add(wire_.handle());
-  add(data_.handle());
+  watch_socket(fds, data_.handle());
+  network_watched_ = !application_waits_;
+  if (network_watched_) watch_network(fds);
+}
+
+void io_loop::watch_network(std::vector<pollfd>& fds) {
+  if (finished_) return;
+  watch_socket(fds, wire_.handle());
   // As prepare() polls it: only while a verdict is awaited (a socket nobody polls would keep its
   // descriptor readable, and the thread would spin on it).
-  if (zap_ && zap_->waiting()) add(zap_->handle());
-  for (const auto& link : servers_) add(link->socket.handle());
+  if (zap_ && zap_->waiting()) watch_socket(fds, zap_->handle());
+  for (const auto& link : servers_) watch_socket(fds, link->socket.handle());
+}
+
+bool io_loop::turned_by_application() const noexcept {
+  return kind_.what == role::req || kind_.what == role::rep;
+}
+
+bool io_loop::drive(time_point now, std::vector<pollfd>& fds) {
+  driving_ = true;
+  ready_after_drive_ = run_step(now);
+  driving_ = false;
+  watch_network(fds);
+  return ready_after_drive_;
+}
+
+std::optional<time_point> io_loop::plan(time_point now, bool ready) noexcept {
+  std::optional<time_point> wake = ready ? std::optional<time_point>(now) : next_wake_;
+  if (application_waits_ && wait_rechecked_ != wait_number_) {
+    // Once per wait: the application's thread may be back before this thread looks again.
+    wait_rechecked_ = wait_number_;
+    const time_point recheck = now + network_recheck;
+    if (!wake || recheck < *wake) wake = recheck;
+  }
+  planned_wake_ = wake;
+  return wake;
+}
+
+void io_loop::hand_back(time_point now) {
+  if (ready_after_drive_ || finished_) turn_requested_ = true;
+  std::optional<time_point> needed = next_wake_;
+  if (!network_watched_ && (!needed || now + network_recheck < *needed)) {
+    needed = now + network_recheck;
+  }
+  const bool late = needed && (!planned_wake_ || *needed < *planned_wake_);
+  if ((turn_requested_ || late) && thread_bell_ != nullptr) thread_bell_->ring();
+  ready_after_drive_ = false;
+  application_waits_ = false;
 }
 
 std::optional<time_point> io_loop::prepare(std::vector<::zmq::pollitem_t>& items, time_point now) {
@@ -1015,6 +1060,7 @@ void io_loop::pump(time_point now) {
          kind_.what == role::rep)) {
       prepare_seal_due_ = true;
     }
+    if (driving_ && t->carries_data) ++counters_.sealed_in_calls;
     if (server_link* link = server_of(t->peer)) {
       ++counters_.wire_messages_sent;
       counters_.wire_bytes_sent += t->frame.size();
@@ -1061,11 +1107,13 @@ void io_loop::pump(time_point now) {
   if (!gone_.empty()) drop_gone(now);
   // What left or was delivered above is on its way; the answer is at least a hop away. The
   // agreement of the message that will follow is done now, off its path.
+  // Not on a REP's application thread (drive), which returns to the application at once: there
+  // the agreement would stand between the request and its answer, and the reply's seal does it.
   if (prepare_seal_due_) {
     prepare_seal_due_ = false;
     if (kind_.what == role::req) {
       engine_.prepare_seal(direct_peer, now);
-    } else if (!rep_pending_.empty()) {
+    } else if (!driving_ && !rep_pending_.empty()) {
       engine_.prepare_seal(rep_pending_.front(), now);
     }
   }
@@ -1175,6 +1223,7 @@ void io_loop::deliver(delivery&& d, in_place_frame* opened_in) {
   }
   append_parts(std::move(d), opened_in, out);
   ++counters_.messages_received;
+  if (driving_) ++counters_.opened_in_calls;
   send_to_app(std::move(out));
 }
 

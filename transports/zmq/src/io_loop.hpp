@@ -36,12 +36,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
@@ -51,6 +53,7 @@
 #include "cryptcom/random.hpp"
 #include "cryptcom/zmq/event.hpp"
 #include "cryptcom/zmq/socket_options.hpp"
+#include "doorbell.hpp"
 #include "owned_socket.hpp"
 #include "routing.hpp"
 #include "shared_state.hpp"
@@ -59,6 +62,11 @@
 #include "zap_client.hpp"
 
 namespace cryptcom::zmq::detail {
+
+// poll(2)'s timeout until `t`: rounded up to whole milliseconds, so that the deadline has passed
+// when the wait ends, and at least 1: a deadline the engine kept in the past must not make a
+// thread spin (the loop is turned after the wait either way).
+int poll_timeout_until(time_point t, time_point now) noexcept;
 
 class io_loop {
  public:
@@ -87,6 +95,45 @@ class io_loop {
   // When the loop must turn at the latest without a descriptor waking it, as of the last step.
   std::optional<time_point> next_wake() const noexcept { return next_wake_; }
   bool finished() const noexcept { return finished_; }
+
+  // ---- turned by the application's thread (REQ and REP), see socket.cpp ----
+  // The loop can be turned by either thread, one at a time: whoever turns it or calls any of the
+  // functions below (and run_step, watch, next_wake, finished) holds this mutex. run_blocking is
+  // never used for such a loop (its zmq_poll would touch the sockets without the mutex).
+  bool turned_by_application() const noexcept;
+  std::mutex& turn_mutex() noexcept { return shared_->turn_mutex; }
+  // The application's thread finds the loop no more (reap, before destroying it).
+  void forget_driver() noexcept { shared_->loop = nullptr; }
+  void set_thread_bell(doorbell* bell) noexcept { thread_bell_ = bell; }
+
+  // On the application's thread. One turn inside its send or recv; `fds` gets the descriptors
+  // of the loop's ZeroMQ sockets (not its doorbell: commands come from that same thread) for it
+  // to wait on. True when something is still ready.
+  bool drive(time_point now, std::vector<pollfd>& fds);
+  // The application's thread waits for the loop's sockets itself (recv) until hand_back: the
+  // I/O thread's next waits leave them out (watch), so that the two threads do not both wake
+  // for the message and race to open it. It still turns the loop for its doorbell (commands),
+  // its deadlines and what was still ready, and looks again once after network_recheck.
+  void application_waits() noexcept {
+    application_waits_ = true;
+    ++wait_number_;
+  }
+  // The application's thread returns from its call. The I/O thread is woken (its own doorbell,
+  // which makes it look at its loops again without turning them) only when its current wait
+  // ends too late for this loop: a deadline came earlier, or it left the sockets out
+  // (application_waits) and would not look again within network_recheck. It then also turns the
+  // loop when something was still ready or the loop finished (to be reaped). In a steady
+  // exchange the I/O thread thus sleeps through the application's calls.
+  void hand_back(time_point now);
+  // How long the network side may go unwatched after the application's thread returned from a
+  // recv: the bound on the delay this adds to what arrives for a socket nobody is calling.
+  static constexpr std::chrono::milliseconds network_recheck{2};
+
+  // On the I/O thread, about to wait (io_thread::turn_all). plan: when it must turn or look at
+  // this loop again at the latest without a descriptor waking it (`ready`: at once), as
+  // hand_back will compare. take_turn_request: hand_back asked for a turn.
+  std::optional<time_point> plan(time_point now, bool ready) noexcept;
+  bool take_turn_request() noexcept { return std::exchange(turn_requested_, false); }
 
   // ---- for commands, on the I/O thread ----
   void bind(const std::string& endpoint);
@@ -133,6 +180,8 @@ class io_loop {
   std::optional<time_point> prepare(std::vector<::zmq::pollitem_t>& items, time_point now);
   void process(std::span<const ::zmq::pollitem_t> items, time_point now);
   void run_commands();
+  // watch() without the doorbell and the pipe: the network side's sockets.
+  void watch_network(std::vector<pollfd>& fds);
   void after_wire_setup();
 
   bool wire_readable() const;
@@ -315,6 +364,17 @@ class io_loop {
   std::size_t first_server_item_ = 0;
   bool zap_polled_ = false;
   std::optional<time_point> next_wake_;
+  // Turned by the application's thread: its last turn's answer, whether the turn it is in is its
+  // own, and the I/O thread's planned wait (plan).
+  bool ready_after_drive_ = false;
+  bool driving_ = false;
+  bool application_waits_ = false;
+  bool network_watched_ = true;  // by the I/O thread's current wait
+  bool turn_requested_ = false;
+  std::uint64_t wait_number_ = 0;     // the application's waits so far
+  std::uint64_t wait_rechecked_ = 0;  // the one the I/O thread planned to look again in
+  doorbell* thread_bell_ = nullptr;  // the I/O thread's own (it outlives the loop)
+  std::optional<time_point> planned_wake_;
   std::optional<time_point> close_deadline_;
   time_point acks_flushed_at_{};
   time_point next_close_check_{};

@@ -17,14 +17,8 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// poll(2)'s timeout until `t`: rounded up to whole milliseconds, so that the loop's deadline has
-// passed when it wakes, and at least 1, as the loop's own zmq_poll waits: a deadline the engine
-// kept in the past must not make the thread spin (the loop is turned after the wait either way).
-int poll_timeout_until(time_point t, time_point now) {
-  if (t <= now) return 1;
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(t - now).count();
-  return static_cast<int>(std::min<std::int64_t>(ms, 3'600'000));
-}
+// How long a round waits at most when a loop was being turned by its application's thread.
+constexpr int busy_retry_ms = 1;
 
 }  // namespace
 
@@ -48,7 +42,10 @@ void io_thread::adopt(std::unique_ptr<io_loop> loop, std::function<void()> on_st
   load_.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard lock(mutex_);
-    arriving_.push_back({std::move(loop), std::move(on_stopped)});
+    member m{std::move(loop), std::move(on_stopped)};
+    m.turned_by_application = m.loop->turned_by_application();
+    m.loop->set_thread_bell(&bell_);
+    arriving_.push_back(std::move(m));
   }
   bell_.ring();
 }
@@ -68,9 +65,14 @@ bool io_thread::take_new() {
 
 void io_thread::reap() {
   for (auto it = members_.begin(); it != members_.end();) {
-    if (!it->loop->finished()) {
-      ++it;
-      continue;
+    {
+      // Once finished, no thread turns the loop again: the application's stops looking for it.
+      std::lock_guard turning(it->loop->turn_mutex());
+      if (!it->loop->finished()) {
+        ++it;
+        continue;
+      }
+      it->loop->forget_driver();
     }
     it->loop.reset();
     it->on_stopped();
@@ -84,15 +86,21 @@ bool io_thread::turn_all() {
   fds.clear();
   time_point now = clock_type::now();
   int timeout = -1;
+  auto wait_at_most = [&timeout](int t) { timeout = timeout < 0 ? t : std::min(timeout, t); };
   fds.push_back({bell_.fd(), POLLIN, 0});
   for (member& m : members_) {
-    if (m.ready) {
-      timeout = 0;
-    } else if (const auto wake = m.loop->next_wake()) {
-      const int t = poll_timeout_until(*wake, now);
-      timeout = timeout < 0 ? t : std::min(timeout, t);
+    m.first_fd = m.end_fd = fds.size();
+    // A loop its application's thread is turning right now is left out of this round, which
+    // then looks again within busy_retry_ms (that thread's hand_back saw the last plan).
+    std::unique_lock turning(m.loop->turn_mutex(), std::try_to_lock);
+    if (!turning) {
+      wait_at_most(busy_retry_ms);
+      continue;
     }
-    m.first_fd = fds.size();
+    if (m.loop->take_turn_request()) m.ready = true;
+    if (const auto wake = m.loop->plan(now, m.ready)) {
+      wait_at_most(m.ready ? 0 : poll_timeout_until(*wake, now));
+    }
     m.loop->watch(fds);
     m.end_fd = fds.size();
   }
@@ -101,6 +109,8 @@ bool io_thread::turn_all() {
   (void)::poll(fds.data(), fds.size(), timeout);
   now = clock_type::now();
   for (member& m : members_) {
+    std::unique_lock turning(m.loop->turn_mutex(), std::try_to_lock);
+    if (!turning) continue;  // its application's thread turns it (see above)
     const auto wake = m.loop->next_wake();
     const bool due = m.ready || (wake && *wake <= now) ||
                      std::any_of(fds.begin() + static_cast<std::ptrdiff_t>(m.first_fd),
@@ -124,7 +134,7 @@ void io_thread::run() noexcept {
       pollfd bell{bell_.fd(), POLLIN, 0};
       (void)::poll(&bell, 1, -1);
       rang = true;
-    } else if (members_.size() == 1) {
+    } else if (members_.size() == 1 && !members_.front().turned_by_application) {
       rang = members_.front().loop->run_blocking(bell_.fd());
     } else {
       rang = turn_all();

@@ -2,14 +2,16 @@
 // libzmq's I/O threads serves many of its sockets, so that N sockets do not mean N threads.
 //
 // With one loop it waits in that loop's own zmq_poll (run_blocking), as a thread of its own
-// would. With several it waits in one poll(2) on every loop's descriptors (its doorbell and its
+// would (but see below). With several it waits in one poll(2) on every loop's descriptors (its doorbell and its
 // ZeroMQ sockets' ZMQ_FD) and its earliest deadline, then turns only the loops whose descriptors
 // became readable, whose deadline came, or that still had something ready after their last turn
 // (run_step). A zmq_poll over every loop's sockets would cost libzmq a system call per socket
 // per wake-up; a loop's ZMQ_FD stays quiet until something changes for it.
 //
 // A loop handed over with adopt() is run until it finishes (close, context termination), then
-// destroyed on this thread, and its `on_stopped` called.
+// destroyed on this thread, and its `on_stopped` called. A loop its application's thread turns
+// too (REQ, REP: io_loop::turn_mutex) is always waited for with poll(2) and turned holding its
+// mutex, even alone on the thread: a zmq_poll would touch its sockets while that thread might.
 // Thread-safety: adopt() and load() from any thread; the rest is the thread's own.
 #pragma once
 
@@ -49,6 +51,8 @@ class io_thread {
     std::unique_ptr<io_loop> loop;
     std::function<void()> on_stopped;
     bool ready = true;  // turn it without waiting (new, or something was still ready)
+    // Its application's thread turns it too (io_loop::turn_mutex): never run_blocking.
+    bool turned_by_application = false;
     std::size_t first_fd = 0;
     std::size_t end_fd = 0;
   };

@@ -3,7 +3,8 @@
 // announces them, the events for poll_event(), and the last stats once the I/O thread has
 // stopped. Everything else each thread owns alone; application messages travel through the
 // inproc pipe, not through here.
-// Thread-safety: every member is guarded by `mutex`, except the doorbell, which is its own.
+// Thread-safety: every member is guarded by `mutex`, except the doorbell, which is its own, and
+// `loop`, guarded by `turn_mutex`.
 #pragma once
 
 #include <atomic>
@@ -54,6 +55,11 @@ class shared_state {
   // PUB/XPUB: messages the application sent while the pipe to the I/O thread was full, dropped
   // as libzmq's PUB drops at its high-water mark (counted here by the application's thread).
   std::atomic<std::uint64_t> publisher_drops{0};
+  // REQ and REP: the socket's io_loop is turned by whichever thread holds this mutex, the I/O
+  // thread or the application's inside its send and recv (socket.cpp). `loop` is the loop while
+  // it lives (the I/O thread clears it, holding the mutex, before destroying the loop).
+  std::mutex turn_mutex;
+  io_loop* loop = nullptr;
 
   void set_final_stats(socket_stats s);
   std::optional<socket_stats> final_stats() const;

@@ -3,8 +3,12 @@
 // io_loop.hpp for the I/O thread.
 #include "cryptcom/zmq/socket.hpp"
 
+#include <poll.h>
+
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <optional>
 #include <future>
 #include <stdexcept>
 #include <utility>
@@ -20,6 +24,7 @@
 
 namespace cryptcom::zmq {
 
+using clock_type = std::chrono::steady_clock;
 using detail::io_loop;
 using detail::role;
 
@@ -118,6 +123,7 @@ struct socket::impl {
   std::uint64_t sent = 0;
   detail::auth_check auth_check;
   bool dropping = false;  // PUB/XPUB: the parts of a message being dropped whole
+  std::vector<pollfd> drive_fds;  // REQ/REP's recv, kept to spare an allocation per call
 
   impl(void* context, ::zmq::socket_type t, socket_options o)
       : type(t),
@@ -146,7 +152,66 @@ struct socket::impl {
     pipe.connect(base + ".data");
     pipe.set(::zmq::sockopt::sndhwm, default_pipe_hwm);
     pipe.set(::zmq::sockopt::rcvhwm, default_pipe_hwm);
+    if (loop->turned_by_application()) shared->loop = loop.get();
     io_threads->least_loaded().adopt(std::move(loop), [s = shared] { s->mark_stopped(); });
+  }
+
+  // ---- REQ and REP: the application's thread turns the I/O loop itself ----
+  // A request and its reply are each a wait the application makes anyway. Sealing the message
+  // it sends and opening the one it waits for on its own thread, inside send and recv, spares
+  // the two thread hand-offs per side that the pipe would cost on the round trip's path. The
+  // messages still travel through the pipe (within this thread), which keeps ZeroMQ's REQ/REP
+  // alternation and the handle's pollability; outside these calls, and for everything the
+  // application does not wait for (acknowledgements, key refills, retransmission), the I/O
+  // thread turns the loop as for any socket. Both hold shared->turn_mutex while they turn it.
+  bool turned_here() const noexcept { return kind.what == role::req || kind.what == role::rep; }
+
+  bool pipe_readable() { return (pipe.get(::zmq::sockopt::events) & ZMQ_POLLIN) != 0; }
+
+  // send: one turn, which seals and sends what the pipe just took.
+  void drive_once() {
+    std::lock_guard turning(shared->turn_mutex);
+    if (shared->loop == nullptr) return;  // gone (context terminated): the pipe alone serves
+    drive_fds.clear();
+    const time_point now = clock_type::now();
+    (void)shared->loop->drive(now, drive_fds);
+    shared->loop->hand_back(clock_type::now());
+  }
+
+  // recv: turns the loop until the pipe holds a message or the receive timeout (ZMQ_RCVTIMEO;
+  // none with dontwait) has passed. The caller then receives from the pipe as before.
+  void drive_until_readable(bool dontwait) {
+    if (pipe_readable()) return;
+    const int rcvtimeo = dontwait ? 0 : pipe.get(::zmq::sockopt::rcvtimeo);
+    std::optional<time_point> deadline;
+    if (rcvtimeo >= 0) deadline = clock_type::now() + std::chrono::milliseconds(rcvtimeo);
+    std::vector<pollfd>& fds = drive_fds;
+    for (;;) {
+      std::optional<time_point> wake;
+      {
+        std::lock_guard turning(shared->turn_mutex);
+        detail::io_loop* loop = shared->loop;
+        if (loop == nullptr) return;
+        const time_point now = clock_type::now();
+        fds.clear();
+        const bool ready = loop->drive(now, fds);
+        if (pipe_readable() || (deadline && now >= *deadline)) {
+          loop->hand_back(now);
+          return;
+        }
+        if (ready) continue;
+        wake = loop->next_wake();
+        loop->application_waits();
+      }
+      // The loop's sockets and the pipe, whichever the next message shows up in (the I/O
+      // thread may take a wire message first; it then lands in the pipe).
+      int fd = -1;
+      std::size_t size = sizeof fd;
+      if (zmq_getsockopt(pipe.handle(), ZMQ_FD, &fd, &size) == 0) fds.push_back({fd, POLLIN, 0});
+      if (!wake || (deadline && *deadline < *wake)) wake = deadline;
+      (void)::poll(fds.data(), fds.size(),
+                   wake ? detail::poll_timeout_until(*wake, clock_type::now()) : -1);
+    }
   }
 
   // Runs `fn` on the I/O thread and waits for it; its exception comes back here.
@@ -319,7 +384,10 @@ void socket::close() noexcept {
     im.check_limits(1, size, size);
     detail::handover_release();
     auto r = im.pipe.send(msg, flags);
-    if (r) ++im.sent;
+    if (r) {
+      ++im.sent;
+      if (im.turned_here()) im.drive_once();
+    }
     return r;
   }
   if (im.pending.empty()) {
@@ -354,19 +422,24 @@ void socket::close() noexcept {
   }
   im.pending.clear();
   ++im.sent;
+  if (im.turned_here()) im.drive_once();
   return size;
 }
 
 ::zmq::recv_result_t socket::recv(::zmq::message_t& msg, ::zmq::recv_flags flags) {
   if (!*this) not_open();
-  auto r = impl_->pipe.recv(msg, flags);
+  auto& im = *impl_;
+  if (im.turned_here()) im.drive_until_readable(flags == ::zmq::recv_flags::dontwait);
+  auto r = im.pipe.recv(msg, flags);
   if (r) detail::handover_acquire();
   return r;
 }
 
 ::zmq::recv_buffer_result_t socket::recv(::zmq::mutable_buffer buf, ::zmq::recv_flags flags) {
   if (!*this) not_open();
-  auto r = impl_->pipe.recv(buf, flags);
+  auto& im = *impl_;
+  if (im.turned_here()) im.drive_until_readable(flags == ::zmq::recv_flags::dontwait);
+  auto r = im.pipe.recv(buf, flags);
   if (r) detail::handover_acquire();
   return r;
 }
