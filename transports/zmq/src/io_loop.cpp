@@ -492,7 +492,10 @@ void watch_socket(std::vector<pollfd>& fds, void* handle) {
 
 void io_loop::watch(std::vector<pollfd>& fds) {
   fds.push_back({shared_->bell().fd(), POLLIN, 0});
-  watch_socket(fds, data_.handle());
+  // A REQ's or REP's application turns the loop itself after each message it puts in the pipe
+  // (and takes its replies with recv, which turns it too): the pipe would only wake this thread
+  // for what that thread is about to do.
+  if (!turned_by_application()) watch_socket(fds, data_.handle());
   network_watched_ = !application_waits_;
   if (network_watched_) watch_network(fds);
 }
@@ -511,6 +514,7 @@ bool io_loop::turned_by_application() const noexcept {
 }
 
 bool io_loop::drive(time_point now, std::vector<pollfd>& fds) {
+  driven_since_plan_ = true;
   driving_ = true;
   ready_after_drive_ = run_step(now);
   driving_ = false;
@@ -520,9 +524,9 @@ bool io_loop::drive(time_point now, std::vector<pollfd>& fds) {
 
 std::optional<time_point> io_loop::plan(time_point now, bool ready) noexcept {
   std::optional<time_point> wake = ready ? std::optional<time_point>(now) : next_wake_;
-  if (application_waits_ && wait_rechecked_ != wait_number_) {
-    // Once per wait: the application's thread may be back before this thread looks again.
-    wait_rechecked_ = wait_number_;
+  if (std::exchange(driven_since_plan_, false)) {
+    // The application's thread is calling: this thread looks again soon, so that its calls
+    // rarely need to wake it (hand_back). An application that stopped calling is left alone.
     const time_point recheck = now + network_recheck;
     if (!wake || recheck < *wake) wake = recheck;
   }

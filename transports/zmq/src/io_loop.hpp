@@ -113,17 +113,15 @@ class io_loop {
   // The application's thread waits for the loop's sockets itself (recv) until hand_back: the
   // I/O thread's next waits leave them out (watch), so that the two threads do not both wake
   // for the message and race to open it. It still turns the loop for its doorbell (commands),
-  // its deadlines and what was still ready, and looks again once after network_recheck.
-  void application_waits() noexcept {
-    application_waits_ = true;
-    ++wait_number_;
-  }
+  // its deadlines and what was still ready.
+  void application_waits() noexcept { application_waits_ = true; }
   // The application's thread returns from its call. The I/O thread is woken (its own doorbell,
   // which makes it look at its loops again without turning them) only when its current wait
   // ends too late for this loop: a deadline came earlier, or it left the sockets out
   // (application_waits) and would not look again within network_recheck. It then also turns the
-  // loop when something was still ready or the loop finished (to be reaped). In a steady
-  // exchange the I/O thread thus sleeps through the application's calls.
+  // loop when something was still ready or the loop finished (to be reaped). While the
+  // application keeps calling, the I/O thread looks again every network_recheck (plan), so in a
+  // steady exchange it sleeps through the calls instead of being woken for each.
   void hand_back(time_point now);
   // How long the network side may go unwatched after the application's thread returned from a
   // recv: the bound on the delay this adds to what arrives for a socket nobody is calling.
@@ -371,8 +369,7 @@ class io_loop {
   bool application_waits_ = false;
   bool network_watched_ = true;  // by the I/O thread's current wait
   bool turn_requested_ = false;
-  std::uint64_t wait_number_ = 0;     // the application's waits so far
-  std::uint64_t wait_rechecked_ = 0;  // the one the I/O thread planned to look again in
+  bool driven_since_plan_ = false;
   doorbell* thread_bell_ = nullptr;  // the I/O thread's own (it outlives the loop)
   std::optional<time_point> planned_wake_;
   std::optional<time_point> close_deadline_;

@@ -35,6 +35,10 @@ std::atomic<std::uint64_t> pipe_counter{0};
 // libzmq's default ZMQ_SNDHWM and ZMQ_RCVHWM, which the pipe's application end starts with.
 constexpr int default_pipe_hwm = 1000;
 
+// REQ/REP send: at most this many turns on the application's thread (the first seals and
+// sends; the others take what was still ready), before what is left goes to the I/O thread.
+constexpr int max_send_turns = 4;
+
 // Options the wire socket may be given: transport, identity and hop-by-hop security. Anything
 // that changes which messages flow or how they are framed is refused.
 bool wire_option(int option) {
@@ -172,9 +176,12 @@ struct socket::impl {
   void drive_once() {
     std::lock_guard turning(shared->turn_mutex);
     if (shared->loop == nullptr) return;  // gone (context terminated): the pipe alone serves
-    drive_fds.clear();
-    const time_point now = clock_type::now();
-    (void)shared->loop->drive(now, drive_fds);
+    // What the turn left ready (a wire message that came meanwhile) is taken now, on this
+    // thread, rather than handed to the I/O thread: likely the reply the next recv waits for.
+    for (int turns = 0; turns < max_send_turns; ++turns) {
+      drive_fds.clear();
+      if (!shared->loop->drive(clock_type::now(), drive_fds)) break;
+    }
     shared->loop->hand_back(clock_type::now());
   }
 
