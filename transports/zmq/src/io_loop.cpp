@@ -513,13 +513,48 @@ bool io_loop::turned_by_application() const noexcept {
   return kind_.what == role::req || kind_.what == role::rep;
 }
 
-bool io_loop::drive(time_point now, std::vector<pollfd>& fds) {
+bool io_loop::drive(time_point now, bool sent, std::vector<pollfd>& fds) {
   driven_since_plan_ = true;
   driving_ = true;
-  ready_after_drive_ = run_step(now);
+  ready_after_drive_ = lean_drive_possible() ? lean_step(now, sent) : run_step(now);
   driving_ = false;
   watch_network(fds);
   return ready_after_drive_;
+}
+
+bool io_loop::lean_drive_possible() const noexcept {
+  return servers_.empty() && !zap_ && !closing_ && !kind_.pubsub;
+}
+
+// run_step without its two zmq_polls, which cost libzmq a system call per socket each: the loop
+// reads the wire until a read finds nothing (which also leaves its descriptor armed), the pipe
+// only when the application just sent, and checks the wire once more after sending. Commands
+// are the I/O thread's (it watches the doorbell throughout).
+bool io_loop::lean_step(time_point now, bool sent) noexcept {
+  bool more = false;
+  turn([&] {
+    flush_app_backlog();
+    flush_wire_backlog();
+    int reads = 0;
+    while (reads < batch && wire_readable() && read_wire_one(now)) {
+      ++reads;
+      pump(now);
+    }
+    place_replaced(now);
+    if (held_ && submit(*held_, now)) held_.reset();
+    if (sent) {
+      for (int i = 0; i < batch && !held_ && app_readable() && read_app_one(now); ++i) pump(now);
+    }
+    run_due(now);
+    pump(now);
+    next_wake_ = deadline(now);
+    // Ready: a batch that did not empty the wire, frames or deliveries waiting for room, or a
+    // wire message that came while this turn sent (sending may take the command that would
+    // have made the descriptor readable).
+    more = reads == batch || !wire_backlog_.empty() || !app_backlog_.empty() ||
+           (sent && wire_readable() && (wire_.get(::zmq::sockopt::events) & ZMQ_POLLIN) != 0);
+  });
+  return more && !finished_;
 }
 
 std::optional<time_point> io_loop::plan(time_point now, bool ready) noexcept {
@@ -567,6 +602,10 @@ std::optional<time_point> io_loop::prepare(std::vector<::zmq::pollitem_t>& items
     items.push_back({link->socket.handle(), 0, events, 0});
   }
 
+  return deadline(now);
+}
+
+std::optional<time_point> io_loop::deadline(time_point now) const {
   std::optional<time_point> wake = engine_.poll_timeout();
   auto consider = [&](time_point t) {
     if (!wake || t < *wake) wake = t;
@@ -622,13 +661,17 @@ void io_loop::process(std::span<const ::zmq::pollitem_t> items, time_point now) 
     }
   }
   if (kind_.pubsub) send_due_sets(now);
+  run_due(now);
+  pump(now);
+  if (closing_ && close_complete(now)) done_ = true;
+}
+
+void io_loop::run_due(time_point now) {
   if (auto t = engine_.poll_timeout(); t && *t <= now) engine_.tick(now);
   if (idle_timeout_.count() > 0 && kind_.routes_by_path && now >= next_idle_check_) {
     forget_idle_peers(now);
     next_idle_check_ = now + std::chrono::seconds(1);
   }
-  pump(now);
-  if (closing_ && close_complete(now)) done_ = true;
 }
 
 // Back-pressure, as ZeroMQ's high-water marks give it: a side whose output is full is not read.

@@ -106,10 +106,10 @@ class io_loop {
   void forget_driver() noexcept { shared_->loop = nullptr; }
   void set_thread_bell(doorbell* bell) noexcept { thread_bell_ = bell; }
 
-  // On the application's thread. One turn inside its send or recv; `fds` gets the descriptors
-  // of the loop's ZeroMQ sockets (not its doorbell: commands come from that same thread) for it
-  // to wait on. True when something is still ready.
-  bool drive(time_point now, std::vector<pollfd>& fds);
+  // On the application's thread. One turn inside its send (`sent`: a message is in the pipe) or
+  // recv; `fds` gets the descriptors of the loop's ZeroMQ sockets (not its doorbell: commands
+  // come from that same thread) for it to wait on. True when something is still ready.
+  bool drive(time_point now, bool sent, std::vector<pollfd>& fds);
   // The application's thread waits for the loop's sockets itself (recv) until hand_back: the
   // I/O thread's next waits leave them out (watch), so that the two threads do not both wake
   // for the message and race to open it. It still turns the loop for its doorbell (commands),
@@ -176,8 +176,16 @@ class io_loop {
   // can take now; the doorbell first) and say when the loop must turn at the latest; process what
   // the poll found.
   std::optional<time_point> prepare(std::vector<::zmq::pollitem_t>& items, time_point now);
+  // When the loop must turn at the latest (prepare's answer, without the items).
+  std::optional<time_point> deadline(time_point now) const;
+  // drive's turn where the loop is simple enough (one wire socket, no ZAP, not closing, not
+  // publish/subscribe): see io_loop.cpp.
+  bool lean_drive_possible() const noexcept;
+  bool lean_step(time_point now, bool sent) noexcept;
   void process(std::span<const ::zmq::pollitem_t> items, time_point now);
   void run_commands();
+  // The engine's timers and the idle paths' check, when due.
+  void run_due(time_point now);
   // watch() without the doorbell and the pipe: the network side's sockets.
   void watch_network(std::vector<pollfd>& fds);
   void after_wire_setup();

@@ -180,7 +180,7 @@ struct socket::impl {
     // thread, rather than handed to the I/O thread: likely the reply the next recv waits for.
     for (int turns = 0; turns < max_send_turns; ++turns) {
       drive_fds.clear();
-      if (!shared->loop->drive(clock_type::now(), drive_fds)) break;
+      if (!shared->loop->drive(clock_type::now(), turns == 0, drive_fds)) break;
     }
     shared->loop->hand_back(clock_type::now());
   }
@@ -201,7 +201,7 @@ struct socket::impl {
         if (loop == nullptr) return;
         const time_point now = clock_type::now();
         fds.clear();
-        const bool ready = loop->drive(now, fds);
+        const bool ready = loop->drive(now, false, fds);
         if (pipe_readable() || (deadline && now >= *deadline)) {
           loop->hand_back(now);
           return;
