@@ -3,7 +3,10 @@
 // application does not wait for moving: acknowledgements, keys, timers, commands.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -116,6 +119,37 @@ TEST_P(application_turns, a_dontwait_recv_turns_the_socket_once_and_returns) {
   // thread's, whichever came first.
   EXPECT_TRUE(eventually([&] { return rep.recv(m, ::zmq::recv_flags::dontwait).has_value(); }));
   EXPECT_EQ(str(m), "ping");
+}
+
+TEST(application_turns_term, terminating_the_context_ends_a_recv_that_turns_the_socket) {
+  // The REP's application thread waits in recv on the socket's own descriptors; shutting the
+  // context down must end that wait with ETERM, as it ends any ZeroMQ call.
+  auto ctx = std::make_unique<::zmq::context_t>();
+  auto rep = make(*ctx, st::rep);
+  (void)bind_any(rep, transport::tcp);
+  std::atomic<std::chrono::steady_clock::time_point> shutdown_at{
+      std::chrono::steady_clock::time_point::max()};
+  std::thread closer([&] {
+    std::this_thread::sleep_for(50ms);
+    shutdown_at = std::chrono::steady_clock::now();
+    ctx->shutdown();
+  });
+  ::zmq::message_t m;
+  try {
+    (void)rep.recv(m);
+    ADD_FAILURE() << "recv returned after shutdown";
+  } catch (const ::zmq::error_t& e) {
+    EXPECT_EQ(e.num(), ETERM);
+  }
+  const auto ended = std::chrono::steady_clock::now();
+  closer.join();
+  // At once, not at the socket's next timer (its idle check, a second away).
+  EXPECT_LT(ended - shutdown_at.load(), 800ms);
+  rep.close();
+  bool reported = false;
+  for (const auto& e : drain_events(rep)) reported |= e.kind == event_kind::transport_error;
+  EXPECT_TRUE(reported);
+  ctx.reset();  // returns: every socket of the context was closed
 }
 
 INSTANTIATE_TEST_SUITE_P(transports, application_turns,

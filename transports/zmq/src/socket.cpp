@@ -202,7 +202,8 @@ struct socket::impl {
         const time_point now = clock_type::now();
         fds.clear();
         const bool ready = loop->drive(now, false, fds);
-        if (pipe_readable() || (deadline && now >= *deadline)) {
+        // A loop that finished (context terminated) leaves the call to the pipe, which says so.
+        if (loop->finished() || pipe_readable() || (deadline && now >= *deadline)) {
           loop->hand_back(now);
           return;
         }
