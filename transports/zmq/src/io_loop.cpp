@@ -451,7 +451,8 @@ bool io_loop::run_blocking(int extra_fd) noexcept {
     std::vector<::zmq::pollitem_t>& items = items_;
     const std::optional<time_point> wake = prepare(items, now);
     items.push_back({nullptr, extra_fd, ZMQ_POLLIN, 0});
-    ::zmq::poll(items.data(), items.size(), milliseconds(wake ? poll_timeout_until(*wake, now) : -1));
+    ::zmq::poll(items.data(), items.size(),
+                milliseconds(wake ? poll_timeout_until(*wake, now) : -1));
     extra_ready = items.back().revents != 0;
     items.pop_back();
     process(items, clock_type::now());

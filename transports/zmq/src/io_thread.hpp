@@ -2,11 +2,11 @@
 // libzmq's I/O threads serves many of its sockets, so that N sockets do not mean N threads.
 //
 // With one loop it waits in that loop's own zmq_poll (run_blocking), as a thread of its own
-// would (but see below). With several it waits in one poll(2) on every loop's descriptors (its doorbell and its
-// ZeroMQ sockets' ZMQ_FD) and its earliest deadline, then turns only the loops whose descriptors
-// became readable, whose deadline came, or that still had something ready after their last turn
-// (run_step). A zmq_poll over every loop's sockets would cost libzmq a system call per socket
-// per wake-up; a loop's ZMQ_FD stays quiet until something changes for it.
+// would (but see below). With several it waits in one poll(2) on every loop's descriptors (its
+// doorbell and its ZeroMQ sockets' ZMQ_FD) and its earliest deadline, then turns only the loops
+// whose descriptors became readable, whose deadline came, or that still had something ready after
+// their last turn (run_step). A zmq_poll over every loop's sockets would cost libzmq a system call
+// per socket per wake-up; a loop's ZMQ_FD stays quiet until something changes for it.
 //
 // A loop handed over with adopt() is run until it finishes (close, context termination), then
 // destroyed on this thread, and its `on_stopped` called. A loop its application's thread turns

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <optional>
 #include <future>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -126,7 +126,7 @@ struct socket::impl {
   std::size_t pending_bytes = 0;
   std::uint64_t sent = 0;
   detail::auth_check auth_check;
-  bool dropping = false;  // PUB/XPUB: the parts of a message being dropped whole
+  bool dropping = false;          // PUB/XPUB: the parts of a message being dropped whole
   std::vector<pollfd> drive_fds;  // REQ/REP's recv, kept to spare an allocation per call
 
   impl(void* context, ::zmq::socket_type t, socket_options o)
