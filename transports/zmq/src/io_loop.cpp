@@ -493,9 +493,8 @@ void watch_socket(std::vector<pollfd>& fds, void* handle) {
 
 void io_loop::watch(std::vector<pollfd>& fds) {
   fds.push_back({shared_->bell().fd(), POLLIN, 0});
-  // A REQ's or REP's application turns the loop itself after each message it puts in the pipe
-  // (and takes its replies with recv, which turns it too): the pipe would only wake this thread
-  // for what that thread is about to do.
+  // A REQ's application turns the loop itself after each message it puts in the pipe: the pipe
+  // would only wake this thread for what that thread is about to do.
   if (!turned_by_application()) watch_socket(fds, data_.handle());
   network_watched_ = !application_waits_;
   if (network_watched_) watch_network(fds);
@@ -510,9 +509,7 @@ void io_loop::watch_network(std::vector<pollfd>& fds) {
   for (const auto& link : servers_) watch_socket(fds, link->socket.handle());
 }
 
-bool io_loop::turned_by_application() const noexcept {
-  return kind_.what == role::req || kind_.what == role::rep;
-}
+bool io_loop::turned_by_application() const noexcept { return kind_.what == role::req; }
 
 bool io_loop::drive(time_point now, bool sent, std::vector<pollfd>& fds) {
   driven_since_plan_ = true;
@@ -524,7 +521,7 @@ bool io_loop::drive(time_point now, bool sent, std::vector<pollfd>& fds) {
 }
 
 bool io_loop::lean_drive_possible() const noexcept {
-  return servers_.empty() && !zap_ && !closing_ && !kind_.pubsub;
+  return servers_.empty() && !zap_ && !closing_;
 }
 
 // run_step without its two zmq_polls, which cost libzmq a system call per socket each: the loop
@@ -1155,13 +1152,11 @@ void io_loop::pump(time_point now) {
   if (!gone_.empty()) drop_gone(now);
   // What left or was delivered above is on its way; the answer is at least a hop away. The
   // agreement of the message that will follow is done now, off its path.
-  // Not on a REP's application thread (drive), which returns to the application at once: there
-  // the agreement would stand between the request and its answer, and the reply's seal does it.
   if (prepare_seal_due_) {
     prepare_seal_due_ = false;
     if (kind_.what == role::req) {
       engine_.prepare_seal(direct_peer, now);
-    } else if (!driving_ && !rep_pending_.empty()) {
+    } else if (!rep_pending_.empty()) {
       engine_.prepare_seal(rep_pending_.front(), now);
     }
   }

@@ -96,7 +96,7 @@ class io_loop {
   std::optional<time_point> next_wake() const noexcept { return next_wake_; }
   bool finished() const noexcept { return finished_; }
 
-  // ---- turned by the application's thread (REQ and REP), see socket.cpp ----
+  // ---- turned by the application's thread too (REQ), see socket.cpp ----
   // The loop can be turned by either thread, one at a time: whoever turns it or calls any of the
   // functions below (and run_step, watch, next_wake, finished) holds this mutex. run_blocking is
   // never used for such a loop (its zmq_poll would touch the sockets without the mutex).
@@ -178,8 +178,8 @@ class io_loop {
   std::optional<time_point> prepare(std::vector<::zmq::pollitem_t>& items, time_point now);
   // When the loop must turn at the latest (prepare's answer, without the items).
   std::optional<time_point> deadline(time_point now) const;
-  // drive's turn where the loop is simple enough (one wire socket, no ZAP, not closing, not
-  // publish/subscribe): see io_loop.cpp.
+  // drive's turn where the loop is simple enough (one wire socket, no ZAP, not closing): see
+  // io_loop.cpp.
   bool lean_drive_possible() const noexcept;
   bool lean_step(time_point now, bool sent) noexcept;
   void process(std::span<const ::zmq::pollitem_t> items, time_point now);

@@ -10,7 +10,7 @@
 //
 // A loop handed over with adopt() is run until it finishes (close, context termination), then
 // destroyed on this thread, and its `on_stopped` called. A loop its application's thread turns
-// too (REQ, REP: io_loop::turn_mutex) is always waited for with poll(2) and turned holding its
+// too (a REQ's: io_loop::turn_mutex) is always waited for with poll(2) and turned holding its
 // mutex, even alone on the thread: a zmq_poll would touch its sockets while that thread might.
 // Thread-safety: adopt() and load() from any thread; the rest is the thread's own.
 #pragma once

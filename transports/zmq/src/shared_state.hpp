@@ -55,7 +55,7 @@ class shared_state {
   // PUB/XPUB: messages the application sent while the pipe to the I/O thread was full, dropped
   // as libzmq's PUB drops at its high-water mark (counted here by the application's thread).
   std::atomic<std::uint64_t> publisher_drops{0};
-  // REQ and REP: the socket's io_loop is turned by whichever thread holds this mutex, the I/O
+  // REQ: the socket's io_loop is turned by whichever thread holds this mutex, the I/O
   // thread or the application's inside its send and recv (socket.cpp). `loop` is the loop while
   // it lives (the I/O thread clears it, holding the mutex, before destroying the loop).
   std::mutex turn_mutex;

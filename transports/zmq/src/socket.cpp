@@ -35,7 +35,7 @@ std::atomic<std::uint64_t> pipe_counter{0};
 // libzmq's default ZMQ_SNDHWM and ZMQ_RCVHWM, which the pipe's application end starts with.
 constexpr int default_pipe_hwm = 1000;
 
-// REQ/REP send: at most this many turns on the application's thread (the first seals and
+// REQ send: at most this many turns on the application's thread (the first seals and
 // sends; the others take what was still ready), before what is left goes to the I/O thread.
 constexpr int max_send_turns = 4;
 
@@ -127,7 +127,7 @@ struct socket::impl {
   std::uint64_t sent = 0;
   detail::auth_check auth_check;
   bool dropping = false;          // PUB/XPUB: the parts of a message being dropped whole
-  std::vector<pollfd> drive_fds;  // REQ/REP's recv, kept to spare an allocation per call
+  std::vector<pollfd> drive_fds;  // a REQ's turns, kept to spare an allocation per call
 
   impl(void* context, ::zmq::socket_type t, socket_options o)
       : type(t),
@@ -160,15 +160,17 @@ struct socket::impl {
     io_threads->least_loaded().adopt(std::move(loop), [s = shared] { s->mark_stopped(); });
   }
 
-  // ---- REQ and REP: the application's thread turns the I/O loop itself ----
-  // A request and its reply are each a wait the application makes anyway. Sealing the message
-  // it sends and opening the one it waits for on its own thread, inside send and recv, spares
-  // the two thread hand-offs per side that the pipe would cost on the round trip's path. The
-  // messages still travel through the pipe (within this thread), which keeps ZeroMQ's REQ/REP
-  // alternation and the handle's pollability; outside these calls, and for everything the
-  // application does not wait for (acknowledgements, key refills, retransmission), the I/O
-  // thread turns the loop as for any socket. Both hold shared->turn_mutex while they turn it.
-  bool turned_here() const noexcept { return kind.what == role::req || kind.what == role::rep; }
+  // ---- REQ: the application's thread turns the I/O loop itself ----
+  // A REQ's application waits for each reply anyway. Sealing the request and opening the reply on
+  // its own thread, inside send and recv, spares the round trip a thread hand-off each way on
+  // this side. The messages still travel through the pipe (within this thread), which keeps
+  // ZeroMQ's REQ/REP alternation and the handle's pollability; outside these calls, and for
+  // everything the application does not wait for (acknowledgements, key refills,
+  // retransmission), the I/O thread turns the loop as for any socket. Both hold
+  // shared->turn_mutex while they turn it. Not a REP: there the I/O thread computes the reply's
+  // agreement while the request travels to the application and the reply back, which the
+  // hand-offs would otherwise only replace (docs/ARCHITECTURE.md).
+  bool turned_here() const noexcept { return kind.what == role::req; }
 
   bool pipe_readable() { return (pipe.get(::zmq::sockopt::events) & ZMQ_POLLIN) != 0; }
 

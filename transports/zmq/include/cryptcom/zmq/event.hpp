@@ -101,8 +101,9 @@ struct transport_counters {
   // PUB/XPUB: wire messages addressed to another publisher (a subscriber's XSUB sends its
   // upstream messages to every publisher it reaches), ignored.
   std::uint64_t pubsub_not_for_us = 0;
-  // REQ and REP: application messages sealed inside the application's send, and opened inside
-  // its recv, on its own thread; the I/O thread sealed and opened the others.
+  // REQ: application messages sealed inside the application's send, and opened inside its
+  // recv, on its own thread; the I/O thread sealed and opened the others (and all of them for
+  // the other kinds).
   std::uint64_t sealed_in_calls = 0;
   std::uint64_t opened_in_calls = 0;
   std::size_t peers = 0;                // routing paths known now

@@ -36,11 +36,11 @@
 //    DEALER and under a REP a ROUTER, free to carry the protocol's frames in any order. A REQ's
 //    request and a REP's reply carry their empty delimiter part inside the ciphertext, so both
 //    interoperate with each other, with ROUTER and DEALER, and through brokers.
-// A REQ's or REP's application waits for each answer anyway, so its own thread does the work of
-// its calls: send seals and sends the message before it returns, and a recv that has to wait
-// waits on the socket itself and opens what it waits for, sparing the round trip two thread
-// hand-offs per side. The I/O thread keeps everything else moving, as for any socket (and all of
-// it for an application that polls handle() instead).
+// A REQ's application waits for each reply anyway, so its own thread does the work of its calls:
+// send seals and sends the request before it returns, and a recv that has to wait waits on the
+// socket itself and opens the reply, sparing the round trip a thread hand-off each way. The I/O
+// thread keeps everything else moving, as for any socket (and all of it for an application that
+// polls handle() instead).
 // Wire mapping (docs/PROTOCOL.md §11). Every wire message is the routing frames a ROUTER hop
 // needs (none between directly connected peers) followed by exactly one engine frame; no empty
 // frame ever goes on the wire, and empty frames received in front of an engine frame are
@@ -64,8 +64,8 @@
 // zmq_proxy with one worker per backend.
 //
 // Blocking semantics.
-//  - send: the message is handed to the I/O thread through the pipe (REQ, REP: sealed and sent
-//    by this thread before send returns); send returns as soon as it is queued, like
+//  - send: the message is handed to the I/O thread through the pipe (REQ: sealed and sent by
+//    this thread before send returns); send returns as soon as it is queued, like
 //    zmq::socket_t::send. The parts of a multipart message are collected until
 //    the last one, so that size and part limits are checked before anything leaves (error
 //    EMSGSIZE: nothing of the message is sent); whether the pipe has room is checked on the first
