@@ -46,6 +46,7 @@ class retransmit_timer {
   duration smoothed_rtt() const { return srtt_; }
   // The smallest sample so far; zero before the first.
   duration min_rtt() const { return min_rtt_; }
+  bool sampled() const { return sampled_; }
 
  private:
   duration min_;
