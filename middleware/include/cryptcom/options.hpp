@@ -75,9 +75,16 @@ struct options {
   duration expiry_margin = std::chrono::seconds(5);
 
   // Keys the sender tries to hold per peer (offered to it by that peer). Default: 64.
+  // It is where each peer's pool starts. When messages wait for keys already asked for, the pool
+  // doubles (up to max_keys_per_peer and the messages sent to the peer in half retransmit_after)
+  // while they are acknowledged within retransmit_after / 8 of the quickest acknowledgement the
+  // peer gave, and shrinks while they queue on the way to it for more than retransmit_after / 4
+  // beyond that (to no less than pool_target / 4, nor than the messages sent to it in
+  // retransmit_after / 16): a receiver shared by many senders serves each at its share anyway,
+  // and a bigger pool would only lengthen its queue and the stock of keys it generated.
   std::size_t pool_target = 64;
   // Below this many usable keys the sender asks for more (well above zero, so steady streams
-  // never run dry). Default: 32.
+  // never run dry); scaled with the pool as it grows or shrinks. Default: 32.
   std::size_t pool_low_watermark = 32;
 
   // Live keys this endpoint keeps for one peer / in total. Bounds memory under floods of key

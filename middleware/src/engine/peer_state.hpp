@@ -83,11 +83,13 @@ struct peer_state {
   bool wants_pool = false;    // we send to this peer, so keep a pool of its keys
   std::size_t requested = 0;  // keys asked for and not yet received
   time_point requested_at;
-  // The pool size we aim at: options::pool_target at first, doubled (up to max_keys_per_peer, and
-  // to no more than the messages sent recently) whenever messages wait for keys already asked
-  // for; goal_raised keeps that to once per offer.
+  // The pool size we aim at: options::pool_target at first, then moved by engine's note_starved
+  // whenever messages wait for keys already asked for: doubled (up to max_keys_per_peer, and to no
+  // more than the messages sent recently) while they do not queue on the way to the peer, at least
+  // halved (to no less than a quarter of pool_target, nor than what was sent to it lately) while
+  // they do; goal_adjusted keeps that to once per offer.
   std::size_t pool_goal = 0;
-  bool goal_raised = false;
+  bool goal_adjusted = false;
   // Messages first sent to the peer in the current and the last window of
   // retransmit_after / 2: its recent rate, the most its pool goal may grow to.
   time_point rate_window_start{};

@@ -8,6 +8,8 @@
 // reading slowly, acknowledges later than options::retransmit_after, and every resend then
 // costs a seal (an X25519) on each side and deepens the queue it was stuck in. The timeout never
 // goes below options::retransmit_after (the configured minimum) nor above `max`.
+// The smallest sample is kept too: the path's own round trip, against which a longer wait is time
+// spent in queues (the engine's key pool shrinks on it, see note_starved).
 // Thread-safety: none.
 #pragma once
 
@@ -24,6 +26,7 @@ class retransmit_timer {
   // The time from a message's first (only) transmission to its acknowledgement.
   void on_sample(duration rtt) {
     if (rtt < duration::zero()) rtt = duration::zero();
+    if (!sampled_ || rtt < min_rtt_) min_rtt_ = rtt;
     if (!sampled_) {
       srtt_ = rtt;
       rttvar_ = rtt / 2;
@@ -41,6 +44,9 @@ class retransmit_timer {
 
   duration timeout() const { return rto_; }
   duration smoothed_rtt() const { return srtt_; }
+  // The smallest sample so far; zero before the first.
+  duration min_rtt() const { return min_rtt_; }
+  bool sampled() const { return sampled_; }
 
  private:
   duration min_;
@@ -48,6 +54,7 @@ class retransmit_timer {
   duration rto_;
   duration srtt_{};
   duration rttvar_{};
+  duration min_rtt_{};
   bool sampled_ = false;
 };
 

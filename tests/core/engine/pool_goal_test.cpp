@@ -1,10 +1,14 @@
 // The key pool a sender keeps for a peer grows when messages wait for keys already asked for
 // (the pool ran out within one round trip), never beyond max_keys_per_peer, and stays at
 // pool_target for a peer that never had to wait, or whose messages already wait unacknowledged
-// in queues on the way.
+// in queues on the way. It shrinks while its messages queue on the way to the peer (a receiver
+// shared by many senders), but not for a peer that is merely far away.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <deque>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "cryptcom/engine.hpp"
@@ -150,6 +154,80 @@ TEST(engine_pool_goal, a_sender_with_little_traffic_keeps_a_small_pool_even_when
     p.now += std::chrono::milliseconds(700);
   }
   EXPECT_EQ(p.delivered, 120u);
+}
+
+// A stream from A to B whose frames reach B `delay` after A sends them (B's answers reach A at
+// once), A always having `backlog` messages waiting for keys, run in steps of 10 ms. run()
+// returns the most keys B had issued to A and not yet seen used (A's pool plus its messages in
+// flight) in the last quarter of the run. Frames on the way stay there from one run to the next.
+class delayed_stream {
+ public:
+  explicit delayed_stream(pool_pair& pair, std::size_t backlog = 100)
+      : p(pair), backlog_(backlog) {}
+
+  std::size_t run(duration delay, duration span) {
+    using namespace std::chrono_literals;
+    const std::vector<byte> body(64, 1);
+    const byte_view part(body);
+    const time_point end = p.now + span;
+    const time_point watch_from = end - span / 4;
+    std::size_t most_issued = 0;
+    while (p.now < end) {
+      p.now += 10ms;
+      for (engine* e : {p.a.get(), p.b.get()}) {
+        if (auto t = e->poll_timeout(); t && *t <= p.now) e->tick(p.now);
+      }
+      for (auto queued = p.a->stats().queued_messages; queued < backlog_; ++queued) {
+        EXPECT_TRUE(p.a->send(b_id, std::span<const byte_view>(&part, 1), p.now).ok());
+      }
+      while (auto t = p.a->poll_transmit()) to_b.emplace_back(p.now + delay, std::move(t->frame));
+      while (!to_b.empty() && to_b.front().first <= p.now) {
+        (void)p.b->receive(a_id, to_b.front().second, p.now);
+        to_b.pop_front();
+      }
+      while (p.b->poll_delivery()) ++p.delivered;
+      while (auto t = p.b->poll_transmit()) (void)p.a->receive(b_id, t->frame, p.now);
+      if (p.now >= watch_from) most_issued = std::max(most_issued, p.b->stats().live_keys);
+    }
+    return most_issued;
+  }
+
+ private:
+  pool_pair& p;
+  std::size_t backlog_;
+  std::deque<std::pair<time_point, std::vector<byte>>> to_b;
+};
+
+TEST(engine_pool_goal, a_pool_shrinks_while_messages_queue_on_the_way_to_the_peer) {
+  options o;  // the default pool: 64, asked for below 32
+  pool_pair p(o);
+  p.a->connect(b_id, p.now);
+  // A quick path first: acknowledgements in milliseconds show what the path itself takes.
+  delayed_stream stream(p);
+  (void)stream.run(std::chrono::milliseconds(2), std::chrono::seconds(1));
+  // Then a queue of 1 s in front of the peer, as 100 senders sharing one receiver make: whatever
+  // A's pool, B serves it at the queue's pace, so a big pool only lengthens the queue and the
+  // stock of keys B generated for A.
+  const std::size_t issued = stream.run(std::chrono::seconds(1), std::chrono::seconds(20));
+  EXPECT_LE(issued, o.pool_target / 2) << "the pool shrank towards pool_target / 4";
+  EXPECT_GE(issued, o.pool_target / 4) << "but not below it";
+  EXPECT_EQ(p.a->stats().total.messages_resent, 0u) << "a queue of 1 s is no loss";
+  EXPECT_GT(p.delivered, 300u);
+}
+
+TEST(engine_pool_goal, a_distant_peer_that_keeps_up_keeps_its_pool) {
+  options o;
+  pool_pair p(o);
+  p.a->connect(b_id, p.now);
+  // 600 ms on the way from the first message on: the path's own round trip, above the bound on
+  // queueing (a quarter of retransmit_after), is not a queue, so the pool does not shrink: each
+  // round trip brings the pool's refill (pool_target / 2 and more), not a quarter of pool_target.
+  delayed_stream stream(p);
+  const std::size_t issued = stream.run(std::chrono::milliseconds(600), std::chrono::seconds(12));
+  EXPECT_GE(issued, o.pool_target / 2);
+  EXPECT_EQ(p.a->stats().total.messages_resent, 0u);
+  // 20 round trips: well above what 20 refills of a pool shrunk to pool_target / 4 carry.
+  EXPECT_GT(p.delivered, 20u * (o.pool_target / 4) * 3 / 2);
 }
 
 }  // namespace

@@ -63,5 +63,18 @@ TEST(retransmit_timer, a_maximum_below_the_minimum_is_raised_to_it) {
   EXPECT_EQ(t.timeout(), 3s);
 }
 
+TEST(retransmit_timer, keeps_the_quickest_sample_as_the_paths_own_round_trip) {
+  retransmit_timer t(1s, 15s);
+  EXPECT_FALSE(t.sampled());
+  EXPECT_EQ(t.min_rtt(), 0s);
+  t.on_sample(300ms);
+  EXPECT_TRUE(t.sampled());
+  EXPECT_EQ(t.min_rtt(), 300ms);
+  t.on_sample(40ms);
+  t.on_sample(900ms);  // a queue on the way: the smoothed time grows, the minimum stays
+  EXPECT_EQ(t.min_rtt(), 40ms);
+  EXPECT_GT(t.smoothed_rtt(), 40ms);
+}
+
 }  // namespace
 }  // namespace cryptcom::engine_detail
