@@ -159,6 +159,30 @@ TEST(application_turns_term, terminating_the_context_ends_a_recv_that_turns_the_
   ctx.reset();  // returns: every socket of the context was closed
 }
 
+TEST(application_turns_fsm, a_recv_out_of_turn_fails_at_once_without_waiting) {
+  // No request in flight: nothing to wait for, so EFSM at once, not after ZMQ_RCVTIMEO (20 s).
+  ::zmq::context_t ctx;
+  auto rep = make(ctx, st::rep);
+  auto req = make(ctx, st::req);
+  req.connect(bind_any(rep, transport::tcp));
+  ::zmq::message_t m;
+  for (int round = 0; round < 2; ++round) {
+    const auto before = std::chrono::steady_clock::now();
+    try {
+      (void)req.recv(m);
+      ADD_FAILURE() << "a REQ received with no request in flight";
+    } catch (const ::zmq::error_t& e) {
+      EXPECT_EQ(e.num(), EFSM);
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - before, 1s);
+    // After a whole round trip, the next recv is out of turn again.
+    ASSERT_TRUE(req.send(::zmq::str_buffer("ping")));
+    ASSERT_TRUE(rep.recv(m));
+    ASSERT_TRUE(rep.send(::zmq::str_buffer("pong")));
+    ASSERT_TRUE(req.recv(m));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(transports, application_turns,
                          ::testing::Values(transport::tcp, transport::ipc, transport::inproc),
                          [](const auto& param_info) {

@@ -128,6 +128,9 @@ struct socket::impl {
   detail::auth_check auth_check;
   bool dropping = false;          // PUB/XPUB: the parts of a message being dropped whole
   std::vector<pollfd> drive_fds;  // a REQ's turns, kept to spare an allocation per call
+  // REQ: a request was sent and its reply not yet received whole. Only then does recv turn the
+  // loop; out of turn it fails with EFSM from the pipe at once, as libzmq's REQ does.
+  bool awaiting_reply = false;
 
   impl(void* context, ::zmq::socket_type t, socket_options o)
       : type(t),
@@ -171,6 +174,21 @@ struct socket::impl {
   // agreement while the request travels to the application and the reply back, which the
   // hand-offs would otherwise only replace (docs/ARCHITECTURE.md).
   bool turned_here() const noexcept { return kind.what == role::req; }
+
+  // A whole message went into the pipe.
+  void after_send() {
+    if (!turned_here()) return;
+    awaiting_reply = true;
+    drive_once();
+  }
+  void before_recv(::zmq::recv_flags flags) {
+    if (turned_here() && awaiting_reply) {
+      drive_until_readable(flags == ::zmq::recv_flags::dontwait);
+    }
+  }
+  void after_recv(bool more) {
+    if (!more) awaiting_reply = false;
+  }
 
   bool pipe_readable() { return (pipe.get(::zmq::sockopt::events) & ZMQ_POLLIN) != 0; }
 
@@ -396,7 +414,7 @@ void socket::close() noexcept {
     auto r = im.pipe.send(msg, flags);
     if (r) {
       ++im.sent;
-      if (im.turned_here()) im.drive_once();
+      im.after_send();
     }
     return r;
   }
@@ -432,25 +450,31 @@ void socket::close() noexcept {
   }
   im.pending.clear();
   ++im.sent;
-  if (im.turned_here()) im.drive_once();
+  im.after_send();
   return size;
 }
 
 ::zmq::recv_result_t socket::recv(::zmq::message_t& msg, ::zmq::recv_flags flags) {
   if (!*this) not_open();
   auto& im = *impl_;
-  if (im.turned_here()) im.drive_until_readable(flags == ::zmq::recv_flags::dontwait);
+  im.before_recv(flags);
   auto r = im.pipe.recv(msg, flags);
-  if (r) detail::handover_acquire();
+  if (r) {
+    detail::handover_acquire();
+    im.after_recv(msg.more());
+  }
   return r;
 }
 
 ::zmq::recv_buffer_result_t socket::recv(::zmq::mutable_buffer buf, ::zmq::recv_flags flags) {
   if (!*this) not_open();
   auto& im = *impl_;
-  if (im.turned_here()) im.drive_until_readable(flags == ::zmq::recv_flags::dontwait);
+  im.before_recv(flags);
   auto r = im.pipe.recv(buf, flags);
-  if (r) detail::handover_acquire();
+  if (r) {
+    detail::handover_acquire();
+    if (im.turned_here()) im.after_recv(im.pipe.get(::zmq::sockopt::rcvmore) != 0);
+  }
   return r;
 }
 

@@ -37,10 +37,10 @@
 //    request and a REP's reply carry their empty delimiter part inside the ciphertext, so both
 //    interoperate with each other, with ROUTER and DEALER, and through brokers.
 // A REQ's application waits for each reply anyway, so its own thread does the work of its calls:
-// send seals and sends the request before it returns, and a recv that has to wait waits on the
-// socket itself and opens the reply, sparing the round trip a thread hand-off each way. The I/O
-// thread keeps everything else moving, as for any socket (and all of it for an application that
-// polls handle() instead).
+// send seals and sends the request before it returns (holding a key of the server, as in steady
+// state), and a recv that has to wait for the reply waits on the socket itself and opens it,
+// sparing the round trip a thread hand-off each way. The I/O thread keeps everything else
+// moving, as for any socket (and all of it for an application that polls handle() instead).
 // Wire mapping (docs/PROTOCOL.md §11). Every wire message is the routing frames a ROUTER hop
 // needs (none between directly connected peers) followed by exactly one engine frame; no empty
 // frame ever goes on the wire, and empty frames received in front of an engine frame are
